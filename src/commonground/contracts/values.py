@@ -191,8 +191,9 @@ def _parse_code_list(text: str, column: Column) -> list[str]:
     unknown = sorted({item for item in items if item not in column.values})
     if unknown:
         shown = ", ".join(unknown[:3])
-        raise ValueProblem(f"holds values that are not allowed: {shown}" if len(shown) <= 60 else
-                           "holds values that are not allowed")
+        raise ValueProblem(
+            f"holds values that are not allowed: {shown}" if len(shown) <= 60 else "holds values that are not allowed"
+        )
     # Canonical form: each value once, in the order the contract lists them.
     present = set(items)
     return [v for v in column.values if v in present]

@@ -1,0 +1,18 @@
+"""The ``commonground`` command line.
+
+Each group of commands lives in its own module and registers itself on :data:`app`. Heavy parts
+(the synthetic area, ingest, linkage) are imported inside the command that needs them, so
+``commonground --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from commonground.cli import contracts_cmd, data_cmd, demo_cmd  # noqa: F401  (they register commands)
+from commonground.cli.app import app
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

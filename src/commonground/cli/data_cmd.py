@@ -1,0 +1,129 @@
+"""Commands that make and load data: ``synth``, ``ingest``, ``ingest-report``, ``quarantine``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from commonground.cli.app import app, err, out, settings_of, user_errors
+from commonground.cli.progress import progress_bars
+from commonground.errors import UserError
+
+
+@app.command()
+@user_errors
+def synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the feeds and truth/ into.")],
+    people: Annotated[int, typer.Option("--people", min=10, help="How many people live in the area.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files, byte for byte.")] = 1,
+) -> None:
+    """Build a synthetic area: every partner feed, with the ground truth in truth/."""
+    from commonground.synth import generate
+
+    with progress_bars(err) as on_progress:
+        summary = generate(people=people, seed=seed, out=out_dir, on_progress=on_progress)
+    print_synth_summary(summary)
+
+
+def print_synth_summary(summary: Any) -> None:
+    table = Table(
+        "feed", "rows", title=f"Synthetic area: {summary.people:,} people in {summary.households:,} households"
+    )
+    for feed, rows in summary.rows.items():
+        table.add_row(feed, f"{rows:,}")
+    out.print(table)
+    out.print(f"Written to {summary.out} in {summary.seconds:.1f} s; the truth is in {summary.out / 'truth'}.")
+
+
+@app.command()
+@user_errors
+def ingest(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="Folder of feed files (police_incidents.csv, ...).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document.")] = False,
+) -> None:
+    """Validate and load every feed file in a folder; bad rows go to quarantine, nothing is lost."""
+    from commonground.ingest import ingest_directory
+
+    if not source.is_dir():
+        raise UserError(f"{source} is not a folder")
+    data_dir = settings_of(ctx).data_dir
+    with progress_bars(err, enabled=not as_json) as on_progress:
+        result = ingest_directory(source=source, data_dir=data_dir, on_progress=on_progress)
+    document = json.loads(result.to_json())
+    if as_json:
+        typer.echo(json.dumps(document, indent=2))
+    else:
+        print_ingest_summary(document, data_dir=data_dir)
+    if any(f["status"] == "refused" for f in document["files"]):
+        raise typer.Exit(code=1)
+
+
+def print_ingest_summary(document: dict[str, Any], *, data_dir: Path) -> None:
+    table = Table("file", "feed", "status", "read", "accepted", "quarantined", title="Ingest")
+    for f in document["files"]:
+        status = {"loaded": "[green]loaded[/]", "refused": "[red]refused[/]"}.get(f["status"], f["status"])
+        table.add_row(
+            f["file"],
+            f["feed"] or "",
+            status,
+            f"{f['rows_read']:,}",
+            f"{f['rows_accepted']:,}",
+            f"{f['rows_quarantined']:,}",
+        )
+    out.print(table)
+    for f in document["files"]:
+        if f["status"] == "refused":
+            out.print(f"[red]Refused[/] {f['file']}: {f['error']}", highlight=False)
+    out.print(f"Store: {data_dir / 'analytical'}. See quarantined rows with `commonground quarantine`.")
+
+
+@app.command("ingest-report")
+@user_errors
+def ingest_report(ctx: typer.Context) -> None:
+    """Everything loaded so far: each file (batch) with rows read, accepted and quarantined."""
+    from commonground.ingest import ingest_report as report
+
+    batches = report(data_dir=settings_of(ctx).data_dir)
+    if not batches:
+        out.print("Nothing has been ingested into this data directory yet.")
+        return
+    table = Table("loaded at", "file", "feed", "batch", "read", "accepted", "quarantined", title="Ingested batches")
+    for b in batches:
+        table.add_row(
+            str(b.loaded_at)[:19],
+            b.file_name,
+            b.feed,
+            b.batch_id[:12],
+            f"{b.rows_read:,}",
+            f"{b.rows_accepted:,}",
+            f"{b.rows_quarantined:,}",
+        )
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def quarantine(
+    ctx: typer.Context,
+    feed: Annotated[str | None, typer.Option("--feed", help="Only this feed.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many rows.")] = 50,
+) -> None:
+    """Rows held back by ingest: file, row, field and reason (never the values)."""
+    from commonground.contracts import FEEDS
+    from commonground.ingest import quarantine_rows
+
+    if feed is not None and feed not in FEEDS:
+        raise UserError(f"no feed called {feed!r}; the feeds are: {', '.join(FEEDS)}")
+    rows = quarantine_rows(data_dir=settings_of(ctx).data_dir, feed=feed, limit=limit)
+    if not rows:
+        out.print("No rows are in quarantine.")
+        return
+    table = Table("file", "row", "field", "reason", title="Quarantined rows")
+    for r in rows:
+        table.add_row(r.file_name, str(r.row_number), r.field, r.reason)
+    out.print(table)

@@ -1,0 +1,40 @@
+"""``commonground demo``: a synthetic area built and loaded, ready to explore."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
+
+import typer
+
+from commonground.cli.app import app, err, out, settings_of, user_errors
+from commonground.cli.data_cmd import print_ingest_summary, print_synth_summary
+from commonground.cli.progress import progress_bars
+
+
+@app.command()
+@user_errors
+def demo(
+    ctx: typer.Context,
+    people: Annotated[int, typer.Option("--people", min=100, help="Size of the synthetic area.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic area.")] = 1,
+) -> None:
+    """Build a synthetic area, ingest every feed, and say what was done."""
+    from commonground.ingest import ingest_directory
+    from commonground.synth import generate
+
+    data_dir = settings_of(ctx).data_dir
+    area = data_dir / "synthetic-area" / f"seed-{seed}-people-{people}"
+    started = time.perf_counter()
+    out.print(f"[bold]commonground demo[/]: a synthetic area of {people:,} people (seed {seed}) in {data_dir}")
+    with progress_bars(err) as on_progress:
+        if (area / "truth" / "manifest.json").exists():
+            out.print(f"Reusing the synthetic area already at {area}.")
+        else:
+            print_synth_summary(generate(people=people, seed=seed, out=area, on_progress=on_progress))
+        result = ingest_directory(source=area, data_dir=data_dir, on_progress=on_progress)
+    print_ingest_summary(json.loads(result.to_json()), data_dir=data_dir)
+    out.print(
+        f"Done in {time.perf_counter() - started:.0f} s. Next: `commonground --data-dir {data_dir} ingest-report`."
+    )
