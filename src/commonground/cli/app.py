@@ -69,7 +69,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except UserError as error:
-            err.print(f"[bold red]Error:[/] {error}", highlight=False)
+            err.print(f"[bold red]Error:[/] {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper

@@ -47,10 +47,10 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON document.")] = False,
 ) -> None:
     """Validate and load every feed file in a folder; bad rows go to quarantine, nothing is lost."""
-    from commonground.ingest import ingest_directory
-
     if not source.is_dir():
         raise UserError(f"{source} is not a folder")
+    from commonground.ingest import ingest_directory
+
     data_dir = settings_of(ctx).data_dir
     with progress_bars(err, enabled=not as_json) as on_progress:
         result = ingest_directory(source=source, data_dir=data_dir, on_progress=on_progress)
