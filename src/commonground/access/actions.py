@@ -1,0 +1,181 @@
+"""Every action a person can take in commonground, declared once.
+
+Each route of the API and of the pages names one of these as a dependency (``Depends(require("view-person"))``);
+a test fails if a route names none. The declarations say what the resolver must check: whether an action is open
+to anyone, whether it opens identifiable records (then an agreement, a relationship and a stated purpose are
+needed, and the read is audited), whether it changes the store (audited), and which other action it also needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from commonground.access.roles import Role
+
+
+class SubjectKind(StrEnum):
+    """What an action acts on."""
+
+    SERVICE = "service"
+    ORGANISATION = "organisation"
+    AGREEMENT = "agreement"
+    USER = "user"
+    AUDIT_LOG = "audit_log"
+    WORK_ITEM = "work_item"
+    PERSON = "person"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    description: str
+    subject: SubjectKind = SubjectKind.SERVICE
+    public: bool = False
+    """Open to anyone, signed in or not (signing in, the health check, the API reference)."""
+    identifiable: bool = False
+    """Opens identifiable records about a person: needs an agreement, a relationship and a purpose; audited."""
+    changes: bool = False
+    """Changes the operational store: audited in the same transaction."""
+    also_requires: str | None = None
+    """Another action the person must also be allowed (Datasette's ``also_requires``)."""
+    own_organisation: bool = False
+    """The subject must belong to (or be routed to) the person's own organisation..."""
+    partnership_wide: frozenset[Role] = frozenset()
+    """...unless the person's role is one of these, which act across the partnership."""
+
+
+_ACTIONS: tuple[Action, ...] = (
+    Action("sign-in", "Sign in and out", public=True),
+    Action("check-health", "See whether the service is up", public=True),
+    Action("view-api-docs", "Read the API reference and its OpenAPI document", public=True),
+    Action("view-self", "See one's own account, roles and CSRF token", subject=SubjectKind.USER),
+    Action("view-organisations", "List the partner organisations", subject=SubjectKind.ORGANISATION),
+    Action(
+        "manage-organisations",
+        "Add and change partner organisations",
+        subject=SubjectKind.ORGANISATION,
+        changes=True,
+        also_requires="view-organisations",
+    ),
+    Action(
+        "view-agreements",
+        "Read data-sharing agreements and their history",
+        subject=SubjectKind.AGREEMENT,
+        own_organisation=True,
+        partnership_wide=frozenset({Role.DATA_PROTECTION_OFFICER, Role.ADMINISTRATOR}),
+    ),
+    Action(
+        "manage-agreements",
+        "Make, change and end data-sharing agreements",
+        subject=SubjectKind.AGREEMENT,
+        changes=True,
+        also_requires="view-agreements",
+    ),
+    Action("view-users", "List the people who can sign in", subject=SubjectKind.USER),
+    Action(
+        "manage-users",
+        "Add people, change their role or organisation, deactivate and unlock accounts",
+        subject=SubjectKind.USER,
+        changes=True,
+        also_requires="view-users",
+    ),
+    Action("view-audit", "Read the audit log and the break-glass reports", subject=SubjectKind.AUDIT_LOG),
+    Action(
+        "verify-audit",
+        "Check the audit log's hash chain for edited or deleted entries",
+        subject=SubjectKind.AUDIT_LOG,
+        also_requires="view-audit",
+    ),
+    Action(
+        "review-break-glass",
+        "Record the review of a break-glass access",
+        subject=SubjectKind.AUDIT_LOG,
+        changes=True,
+        also_requires="view-audit",
+    ),
+    Action(
+        "view-work-items",
+        "See the flags routed to one's organisation and role, with their evidence",
+        subject=SubjectKind.WORK_ITEM,
+        identifiable=True,
+        own_organisation=True,
+    ),
+    Action(
+        "update-work-item",
+        "Claim, assign and close a work item",
+        subject=SubjectKind.WORK_ITEM,
+        identifiable=True,
+        changes=True,
+        own_organisation=True,
+        also_requires="view-work-items",
+    ),
+    Action(
+        "view-person",
+        "Open a person's linked record (the people pages and API, once the linkage build exists)",
+        subject=SubjectKind.PERSON,
+        identifiable=True,
+    ),
+    Action(
+        "break-glass",
+        "Open an identifiable record no agreement covers, in an emergency, giving a reason (reported to the DPO)",
+        subject=SubjectKind.PERSON,
+    ),
+)
+
+ACTIONS: dict[str, Action] = {action.name: action for action in _ACTIONS}
+
+BREAK_GLASS = "break-glass"
+
+
+def action(name: str) -> Action:
+    """The declared action called ``name``; an undeclared name is a programming error."""
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise KeyError(f"no action called {name!r} is declared in commonground.access.actions") from None
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A written denial: the roles listed may never take the actions it covers, whatever else allows them."""
+
+    roles: frozenset[Role]
+    reason: str
+    identifiable: bool = False
+    """Covers every action that opens identifiable records."""
+    actions: frozenset[str] = frozenset()
+
+
+DENIALS: tuple[Denial, ...] = (
+    Denial(
+        roles=frozenset({Role.ADMINISTRATOR}),
+        identifiable=True,
+        actions=frozenset({BREAK_GLASS}),
+        reason="administrators run the service and never open people's records (separation of duties)",
+    ),
+    Denial(
+        roles=frozenset({Role.PUBLIC_HEALTH_ANALYST}),
+        identifiable=True,
+        actions=frozenset({BREAK_GLASS}),
+        reason="analysts see pseudonymised, disclosure-controlled statistics only",
+    ),
+    Denial(
+        roles=frozenset({Role.DATA_PROTECTION_OFFICER}),
+        identifiable=True,
+        actions=frozenset({BREAK_GLASS}),
+        reason="the data protection officer oversees access through the audit log, not by opening records",
+    ),
+    Denial(
+        roles=frozenset({Role.SCHOOL_SAFEGUARDING_LEAD}),
+        actions=frozenset({BREAK_GLASS}),
+        reason="a school sees only its own pupils and never breaks glass",
+    ),
+)
+
+
+def denial_for(role: Role, act: Action) -> Denial | None:
+    for denial in DENIALS:
+        if role in denial.roles and (act.name in denial.actions or (denial.identifiable and act.identifiable)):
+            return denial
+    return None

@@ -1,0 +1,128 @@
+"""Tables of access control: data-sharing agreements and their history, people's relationships to organisations,
+the hash-chained audit log with its head, and break-glass reports for the data protection officer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commonground.hub.db import Base, utcnow
+
+
+class Agreement(Base):
+    """A data-sharing agreement as data: which organisation may see which feeds' records, about whom, for which
+    purposes, under which lawful basis, between which dates. Ending one stops access at once."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    feeds: Mapped[list[str]]
+    about: Mapped[list[str]]
+    purposes: Mapped[list[str]]
+    lawful_basis: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    ended_at: Mapped[dt.datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AgreementVersion(Base):
+    """One row per change of an agreement: the whole agreement as it became, who changed it, when and why."""
+
+    __tablename__ = "agreement_versions"
+    __table_args__ = (UniqueConstraint("agreement_id", "version", name="uq_agreement_versions_agreement_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"))
+    version: Mapped[int]
+    change: Mapped[str] = mapped_column(String(20))
+    snapshot: Mapped[dict[str, Any]]
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_by_user_id: Mapped[int | None]
+
+
+class PersonRelationship(Base):
+    """Why an organisation is concerned with a person: a pupil on its roll, a case routed to it. Agreements that
+    cover only "own pupils" or "own cases" use these rows."""
+
+    __tablename__ = "person_relationships"
+    __table_args__ = (
+        UniqueConstraint(
+            "person_id", "organisation_id", "kind", "source", name="uq_person_relationships_person_org_kind_source"
+        ),
+        Index("ix_person_relationships_person_org", "person_id", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[dt.datetime]
+    valid_until: Mapped[dt.datetime | None]
+
+
+class AuditEvent(Base):
+    """One entry of the append-only audit log. ``hash`` is SHA-256 over the previous entry's hash and this entry's
+    canonical content, so an edited or deleted entry breaks the chain (:func:`commonground.access.audit.verify_audit`).
+    Database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_person_id", "person_id"),)
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    occurred_at: Mapped[dt.datetime]
+    actor_user_id: Mapped[int | None]
+    actor: Mapped[str] = mapped_column(String(320))
+    organisation_id: Mapped[int | None]
+    role: Mapped[str | None] = mapped_column(String(40))
+    purpose: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(10))
+    subject_type: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[str | None] = mapped_column(String(100))
+    person_id: Mapped[str | None] = mapped_column(String(64))
+    break_glass: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The single row holding the last sequence number and hash; appending locks it, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class BreakGlassReport(Base):
+    """A break-glass access, reported to the data protection officer until reviewed."""
+
+    __tablename__ = "break_glass_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_seq: Mapped[int] = mapped_column(ForeignKey("audit_events.seq"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[dt.datetime]
+    reviewed_at: Mapped[dt.datetime | None]
+    reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)

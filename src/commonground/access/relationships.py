@@ -1,0 +1,63 @@
+"""People's relationships to organisations: a pupil on a school's roll, a case routed to an organisation.
+
+Agreements that cover only "own pupils" or "own cases" are checked against these rows. Work items add the
+"own cases" rows themselves (:func:`commonground.hub.work_items.upsert_work_items`); the linkage build adds the
+pupils from the school roll through :func:`record_relationship`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from commonground.access.agreements import About
+from commonground.access.models import PersonRelationship
+from commonground.hub.db import utcnow
+
+KIND_OF = {About.OWN_PUPILS: "pupil", About.OWN_CASES: "case"}
+ABOUT_OF = {kind: about for about, kind in KIND_OF.items()}
+
+
+def record_relationship(
+    session: Session,
+    *,
+    person_id: str,
+    organisation_id: int,
+    about: About,
+    source: str,
+    valid_from: dt.datetime | None = None,
+    valid_until: dt.datetime | None = None,
+) -> PersonRelationship:
+    """Add (or refresh the dates of) one relationship; ``source`` says where it came from (a build, a work item)."""
+    if about is About.EVERYONE:
+        raise ValueError("'everyone' is not a relationship to record")
+    kind = KIND_OF[about]
+    row = session.scalar(
+        select(PersonRelationship).where(
+            PersonRelationship.person_id == person_id,
+            PersonRelationship.organisation_id == organisation_id,
+            PersonRelationship.kind == kind,
+            PersonRelationship.source == source,
+        )
+    )
+    if row is None:
+        row = PersonRelationship(person_id=person_id, organisation_id=organisation_id, kind=kind, source=source)
+        session.add(row)
+    row.valid_from = valid_from or utcnow()
+    row.valid_until = valid_until
+    return row
+
+
+def relationships_of(session: Session, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
+    """The relationships in force between a person and an organisation at ``at``."""
+    kinds = session.scalars(
+        select(PersonRelationship.kind).where(
+            PersonRelationship.person_id == person_id,
+            PersonRelationship.organisation_id == organisation_id,
+            PersonRelationship.valid_from <= at,
+            or_(PersonRelationship.valid_until.is_(None), PersonRelationship.valid_until > at),
+        )
+    )
+    return frozenset(ABOUT_OF[kind] for kind in kinds if kind in ABOUT_OF)

@@ -1,0 +1,218 @@
+"""The one permission resolver. Every route asks it, through ``require(...)``, and so do list filters.
+
+Precedence, in the order it is applied (the first rule that decides, decides):
+
+1. An action open to everyone (signing in, the health check, the API reference) is allowed.
+2. Nobody signed in: refused (401).
+3. A written denial for the person's role (``DENIALS``) refuses the action, and any action it also requires.
+   Deny beats allow: no grant, agreement or break-glass overrides a denial.
+4. The role must be granted the action and every action it also requires; otherwise refused.
+5. For one subject: an action limited to the own organisation refuses a subject belonging (or routed) to another
+   organisation, or routed to another role, unless the role acts partnership-wide. Break-glass does not open
+   another organisation's queue.
+6. An identifiable action needs a stated purpose, and an agreement of the person's organisation that is in force
+   now, allows that purpose, covers every feed the subject's records come from, and is about people like this
+   one: everyone, or the organisation's own pupils or own cases, as recorded relationships say. Agreement beats
+   role: a role grant alone never opens a person's records.
+7. Failing 6, break-glass: a role granted ``break-glass`` and not denied it, with a reason of at least 20
+   characters, is allowed; the access is audited as break-glass and reported to the data protection officer.
+8. Otherwise refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commonground.access.actions import BREAK_GLASS, Action, SubjectKind, action, denial_for
+from commonground.access.agreements import About, in_force
+from commonground.access.audit import Actor
+from commonground.access.models import Agreement
+from commonground.access.purposes import Purpose
+from commonground.access.relationships import relationships_of
+from commonground.access.roles import ROLE_GRANTS, Role
+from commonground.hub.organisation_types import OrganisationType
+
+MIN_BREAK_GLASS_REASON = 20
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in person as the resolver sees them: one organisation, one role."""
+
+    user_id: int
+    label: str
+    organisation_id: int
+    organisation_type: OrganisationType
+    role: Role
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(label=self.label, user_id=self.user_id, organisation_id=self.organisation_id, role=self.role.value)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an action is about: its kind, the organisation (and role) it belongs or is routed to, the person it
+    concerns and the feeds its records come from."""
+
+    kind: SubjectKind
+    id: str | None = None
+    organisation_id: int | None = None
+    role: Role | None = None
+    person_id: str | None = None
+    feeds: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    action: str
+    reason: str
+    status: int = 200
+    agreements: tuple[str, ...] = ()
+    break_glass: bool = False
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    reference: str
+    feeds: frozenset[str]
+    about: frozenset[About]
+    purposes: frozenset[Purpose]
+
+
+class Facts(Protocol):
+    """What the resolver reads from the store; a fake in tests, :class:`StoreFacts` in the service."""
+
+    def agreements_in_force(self, *, organisation_id: int, at: dt.datetime) -> Sequence[AgreementTerms]: ...
+
+    def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]: ...
+
+
+class StoreFacts:
+    """Facts read from the operational store, fresh on every call: an ended agreement stops access at once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def agreements_in_force(self, *, organisation_id: int, at: dt.datetime) -> Sequence[AgreementTerms]:
+        rows = self.session.scalars(select(Agreement).where(Agreement.organisation_id == organisation_id))
+        return [
+            AgreementTerms(
+                reference=row.reference,
+                feeds=frozenset(row.feeds),
+                about=frozenset(About(a) for a in row.about),
+                purposes=frozenset(Purpose(p) for p in row.purposes),
+            )
+            for row in rows
+            if in_force(row, at=at)
+        ]
+
+    def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
+        return relationships_of(self.session, person_id=person_id, organisation_id=organisation_id, at=at)
+
+
+def _refuse(act: Action, reason: str, status: int = 403) -> Decision:
+    return Decision(allowed=False, action=act.name, reason=reason, status=status)
+
+
+def _role_level(principal: Principal, act: Action) -> Decision:
+    """Steps 3 and 4, for the action and every action it also requires."""
+    current: Action | None = act
+    while current is not None:
+        denial = denial_for(principal.role, current)
+        if denial is not None:
+            return _refuse(act, f"{principal.role.label}: {denial.reason}")
+        if current.name not in ROLE_GRANTS[principal.role]:
+            return _refuse(act, f"the role {principal.role.label} is not granted '{current.name}'")
+        current = action(current.also_requires) if current.also_requires else None
+    return Decision(allowed=True, action=act.name, reason=f"granted to {principal.role.label}")
+
+
+def _own_organisation(principal: Principal, act: Action, subject: Subject) -> Decision | None:
+    """Step 5: a refusal, or None when the subject is the person's own organisation's (or the role is wide)."""
+    if not act.own_organisation or principal.role in act.partnership_wide:
+        return None
+    if subject.organisation_id != principal.organisation_id:
+        return _refuse(act, "it belongs to another organisation")
+    if subject.role is not None and subject.role != principal.role:
+        return _refuse(act, f"it is routed to the role {subject.role.label}")
+    return None
+
+
+def resolve(
+    name: str,
+    *,
+    principal: Principal | None,
+    facts: Facts,
+    at: dt.datetime,
+    subject: Subject | None = None,
+    purpose: Purpose | None = None,
+    break_glass_reason: str | None = None,
+) -> Decision:
+    """Decide whether ``principal`` may take the action ``name`` (on ``subject``, for ``purpose``), in words.
+
+    Without a subject, only steps 1-4 apply (may this person take this kind of action at all?); a route then
+    resolves again for each subject it shows or changes.
+    """
+    act = action(name)
+    if act.public:
+        return Decision(allowed=True, action=name, reason="open to everyone")
+    if principal is None:
+        return _refuse(act, "sign in first", status=401)
+    decision = _role_level(principal, act)
+    if not decision.allowed or subject is None:
+        return decision
+    refusal = _own_organisation(principal, act, subject)
+    if refusal is not None:
+        return refusal
+    if not act.identifiable:
+        return decision
+    return _identifiable(
+        principal, act, subject, facts=facts, at=at, purpose=purpose, break_glass_reason=break_glass_reason
+    )
+
+
+def _identifiable(
+    principal: Principal,
+    act: Action,
+    subject: Subject,
+    *,
+    facts: Facts,
+    at: dt.datetime,
+    purpose: Purpose | None,
+    break_glass_reason: str | None,
+) -> Decision:
+    """Steps 6-8."""
+    if subject.person_id is None:
+        raise ValueError(f"'{act.name}' opens identifiable records: its subject must name the person")
+    if purpose is None:
+        return _refuse(act, "say for which purpose you are opening this record")
+    about = facts.relationships(person_id=subject.person_id, organisation_id=principal.organisation_id, at=at)
+    about |= {About.EVERYONE}
+    covering = tuple(
+        terms.reference
+        for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
+        if purpose in terms.purposes and subject.feeds <= terms.feeds and terms.about & about
+    )
+    if covering:
+        return Decision(
+            allowed=True, action=act.name, reason=f"under agreement {', '.join(covering)}", agreements=covering
+        )
+    if break_glass_reason is not None:
+        glass = _role_level(principal, action(BREAK_GLASS))
+        if not glass.allowed:
+            return _refuse(act, glass.reason)
+        if len(break_glass_reason.strip()) < MIN_BREAK_GLASS_REASON:
+            return _refuse(act, f"break-glass needs a reason of at least {MIN_BREAK_GLASS_REASON} characters")
+        return Decision(allowed=True, action=act.name, reason="break-glass, reported to the DPO", break_glass=True)
+    return _refuse(
+        act,
+        f"no agreement of your organisation in force covers {purpose.value} for these records about this person",
+    )

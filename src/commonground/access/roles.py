@@ -1,0 +1,67 @@
+"""The roles people sign in with, which organisations can hold them, and which actions each role is granted.
+
+A role grant is necessary and never sufficient: the resolver (:mod:`commonground.access.resolver`) also applies
+the denials below, the organisation's data-sharing agreements and the person's relationship to the organisation.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from commonground.hub.organisation_types import OrganisationType
+
+OT = OrganisationType
+
+
+class Role(StrEnum):
+    HUB_PRACTITIONER = "hub_practitioner"
+    POLICE_OFFICER = "police_officer"
+    CONTROL_ROOM_MH_PROFESSIONAL = "control_room_mh_professional"
+    SCHOOL_SAFEGUARDING_LEAD = "school_safeguarding_lead"
+    PARTNER_TEAM_MEMBER = "partner_team_member"
+    PUBLIC_HEALTH_ANALYST = "public_health_analyst"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.HUB_PRACTITIONER: "Hub practitioner",
+    Role.POLICE_OFFICER: "Police officer",
+    Role.CONTROL_ROOM_MH_PROFESSIONAL: "Control-room mental-health professional",
+    Role.SCHOOL_SAFEGUARDING_LEAD: "School designated safeguarding lead",
+    Role.PARTNER_TEAM_MEMBER: "Partner team member",
+    Role.PUBLIC_HEALTH_ANALYST: "Public-health analyst",
+    Role.DATA_PROTECTION_OFFICER: "Data protection officer",
+    Role.ADMINISTRATOR: "Administrator",
+}
+
+ROLE_ORGANISATION_TYPES: dict[Role, frozenset[OrganisationType]] = {
+    Role.HUB_PRACTITIONER: frozenset({OT.LOCAL_AUTHORITY_CHILDRENS, OT.POLICE_FORCE, OT.NHS_TRUST}),
+    Role.POLICE_OFFICER: frozenset({OT.POLICE_FORCE}),
+    Role.CONTROL_ROOM_MH_PROFESSIONAL: frozenset({OT.NHS_TRUST, OT.POLICE_FORCE}),
+    Role.SCHOOL_SAFEGUARDING_LEAD: frozenset({OT.SCHOOL}),
+    Role.PARTNER_TEAM_MEMBER: frozenset({OT.NHS_TRUST, OT.LOCAL_AUTHORITY_CHILDRENS, OT.DRUG_ALCOHOL_SERVICE}),
+    Role.PUBLIC_HEALTH_ANALYST: frozenset({OT.PUBLIC_HEALTH_TEAM}),
+    Role.DATA_PROTECTION_OFFICER: frozenset(OT),
+    Role.ADMINISTRATOR: frozenset(OT),
+}
+"""Which kinds of organisation may employ someone in each role; an account outside these is refused."""
+
+_EVERYONE = frozenset({"view-self", "view-organisations", "view-agreements"})
+_CASEWORK = frozenset({"view-work-items", "update-work-item", "view-person"})
+
+ROLE_GRANTS: dict[Role, frozenset[str]] = {
+    Role.HUB_PRACTITIONER: _EVERYONE | _CASEWORK | {"break-glass"},
+    Role.POLICE_OFFICER: _EVERYONE | _CASEWORK | {"break-glass"},
+    Role.CONTROL_ROOM_MH_PROFESSIONAL: _EVERYONE | _CASEWORK | {"break-glass"},
+    Role.SCHOOL_SAFEGUARDING_LEAD: _EVERYONE | _CASEWORK,
+    Role.PARTNER_TEAM_MEMBER: _EVERYONE | _CASEWORK,
+    Role.PUBLIC_HEALTH_ANALYST: _EVERYONE,
+    Role.DATA_PROTECTION_OFFICER: _EVERYONE | {"manage-agreements", "view-audit", "verify-audit", "review-break-glass"},
+    Role.ADMINISTRATOR: _EVERYONE | {"manage-organisations", "view-users", "manage-users"},
+}
+"""The actions each role is granted (before denials, agreements and relationships)."""

@@ -1,0 +1,88 @@
+"""The FastAPI application, built by :func:`create_app` from settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from commonground import __version__
+from commonground.api.routers import agreements, audit, meta, organisations, users, work_items
+from commonground.api.security import RequestLog, SecurityHeaders
+from commonground.api.signin import oidc_client
+from commonground.api.signin import router as sign_in_router
+from commonground.errors import UserError
+from commonground.hub.db import make_engine, session_factory
+from commonground.hub.settings import HubSettings
+
+DESCRIPTION = """The hub service of commonground: partner organisations, data-sharing agreements, accounts, work
+items (flags routed to partners with deadlines) and the audit log. Every operation is checked by one permission
+resolver; identifiable reads need a stated purpose and are audited."""
+
+
+def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAPI:
+    """The web application over the operational store named by ``settings`` (or the ``engine`` given)."""
+    app = FastAPI(
+        title="commonground",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    engine = engine or make_engine(settings.resolved_database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.secret = settings.resolved_secret_key()
+    app.state.templates = Environment(
+        loader=FileSystemLoader(str(resources.files("commonground.api") / "templates")),
+        autoescape=select_autoescape(default=True),
+    )
+    app.state.oidc = oidc_client(settings)
+    for router in (
+        sign_in_router,
+        meta.router,
+        organisations.router,
+        agreements.router,
+        users.router,
+        audit.router,
+        work_items.router,
+    ):
+        app.include_router(router)
+    _add_error_handlers(app)
+    if app.state.oidc is not None:  # Authlib keeps the OIDC state and nonce in this short-lived signed cookie
+        app.add_middleware(
+            SessionMiddleware,
+            secret_key=app.state.secret,
+            session_cookie="cg_oidc_state",
+            max_age=600,
+            same_site="lax",
+            https_only=settings.cookie_secure,
+        )
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
+    app.add_middleware(RequestLog)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, error: UserError) -> Response:
+        return JSONResponse({"detail": str(error)}, status_code=400)
+
+    @app.exception_handler(IntegrityError)
+    async def conflict(request: Request, error: IntegrityError) -> Response:
+        return JSONResponse({"detail": "that conflicts with something already stored"}, status_code=409)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        wants_page = not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+        if error.status_code == 401 and wants_page:
+            return RedirectResponse("/sign-in", status_code=303)
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)

@@ -1,0 +1,165 @@
+"""What every route depends on: a database session, the signed-in person, and ``require(action)``.
+
+``Depends(require("view-work-items"))`` asks the resolver whether the signed-in person may take the action at
+all, checks the CSRF token of a POST/PUT/PATCH/DELETE, and hands the route an :class:`Access`: the session, the
+person, and ``check`` / ``audit`` for the subjects it shows or changes. A refusal of a signed-in person is
+audited. A test enumerates every route and fails if one does not depend on ``require``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from commonground.access import audit
+from commonground.access.actions import action
+from commonground.access.purposes import Purpose
+from commonground.access.resolver import Decision, Principal, StoreFacts, Subject, resolve
+from commonground.api.security import csrf_ok, session_cookie_name
+from commonground.hub.accounts import user_for_token
+from commonground.hub.db import utcnow
+from commonground.hub.models import User
+from commonground.hub.settings import HubSettings
+
+ACTION_ATTRIBUTE = "__commonground_action__"
+NOT_FOUND = "not found, or not yours to see"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session:
+        yield session
+
+
+def settings_of(request: Request) -> HubSettings:
+    settings: HubSettings = request.app.state.settings
+    return settings
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        label=user.email,
+        organisation_id=user.organisation_id,
+        organisation_type=user.organisation.type,
+        role=user.role,
+    )
+
+
+def signed_in_user(request: Request, db: Session, *, now: dt.datetime) -> User | None:
+    settings = settings_of(request)
+    token = request.cookies.get(session_cookie_name(settings))
+    if not token:
+        return None
+    return user_for_token(db, token=token, settings=settings, now=now)
+
+
+@dataclass
+class Access:
+    """A request that the resolver has let through: the session, who is asking, and the decision so far."""
+
+    db: Session
+    request: Request
+    user: User | None
+    principal: Principal | None
+    decision: Decision
+    now: dt.datetime
+
+    def me(self) -> Principal:
+        if self.principal is None:
+            raise HTTPException(401, "sign in first")
+        return self.principal
+
+    def check(
+        self,
+        name: str,
+        subject: Subject,
+        *,
+        purpose: Purpose | None = None,
+        break_glass_reason: str | None = None,
+    ) -> Decision:
+        return resolve(
+            name,
+            principal=self.principal,
+            facts=StoreFacts(self.db),
+            at=self.now,
+            subject=subject,
+            purpose=purpose,
+            break_glass_reason=break_glass_reason,
+        )
+
+    def refuse(self, decision: Decision, subject: Subject, *, not_found: bool = False) -> HTTPException:
+        """Audit a refusal about one subject, commit that alone, and give the error to raise."""
+        self.db.rollback()
+        if self.principal is not None:
+            audit.record(self.db, _event(self.principal, decision, subject, outcome="denied"))
+            self.db.commit()
+        if not_found or decision.reason.startswith(("it belongs to another", "it is routed")):
+            return HTTPException(404, NOT_FOUND)
+        return HTTPException(decision.status if decision.status >= 400 else 403, decision.reason)
+
+    def audit_reads(
+        self, decisions: Sequence[tuple[Decision, Subject]], *, purpose: Purpose | None, reason: str | None = None
+    ) -> None:
+        """Record allowed reads (one event per subject) in the session's transaction."""
+        principal = self.me()
+        audit.record_many(
+            self.db,
+            [
+                _event(principal, d, s, outcome="allowed", purpose=purpose, reason=reason if d.break_glass else None)
+                for d, s in decisions
+            ],
+        )
+
+
+def _event(
+    principal: Principal,
+    decision: Decision,
+    subject: Subject,
+    *,
+    outcome: str,
+    purpose: Purpose | None = None,
+    reason: str | None = None,
+) -> audit.Event:
+    return audit.Event(
+        actor=principal.actor,
+        action=decision.action,
+        subject_type=subject.kind.value,
+        subject_id=subject.id,
+        person_id=subject.person_id,
+        outcome="allowed" if outcome == "allowed" else "denied",
+        purpose=purpose.value if purpose else None,
+        break_glass=decision.break_glass,
+        reason=reason,
+        detail={"why": decision.reason} if outcome != "allowed" else {"agreements": list(decision.agreements)},
+    )
+
+
+def require(name: str) -> Callable[..., object]:
+    """The dependency that guards a route with the declared action ``name``."""
+    act = action(name)
+
+    async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
+        now = utcnow()
+        user = None if act.public else signed_in_user(request, db, now=now)
+        principal = principal_of(user) if user is not None else None
+        decision = resolve(name, principal=principal, facts=StoreFacts(db), at=now)
+        if not decision.allowed:
+            if principal is not None:
+                audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
+                db.commit()
+            raise HTTPException(decision.status, decision.reason)
+        if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
+            raise HTTPException(403, "the form or request has no valid CSRF token; reload and try again")
+        if db.dirty:
+            db.commit()  # keep a session's last-seen time
+        return Access(db=db, request=request, user=user, principal=principal, decision=decision, now=now)
+
+    setattr(dependency, ACTION_ATTRIBUTE, name)
+    dependency.__name__ = f"require_{name.replace('-', '_')}"
+    return dependency

@@ -1,0 +1,238 @@
+"""Commands of the hub service: ``db``, ``organisations``, ``users``, ``agreements``, ``audit`` and ``serve``."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from commonground.cli.app import app, err, out, settings_of, user_errors
+from commonground.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from commonground.access.audit import Actor
+    from commonground.hub.settings import HubSettings
+
+db_app = typer.Typer(help="The operational store: create or upgrade its tables.", no_args_is_help=True)
+organisations_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
+users_app = typer.Typer(help="People who can sign in.", no_args_is_help=True)
+agreements_app = typer.Typer(help="Data-sharing agreements.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(organisations_app, name="organisations")
+app.add_typer(users_app, name="users")
+app.add_typer(agreements_app, name="agreements")
+app.add_typer(audit_app, name="audit")
+
+
+def _hub(ctx: typer.Context) -> HubSettings:
+    from commonground.hub.settings import hub_settings
+
+    return hub_settings(settings_of(ctx))
+
+
+def _cli_actor() -> Actor:
+    from commonground.access.audit import Actor
+
+    return Actor(label=f"cli:{getpass.getuser()}")
+
+
+@contextmanager
+def _store(ctx: typer.Context) -> Iterator[Session]:
+    """A session on an up-to-date operational store; committed when the block ends without error."""
+    from sqlalchemy.exc import OperationalError
+
+    from commonground.hub.db import make_engine, session_factory
+    from commonground.hub.migrate import current_revision, head_revision
+
+    engine = make_engine(_hub(ctx).resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            if current_revision(connection) != head_revision():
+                raise UserError("the operational store is not up to date: run `commonground db upgrade` first")
+        with session_factory(engine)() as session:
+            yield session
+            session.commit()
+    except OperationalError as error:
+        raise UserError(f"cannot open the operational store: {error.orig}") from None
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create the operational store or bring it up to the newest migration."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    from commonground.hub.migrate import upgrade
+
+    url = _hub(ctx).resolved_database_url
+    try:
+        revision = upgrade(url)
+    except OperationalError as error:
+        raise UserError(f"cannot open the operational store: {error.orig}") from None
+    out.print(f"Operational store at revision {revision}: {make_url(url).render_as_string(hide_password=True)}")
+
+
+@organisations_app.command("add")
+@user_errors
+def organisations_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help="A short stable code (ODS code, force code; a school's URN).")],
+    name: Annotated[str, typer.Argument(help="The organisation's name.")],
+    type_: Annotated[str, typer.Option("--type", help="police_force, nhs_trust, school, ...")],
+    urn: Annotated[str | None, typer.Option("--urn", help="A school's URN (6 digits).")] = None,
+) -> None:
+    """Add a partner organisation."""
+    from commonground.hub.organisation_types import OrganisationType
+    from commonground.hub.organisations import create_organisation
+
+    try:
+        kind = OrganisationType(type_)
+    except ValueError:
+        raise UserError(f"no organisation type {type_!r}; one of: {', '.join(OrganisationType)}") from None
+    with _store(ctx) as session:
+        created = create_organisation(session, code=code, name=name, type=kind, urn=urn, by=_cli_actor())
+        out.print(f"Added {created.name} ({created.type.label}), code {created.code}.")
+
+
+@organisations_app.command("list")
+@user_errors
+def organisations_list(ctx: typer.Context) -> None:
+    """List the partner organisations."""
+    from commonground.hub.organisations import list_organisations
+
+    with _store(ctx) as session:
+        table = Table("code", "name", "type", "URN", title="Organisations")
+        for o in list_organisations(session):
+            table.add_row(o.code, o.name, o.type.label, o.urn or "")
+        out.print(table)
+
+
+@users_app.command("add")
+@user_errors
+def users_add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The person's email address (their sign-in name).")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    organisation: Annotated[str, typer.Option("--organisation", help="The organisation's code.")],
+    role: Annotated[str, typer.Option("--role", help="hub_practitioner, data_protection_officer, ...")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    oidc_only: Annotated[bool, typer.Option("--oidc-only", help="No password: sign in through OIDC only.")] = False,
+) -> None:
+    """Add a person who can sign in (asks for the password unless --password-stdin or --oidc-only)."""
+    from commonground.access.roles import Role
+    from commonground.hub.accounts import create_user
+    from commonground.hub.organisations import organisation_by_code
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise UserError(f"no role {role!r}; one of: {', '.join(Role)}") from None
+    password = None
+    if not oidc_only:
+        password = sys.stdin.readline().rstrip("\n") if password_stdin else getpass.getpass("Password: ")
+    with _store(ctx) as session:
+        org = organisation_by_code(session, organisation)
+        if org is None:
+            raise UserError(f"no organisation has the code {organisation!r}")
+        user = create_user(
+            session, email=email, display_name=name, organisation=org, role=chosen, password=password, by=_cli_actor()
+        )
+        out.print(f"Added {user.email}: {chosen.label} at {org.name}.")
+
+
+@users_app.command("list")
+@user_errors
+def users_list(ctx: typer.Context) -> None:
+    """List the people who can sign in."""
+    from sqlalchemy import select
+
+    from commonground.hub.models import User
+
+    with _store(ctx) as session:
+        table = Table("id", "email", "role", "organisation", "active", title="Users")
+        for u in session.scalars(select(User).order_by(User.id)):
+            table.add_row(str(u.id), u.email, u.role.label, u.organisation.code, "yes" if u.active else "no")
+        out.print(table)
+
+
+@agreements_app.command("add")
+@user_errors
+def agreements_add(
+    ctx: typer.Context, path: Annotated[Path, typer.Argument(help="A YAML file of one agreement.")]
+) -> None:
+    """Add a data-sharing agreement from a YAML file (the fields of AgreementSpec)."""
+    from pydantic import ValidationError
+
+    from commonground.access.agreements import AgreementSpec, create_agreement
+
+    if not path.is_file():
+        raise UserError(f"{path} is not a file")
+    try:
+        spec = AgreementSpec.from_yaml(path.read_text(encoding="utf-8"))
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise UserError(f"{path}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    with _store(ctx) as session:
+        created = create_agreement(session, spec=spec, by=_cli_actor())
+        out.print(f"Added agreement {created.reference} (version {created.version}).")
+
+
+@audit_app.command("verify")
+@user_errors
+def audit_verify(
+    ctx: typer.Context,
+    expect: Annotated[
+        str | None, typer.Option("--expect", help="SEQ:HASH printed by an earlier run; it must still be there.")
+    ] = None,
+) -> None:
+    """Check the audit log's hash chain; exit 1 if any entry was edited or deleted."""
+    from commonground.access.audit import verify_audit
+
+    anchor = None
+    if expect is not None:
+        seq, _, digest = expect.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise UserError("--expect takes SEQ:HASH, as printed by `commonground audit verify`")
+        anchor = (int(seq), digest)
+    with _store(ctx) as session:
+        result = verify_audit(session, expect=anchor)
+    if result.ok:
+        out.print(
+            f"The audit log is whole: {result.checked:,} entries. Head: {result.head_seq}:{result.head_hash}",
+            soft_wrap=True,
+        )
+        return
+    for problem in result.problems:
+        err.print(f"[red]Broken:[/] {problem}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+@user_errors
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the hub's web service and API (the API reference is at /api/docs)."""
+    import uvicorn
+
+    from commonground.api.app import create_app
+
+    settings = _hub(ctx)
+    with _store(ctx):
+        pass  # refuses to start on a store that is missing or not up to date
+    out.print(f"Serving commonground on http://{host}:{port}/ (API reference: /api/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info")

@@ -1,0 +1,94 @@
+"""Settings of the hub service, read from the environment (``COMMONGROUND_*``) and built on demand.
+
+The operational store is SQLite under the data directory unless ``COMMONGROUND_DATABASE_URL``
+names another database (PostgreSQL in production). In production (``COMMONGROUND_ENVIRONMENT=production``)
+unsafe defaults are refused: a secret key must be given, cookies must be secure, the database must be PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from commonground.errors import UserError
+from commonground.settings import DEFAULT_DATA_DIR, Settings
+
+KEY_FILE_NAME = "hub-secret-key"
+
+
+class HubSettings(BaseSettings):
+    """Everything the hub service (database, sign-in, API) needs; ``commonground.settings.Settings`` supplies
+    the data directory."""
+
+    model_config = SettingsConfigDict(env_prefix="COMMONGROUND_", extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    environment: Literal["development", "production"] = "development"
+    database_url: str | None = None
+    """SQLAlchemy URL of the operational store; default ``sqlite:///<data_dir>/operational.sqlite``."""
+    secret_key: SecretStr | None = None
+    """Signs CSRF tokens and the OIDC state cookie. Development: generated once into the data directory."""
+    cookie_secure: bool = True
+    """Session cookies only over HTTPS (``__Host-`` prefix). Turn off only for plain-HTTP local development."""
+    session_hours: float = Field(default=8.0, gt=0, le=24)
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    """Consecutive failed sign-ins after which an account is locked."""
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    login_rate_per_minute: int = Field(default=10, ge=1)
+    """Sign-in attempts allowed from one client address in a minute; more get 429."""
+    oidc_issuer: str | None = None
+    """OIDC provider (its ``/.well-known/openid-configuration`` is read); unset: local accounts only."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_label: str = "your organisation's sign-in"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Self:
+        if self.environment == "production":
+            problems = []
+            if self.secret_key is None or len(self.secret_key.get_secret_value()) < 32:
+                problems.append("COMMONGROUND_SECRET_KEY must be set (32 characters or more)")
+            if not self.cookie_secure:
+                problems.append("COMMONGROUND_COOKIE_SECURE cannot be false")
+            if not (self.database_url or "").startswith("postgresql"):
+                problems.append("COMMONGROUND_DATABASE_URL must name a PostgreSQL database")
+            if problems:
+                raise ValueError("unsafe settings for production: " + "; ".join(problems))
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("COMMONGROUND_OIDC_CLIENT_ID is needed with COMMONGROUND_OIDC_ISSUER")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'operational.sqlite').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; in development, one generated on first use and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / KEY_FILE_NAME
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        return path.read_text(encoding="ascii").strip()
+
+
+def hub_settings(settings: Settings | None = None, **overrides: object) -> HubSettings:
+    """Hub settings from the environment, with the data directory of ``settings`` (the CLI's ``--data-dir``)
+    and any ``overrides``; an unsafe or invalid setting is a :class:`UserError` naming the problem."""
+    update: dict[str, object] = dict(overrides)
+    if settings is not None:
+        update.setdefault("data_dir", settings.data_dir)
+    try:
+        return HubSettings(**update)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        raise UserError(f"hub settings: {problems}") from None

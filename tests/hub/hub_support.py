@@ -1,0 +1,51 @@
+"""Helpers of the hub tests: a log-in-as helper (a session without a password), constants."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from commonground.access.audit import Actor
+from commonground.hub import accounts
+from commonground.hub.db import utcnow
+from commonground.hub.models import User
+from commonground.hub.settings import HubSettings
+
+SETUP = Actor(label="test:setup")
+PASSWORD = "correct horse battery staple"
+SESSION_COOKIE = "__Host-cg_session"
+
+
+def login_as(client: TestClient, sessions: sessionmaker[Session], user_id: int) -> str:
+    """Sign a client in as a user without a password (a new session row); returns the CSRF token for it."""
+    settings: HubSettings = client.app.state.settings  # type: ignore[attr-defined]
+    with sessions() as db:
+        user = db.get_one(User, user_id)
+        token = accounts.start_session(db, user=user, method="test", settings=settings, now=utcnow())
+        db.commit()
+    client.cookies.set(SESSION_COOKIE, token)
+    me = client.get("/api/me")
+    assert me.status_code == 200, me.text
+    csrf: str = me.json()["csrf_token"]
+    return csrf
+
+
+def form_csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def as_superuser(engine: Engine, sql: str) -> None:
+    """What someone with direct database access could do: switch the append-only triggers off and write."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SET session_replication_role = replica"))
+            connection.execute(text(sql))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+            connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+            connection.execute(text(sql))
