@@ -125,5 +125,5 @@ def quarantine(
         return
     table = Table("file", "row", "field", "reason", title="Quarantined rows")
     for r in rows:
-        table.add_row(r.file_name, str(r.row_number), r.field, r.reason)
+        table.add_row(r.file, str(r.row_number), r.field or "(whole row)", r.reason)
     out.print(table)

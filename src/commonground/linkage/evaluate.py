@@ -1,0 +1,245 @@
+"""How good are the clusters? Pairwise and cluster measures against a truth, and threshold sweeps.
+
+Pairwise measures count pairs of records: a predicted pair is two records in the same predicted
+cluster, a true pair two records of the same true entity. Nothing enumerates pairs: every count
+comes from cluster sizes, since a group of n records holds n(n-1)/2 pairs. True positives are
+summed over the cells of the (predicted cluster x true entity) cross-tabulation.
+
+The sweep re-clusters at every threshold in one pass: edges are added from the strongest down
+(union-find), and each merge of two clusters adds |A|x|B| predicted pairs and, for every true
+entity, count_A x count_B true positives. That is exactly connected components at each
+threshold, which is what Splink's ``cluster_pairwise_predictions_at_threshold`` computes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+
+class PairwiseScores(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    true_positives: int
+    predicted_pairs: int
+    true_pairs: int
+
+    @property
+    def false_positives(self) -> int:
+        return self.predicted_pairs - self.true_positives
+
+    @property
+    def false_negatives(self) -> int:
+        return self.true_pairs - self.true_positives
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / self.predicted_pairs if self.predicted_pairs else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_positives / self.true_pairs if self.true_pairs else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+class ClusterScores(BaseModel):
+    """Measures of whole clusters. A false merge (one cluster holding two people) is the
+    costliest error here: it shows one person's history beside another's."""
+
+    model_config = ConfigDict(frozen=True)
+
+    records: int
+    predicted_clusters: int
+    true_entities: int
+    exact_clusters: int
+    """True entities reproduced exactly: one predicted cluster, holding nobody else."""
+    split_entities: int
+    """True entities spread over more than one predicted cluster."""
+    merged_clusters: int
+    """Predicted clusters holding records of more than one true entity."""
+    bcubed_precision: float
+    bcubed_recall: float
+
+    @property
+    def exact_cluster_share(self) -> float:
+        return self.exact_clusters / self.true_entities if self.true_entities else 1.0
+
+
+def _pairs(counts: np.ndarray) -> int:
+    counts = counts.astype(np.int64)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def _codes(labels: Sequence[Hashable] | np.ndarray) -> np.ndarray:
+    """Dense integer codes for labels, compared as text (so 7 and "7" are the same label)."""
+    text = np.array([str(label) for label in labels], dtype=object)
+    return np.unique(text, return_inverse=True)[1].astype(np.int64).reshape(-1)
+
+
+def _crosstab(
+    predicted: Sequence[Hashable] | np.ndarray, truth: Sequence[Hashable] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Codes and counts: (pred code per cell, truth code per cell, cell size, pred sizes, truth sizes)."""
+    if len(predicted) != len(truth):
+        raise ValueError("predicted and true labels must be given for the same records")
+    p, t = _codes(predicted), _codes(truth)
+    n_t = int(t.max()) + 1 if len(t) else 1
+    cells, cell_sizes = np.unique(p * n_t + t, return_counts=True)
+    pred_sizes = np.bincount(p) if len(p) else np.zeros(0, np.int64)
+    truth_sizes = np.bincount(t) if len(t) else np.zeros(0, np.int64)
+    return cells // n_t, cells % n_t, cell_sizes, pred_sizes, truth_sizes
+
+
+def pairwise_scores(
+    predicted: Sequence[Hashable] | np.ndarray, truth: Sequence[Hashable] | np.ndarray
+) -> PairwiseScores:
+    """Pairwise precision, recall and F1 of predicted cluster labels against true entity labels,
+    given for the same records in the same order."""
+    _, _, cell_sizes, pred_sizes, truth_sizes = _crosstab(predicted, truth)
+    return PairwiseScores(
+        true_positives=_pairs(cell_sizes), predicted_pairs=_pairs(pred_sizes), true_pairs=_pairs(truth_sizes)
+    )
+
+
+def cluster_scores(predicted: Sequence[Hashable] | np.ndarray, truth: Sequence[Hashable] | np.ndarray) -> ClusterScores:
+    cell_p, cell_t, cell_sizes, pred_sizes, truth_sizes = _crosstab(predicted, truth)
+    n = int(cell_sizes.sum())
+    cells_per_pred = np.bincount(cell_p, minlength=len(pred_sizes))
+    cells_per_truth = np.bincount(cell_t, minlength=len(truth_sizes))
+    exact = (cell_sizes == pred_sizes[cell_p]) & (cell_sizes == truth_sizes[cell_t])
+    sq = cell_sizes.astype(np.float64) ** 2
+    return ClusterScores(
+        records=n,
+        predicted_clusters=len(pred_sizes),
+        true_entities=len(truth_sizes),
+        exact_clusters=int(exact.sum()),
+        split_entities=int((cells_per_truth > 1).sum()),
+        merged_clusters=int((cells_per_pred > 1).sum()),
+        bcubed_precision=float((sq / pred_sizes[cell_p]).sum() / n) if n else 1.0,
+        bcubed_recall=float((sq / truth_sizes[cell_t]).sum() / n) if n else 1.0,
+    )
+
+
+class SweepPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    threshold_match_weight: float
+    scores: PairwiseScores
+
+    @property
+    def precision(self) -> float:
+        return self.scores.precision
+
+    @property
+    def recall(self) -> float:
+        return self.scores.recall
+
+    @property
+    def f1(self) -> float:
+        return self.scores.f1
+
+
+class _Components:
+    """Union-find over record indices, each root keeping its members' true-entity counts."""
+
+    def __init__(self, truth_codes: np.ndarray) -> None:
+        self.parent = list(range(len(truth_codes)))
+        self.size = [1] * len(truth_codes)
+        self.entities: list[Counter[int] | None] = [Counter({int(c): 1}) for c in truth_codes]
+        self.tp = 0
+        self.pp = 0
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        big, small = self.entities[ra], self.entities[rb]
+        assert big is not None and small is not None
+        self.pp += self.size[ra] * self.size[rb]
+        for entity, count in small.items():
+            self.tp += count * big.get(entity, 0)
+            big[entity] += count
+        self.parent[rb] = ra
+        self.size[ra] += self.size[rb]
+        self.entities[rb] = None
+
+
+def threshold_sweep(
+    *,
+    record_ids: Sequence[Hashable],
+    truth: Sequence[Hashable],
+    edges: Iterable[tuple[Hashable, Hashable, float]],
+    thresholds: Iterable[float],
+) -> list[SweepPoint]:
+    """Pairwise scores of connected-component clusters at each match-weight threshold.
+
+    ``record_ids`` and ``truth`` list every record and its true entity (records in no edge are
+    clusters of one); ``edges`` are scored pairs ``(id_l, id_r, match_weight)``. A pair joins
+    when its weight is at or above the threshold, as in Splink's clustering.
+    """
+    index = {rid: i for i, rid in enumerate(record_ids)}
+    if len(index) != len(record_ids):
+        raise ValueError("record ids must be unique")
+    truth_codes = _codes(truth)
+    true_pairs = _pairs(np.bincount(truth_codes)) if len(truth_codes) else 0
+    ordered = sorted(((float(w), index[a], index[b]) for a, b, w in edges), reverse=True)
+    components = _Components(truth_codes)
+    points = []
+    position = 0
+    for threshold in sorted(set(thresholds), reverse=True):
+        while position < len(ordered) and ordered[position][0] >= threshold:
+            _, a, b = ordered[position]
+            components.union(a, b)
+            position += 1
+        points.append(
+            SweepPoint(
+                threshold_match_weight=threshold,
+                scores=PairwiseScores(
+                    true_positives=components.tp, predicted_pairs=components.pp, true_pairs=true_pairs
+                ),
+            )
+        )
+    return sorted(points, key=lambda p: p.threshold_match_weight)
+
+
+def choose_threshold(points: Sequence[SweepPoint], *, min_precision: float | None = None) -> SweepPoint:
+    """The threshold to use: with ``min_precision``, the lowest threshold (most recall) whose
+    precision reaches it; otherwise (or if none does) the best F1, the higher threshold on a tie."""
+    if not points:
+        raise ValueError("no sweep points to choose from")
+    if min_precision is not None:
+        good = [p for p in points if p.precision >= min_precision]
+        if good:
+            return min(good, key=lambda p: p.threshold_match_weight)
+    return max(points, key=lambda p: (round(p.f1, 12), p.threshold_match_weight))
+
+
+def sweep_table(points: Sequence[SweepPoint]) -> str:
+    lines = ["threshold  precision  recall   F1      false+  false-"]
+    for p in points:
+        lines.append(
+            f"{p.threshold_match_weight:9.2f}  {p.precision:9.4f}  {p.recall:6.4f}  {p.f1:6.4f}"
+            f"  {p.scores.false_positives:6d}  {p.scores.false_negatives:6d}"
+        )
+    return "\n".join(lines)
+
+
+def labels_for(record_ids: Sequence[Hashable], mapping: Mapping[Hashable, Hashable]) -> list[Hashable]:
+    """Labels for ``record_ids`` from ``mapping``; a record absent from it is an entity of its own."""
+    return [mapping.get(rid, ("__alone__", rid)) for rid in record_ids]

@@ -1,0 +1,78 @@
+"""Score candidate pairs with a trained model and cluster them into people.
+
+The input is one table of standardised person-level records from every feed (see
+:mod:`commonground.linkage.prepare`), already in the backend behind ``db_api``. The output is
+Splink's: pairwise predictions with match weights (and each comparison's level and weight, for
+explanation), and clusters at a match-weight threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from splink import Linker
+from splink.internals.database_api import DatabaseAPI
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from commonground.linkage.compile import settings_creator
+from commonground.linkage.prepare import prepare_records
+from commonground.linkage.training import SPLINK_LOG_LEVEL, TrainedModel
+
+
+def linker_for(model: TrainedModel, *, prepared: SplinkDataFrame) -> Linker:
+    """A Splink linker for the trained model, compiled for ``prepared``'s backend."""
+    return Linker(prepared, settings_creator(model.spec, parameters=model.parameters), log_level=SPLINK_LOG_LEVEL)
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    linker: Linker
+    prepared: SplinkDataFrame
+    predictions: SplinkDataFrame
+    """Every candidate pair at or above the spec's ``keep_pairs_above_match_weight``."""
+    clusters: SplinkDataFrame
+    """``cluster_id`` and the prepared record, one row per record."""
+    threshold_match_weight: float
+
+
+def predict(linker: Linker, model: TrainedModel) -> SplinkDataFrame:
+    return linker.inference.predict(
+        threshold_match_weight=model.spec.keep_pairs_above_match_weight, warning_mode="never"
+    )
+
+
+def cluster(linker: Linker, predictions: SplinkDataFrame, *, threshold_match_weight: float) -> SplinkDataFrame:
+    """Connected components of the pairs at or above the threshold (Splink's clustering)."""
+    return linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_weight=threshold_match_weight
+    )
+
+
+def link(
+    model: TrainedModel, *, db_api: DatabaseAPI[Any], source_table: str, threshold_match_weight: float | None = None
+) -> LinkResult:
+    """Prepare, predict and cluster the records in ``source_table``.
+
+    The threshold defaults to the one the spec records (chosen from evaluation).
+    """
+    threshold = model.spec.threshold_match_weight if threshold_match_weight is None else threshold_match_weight
+    prepared = prepare_records(db_api=db_api, source_table=source_table)
+    linker = linker_for(model, prepared=prepared)
+    predictions = predict(linker, model)
+    clusters = cluster(linker, predictions, threshold_match_weight=threshold)
+    return LinkResult(
+        linker=linker, prepared=prepared, predictions=predictions, clusters=clusters, threshold_match_weight=threshold
+    )
+
+
+def scored_edges(predictions: SplinkDataFrame) -> list[tuple[str, str, float]]:
+    """``(unique_id_l, unique_id_r, match_weight)`` for every scored pair, for threshold sweeps."""
+    table = predictions.query_sql("SELECT unique_id_l, unique_id_r, match_weight FROM {this}").as_dict()
+    return list(zip(table["unique_id_l"], table["unique_id_r"], table["match_weight"], strict=True))
+
+
+def cluster_labels(clusters: SplinkDataFrame) -> dict[str, str]:
+    """``unique_id -> cluster_id`` for every record."""
+    table = clusters.query_sql("SELECT unique_id, cluster_id FROM {this}").as_dict()
+    return dict(zip(table["unique_id"], table["cluster_id"], strict=True))
