@@ -79,7 +79,7 @@ def test_exposures(area: Area, people: dict) -> None:
 
 
 def test_manifest(area: Area) -> None:
-    manifest = json.loads((area.out / "manifest.json").read_text())
+    manifest = json.loads((area.out / "truth" / "manifest.json").read_text())
     assert manifest["seed"] == SEED and manifest["people"] == PEOPLE
     assert manifest["window"] == {"start": "2020-11-01", "end": "2026-10-31"}
     assert manifest["rows"] == area.summary.rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,6 +12,9 @@ from rich.table import Table
 from commonground.cli.app import app, err, out, settings_of, user_errors
 from commonground.cli.progress import progress_bars
 from commonground.errors import UserError
+
+if TYPE_CHECKING:
+    from commonground.synth import SynthSummary
 
 
 @app.command()
@@ -29,12 +32,10 @@ def synth(
     print_synth_summary(summary)
 
 
-def print_synth_summary(summary: Any) -> None:
-    table = Table(
-        "feed", "rows", title=f"Synthetic area: {summary.people:,} people in {summary.households:,} households"
-    )
-    for feed, rows in summary.rows.items():
-        table.add_row(feed, f"{rows:,}")
+def print_synth_summary(summary: SynthSummary) -> None:
+    table = Table("", "", title="Synthetic area", show_header=False)
+    for label, value in summary.table():
+        table.add_row(label, value)
     out.print(table)
     out.print(f"Written to {summary.out} in {summary.seconds:.1f} s; the truth is in {summary.out / 'truth'}.")
 
@@ -64,22 +65,21 @@ def ingest(
 
 
 def print_ingest_summary(document: dict[str, Any], *, data_dir: Path) -> None:
-    table = Table("file", "feed", "status", "read", "accepted", "quarantined", title="Ingest")
+    table = Table(title="Ingest")
+    table.add_column("file", no_wrap=True)
+    table.add_column("status")
+    for heading in ("read", "accepted", "quarantined", "warnings"):
+        table.add_column(heading, justify="right")
     for f in document["files"]:
         status = {"loaded": "[green]loaded[/]", "refused": "[red]refused[/]"}.get(f["status"], f["status"])
-        table.add_row(
-            f["file"],
-            f["feed"] or "",
-            status,
-            f"{f['rows_read']:,}",
-            f"{f['rows_accepted']:,}",
-            f"{f['rows_quarantined']:,}",
-        )
+        counts = (f["rows_read"], f["rows_accepted"], f["rows_quarantined"], f.get("warnings", 0))
+        table.add_row(f["file"], status, *(f"{n:,}" for n in counts))
     out.print(table)
     for f in document["files"]:
         if f["status"] == "refused":
             out.print(f"[red]Refused[/] {f['file']}: {f['error']}", highlight=False)
-    out.print(f"Store: {data_dir / 'analytical'}. See quarantined rows with `commonground quarantine`.")
+    out.print(f"Store: {data_dir / 'analytical'}.", soft_wrap=True)
+    out.print("See why rows were held back with `commonground quarantine`.")
 
 
 @app.command("ingest-report")
@@ -92,17 +92,15 @@ def ingest_report(ctx: typer.Context) -> None:
     if not batches:
         out.print("Nothing has been ingested into this data directory yet.")
         return
-    table = Table("loaded at", "file", "feed", "batch", "read", "accepted", "quarantined", title="Ingested batches")
+    table = Table(title="Ingested batches")
+    table.add_column("loaded at", no_wrap=True)
+    table.add_column("file", no_wrap=True)
+    table.add_column("batch", no_wrap=True)
+    for heading in ("read", "accepted", "quarantined"):
+        table.add_column(heading, justify="right")
     for b in batches:
-        table.add_row(
-            str(b.loaded_at)[:19],
-            b.file_name,
-            b.feed,
-            b.batch_id[:12],
-            f"{b.rows_read:,}",
-            f"{b.rows_accepted:,}",
-            f"{b.rows_quarantined:,}",
-        )
+        counts = (b.rows_read, b.rows_accepted, b.rows_quarantined)
+        table.add_row(f"{b.loaded_at:%Y-%m-%d %H:%M}", b.file_name, b.batch_id[:8], *(f"{n:,}" for n in counts))
     out.print(table)
 
 
@@ -123,7 +121,11 @@ def quarantine(
     if not rows:
         out.print("No rows are in quarantine.")
         return
-    table = Table("file", "row", "field", "reason", title="Quarantined rows")
+    table = Table(title="Quarantined rows")
+    table.add_column("file", no_wrap=True)
+    table.add_column("row", justify="right")
+    table.add_column("field")
+    table.add_column("reason")
     for r in rows:
         table.add_row(r.file, str(r.row_number), r.field or "(whole row)", r.reason)
     out.print(table)

@@ -180,7 +180,7 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
     """Build a synthetic area of ``people`` residents (at the window start) and write it to ``out``.
 
     Writes one CSV per feed in :data:`commonground.contracts.FEEDS`, and ``truth/`` (records,
-    people, households, exposures, defects) with a ``manifest.json``. ``out`` is created if
+    people, households, exposures, defects, and ``manifest.json``). ``out`` is created if
     needed; a previous ``truth/`` folder in it is replaced. Same seed and size, same bytes.
     """
     if people < 1:
@@ -204,7 +204,7 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
     write_defects(truth / "defects.csv", found)
     households = len(np.unique(world.res.seg_hh))
     write_manifest(
-        out / "manifest.json",
+        out / "truth" / "manifest.json",
         {
             "generator": "commonground.synth",
             "generator_version": GENERATOR_VERSION,
