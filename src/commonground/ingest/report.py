@@ -1,0 +1,176 @@
+"""What an ingest run did, and what the store holds: plain records that never carry a cell value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from commonground.ingest.store import open_reader, run_sql
+
+FileStatus = Literal["loaded", "refused", "already_loaded"]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """One file of a run. Counts are what this run read from it (all 0 unless ``loaded``)."""
+
+    file: str
+    feed: str | None
+    status: FileStatus
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    rows_with_warnings: int = 0
+    warnings: int = 0
+    batch_id: str | None = None
+    error: str | None = None
+    """Why a refused file was refused: names the file's problem, never a value."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's entry in ``commonground ingest --json``."""
+        entry: dict[str, Any] = {
+            "file": self.file,
+            "feed": self.feed,
+            "status": self.status,
+            "rows_read": self.rows_read,
+            "rows_accepted": self.rows_accepted,
+            "rows_quarantined": self.rows_quarantined,
+        }
+        if self.status == "refused":
+            entry["error"] = self.error
+        return entry
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    run_id: str
+    source: str
+    """The source directory's name only (not its full path)."""
+    started_at: datetime
+    finished_at: datetime
+    files: tuple[FileResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No file was refused (a CLI may exit non-zero otherwise)."""
+        return all(f.status != "refused" for f in self.files)
+
+    def totals(self) -> dict[str, int]:
+        statuses = [f.status for f in self.files]
+        return {
+            "files": len(self.files),
+            "loaded": statuses.count("loaded"),
+            "already_loaded": statuses.count("already_loaded"),
+            "refused": statuses.count("refused"),
+            "rows_read": sum(f.rows_read for f in self.files),
+            "rows_accepted": sum(f.rows_accepted for f in self.files),
+            "rows_quarantined": sum(f.rows_quarantined for f in self.files),
+            "rows_with_warnings": sum(f.rows_with_warnings for f in self.files),
+            "warnings": sum(f.warnings for f in self.files),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "source": self.source,
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "finished_at": self.finished_at.isoformat(timespec="seconds"),
+            "seconds": round((self.finished_at - self.started_at).total_seconds(), 3),
+            "files": [f.to_dict() for f in self.files],
+            "totals": self.totals(),
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The document ``commonground ingest --json`` prints."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+        """Column headings and rows for a short human table, one row per file (the last says why
+        a file was refused)."""
+        headings: tuple[str, ...] = ("file", "feed", "status", "read", "accepted", "quarantined", "warnings", "note")
+        rows: list[tuple[str, ...]] = [
+            (
+                f.file,
+                f.feed or "-",
+                f.status.replace("_", " "),
+                f"{f.rows_read:,}",
+                f"{f.rows_accepted:,}",
+                f"{f.rows_quarantined:,}",
+                f"{f.warnings:,}",
+                f.error or "",
+            )
+            for f in self.files
+        ]
+        return headings, rows
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """One loaded batch (one file's content) as the store records it."""
+
+    batch_id: str
+    feed: str
+    file_name: str
+    run_id: str
+    loaded_at: datetime
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    rows_with_warnings: int
+    warnings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "loaded_at": self.loaded_at.isoformat(timespec="seconds")}
+
+
+@dataclass(frozen=True)
+class QuarantinedRow:
+    """One reason one row was quarantined. ``field`` is None when the row as a whole is broken."""
+
+    file: str
+    feed: str
+    batch_id: str
+    row_number: int
+    field: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def ingest_report(*, data_dir: Path) -> list[BatchReport]:
+    """Every batch loaded so far, oldest first, with its counts. Opens the store read-only."""
+    con = open_reader(data_dir)
+    if con is None:
+        return []
+    try:
+        rows = run_sql(
+            con,
+            "SELECT batch_id, feed, file_name, run_id, loaded_at, rows_read, rows_accepted, rows_quarantined, "
+            "rows_with_warnings, warnings FROM ingest_batches ORDER BY loaded_at, file_name",
+        )
+    finally:
+        con.close()
+    return [BatchReport(*row) for row in rows]
+
+
+def quarantine_rows(*, data_dir: Path, feed: str | None = None, limit: int = 100) -> list[QuarantinedRow]:
+    """Quarantined rows (file, row, field, reason; never the cell values), in load and row order."""
+    con = open_reader(data_dir)
+    if con is None:
+        return []
+    try:
+        rows = run_sql(
+            con,
+            "SELECT b.file_name, q.feed, q.batch_id, q.row_number, q.field, q.reason "
+            "FROM quarantine q JOIN ingest_batches b USING (batch_id) "
+            "WHERE ? IS NULL OR q.feed = ? ORDER BY b.loaded_at, b.file_name, q.row_number, q.field NULLS FIRST "
+            "LIMIT ?",
+            [feed, feed, max(limit, 0)],
+        )
+    finally:
+        con.close()
+    return [QuarantinedRow(*row) for row in rows]

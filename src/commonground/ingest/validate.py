@@ -1,0 +1,249 @@
+"""Rows in, an accepted table, quarantined rows and warnings out.
+
+Every cell goes through the fast path (:mod:`commonground.ingest.fastpath`); cells it is not sure
+of go through ``parse_cell``, the authority. Then:
+
+- a bad or blank value in a non-nullable column quarantines the row (every such field is named);
+- a bad value in a nullable column is blanked and recorded as a warning (the row is kept);
+- cross-field checks (an end before its start) quarantine the row, naming both fields;
+- a value of one of the feed's ``unique`` columns already seen (earlier in the file, or in a batch
+  already loaded) quarantines the row; the first row holding a value keeps it.
+
+Reasons never repeat a cell's value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from commonground.contracts.spec import Column, ColumnType, FeedContract
+from commonground.contracts.values import ValueProblem, parse_cell
+from commonground.ingest.fastpath import arrow_type, fast_parse, name_keys
+from commonground.ingest.reader import RawChunk
+
+BLANK_REASON = "blank, but the column requires a value"
+
+ORDERED_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "custody_records": (("arrested_at", "released_at", "released before arrested"),),
+    "missing_episodes": (("reported_at", "returned_at", "returned before reported missing"),),
+    "substance_treatment": (("start_date", "end_date", "ended before it started"),),
+    "childrens_social_care": (("referral_date", "closure_date", "closed before the referral"),),
+    "custodial_sentences": (("received_at", "released_at", "released before received into prison"),),
+    "school_roll": (("enrolled_on", "left_on", "left the roll before enrolling"),),
+    "ed_attendances": (("assault_at", "arrived_at", "arrived before the assault happened"),),
+}
+"""Cross-field checks: (earlier, later, reason) where ``later`` must not be before ``earlier``."""
+
+NAME_KEYS = (("given_name", "given_name_key"), ("family_name", "family_name_key"))
+
+Lookup = Callable[[str, pa.Array], dict[str, tuple[str, int]]]
+"""(column, distinct values) -> {value: (batch_id, row_number)} for values already in the store."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    row_number: int
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    row_number: int
+    field: str | None
+    reason: str
+    raw: str
+
+
+@dataclass
+class ChunkOutcome:
+    accepted: pa.Table
+    quarantined: list[QuarantineEntry] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    rows_with_warnings: int = 0
+
+    @property
+    def rows_accepted(self) -> int:
+        return int(self.accepted.num_rows)
+
+
+def store_columns(feed: FeedContract) -> list[tuple[str, pa.DataType]]:
+    """The columns of a feed's table in the analytical store, in order."""
+    columns = [(c.name, arrow_type(c)) for c in feed.columns]
+    if feed.person_level:
+        columns += [(key, pa.string()) for _, key in NAME_KEYS]
+    return [*columns, ("_batch_id", pa.string()), ("_row_number", pa.int64())]
+
+
+@dataclass
+class _ColumnOutcome:
+    values: pa.Array
+    problems: list[tuple[int, str]]  # (index in chunk, reason)
+
+
+def _check_column(chunk: RawChunk, column: Column) -> _ColumnOutcome:
+    n = chunk.size
+    raw = chunk.columns.get(column.name)
+    if raw is None:  # an optional column the file leaves out
+        return _ColumnOutcome(pa.nulls(n, arrow_type(column)), [])
+    fast = fast_parse(raw, column)
+    odd = chunk.odd_cells.get(column.name)
+    if odd:  # cells Arrow could not hold are null in `raw`, but not blank: parse_cell decides
+        fast.accepted[list(odd)] = False
+    problems: list[tuple[int, str]] = []
+    fixed_at: list[int] = []
+    fixed: list[object] = []
+    for i in np.flatnonzero(~fast.accepted).tolist():
+        cell = chunk.cell(column.name, i)
+        try:
+            value = parse_cell(cell, column)
+        except ValueProblem as problem:
+            problems.append((i, safe_reason(problem.reason, cell, column)))
+            continue
+        except ValueError:  # a parser slip in the contracts; its message could hold the value
+            problems.append((i, f"not a valid {column.type.value} value"))
+            continue
+        if value is not None:
+            fixed_at.append(i)
+            fixed.append(value)
+    values = _merge(fast.values, fixed_at, fixed, column)
+    if not column.nullable:
+        blank = np.flatnonzero(np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False)))
+        known = {i for i, _ in problems}
+        problems += [(i, BLANK_REASON) for i in blank.tolist() if i not in known]
+    return _ColumnOutcome(values, problems)
+
+
+def safe_reason(reason: str, cell: str | None, column: Column) -> str:
+    """parse_cell's reason, cut short if it repeats a word of the cell that is not one of the
+    column's codes (a code-list reason names the unknown values, which could be anything)."""
+    words = {w for w in re.split(r"[;,\s]+", (cell or "").lower()) if len(w) >= 3} - set(column.values)
+    lowered = reason.lower()
+    if any(word in lowered for word in words):
+        return reason.split(":")[0].split("(")[0].strip()
+    return reason
+
+
+def _merge(values: pa.Array, at: list[int], fixed: list[object], column: Column) -> pa.Array:
+    if not at:
+        return values
+    if column.type is ColumnType.CODE_LIST:
+        merged = values.to_pylist()
+        for i, value in zip(at, fixed, strict=True):
+            merged[i] = value
+        return pa.array(merged, arrow_type(column))
+    mask = np.zeros(len(values), dtype=bool)
+    mask[at] = True
+    return pc.replace_with_mask(values, pa.array(mask), pa.array(fixed, arrow_type(column)))
+
+
+class ChunkValidator:
+    """Validates the chunks of one file in order; remembers the unique values it has seen."""
+
+    def __init__(self, *, feed: FeedContract, header: list[str], batch_id: str, lookup: Lookup) -> None:
+        self.feed = feed
+        self.header = header
+        self.batch_id = batch_id
+        self._lookup = lookup
+        self._store_columns = store_columns(feed)
+
+    def validate(self, chunk: RawChunk) -> ChunkOutcome:
+        n = chunk.size
+        quarantine: dict[int, list[tuple[str | None, str]]] = {}
+        warn: dict[int, list[tuple[str, str]]] = {}
+        values: dict[str, pa.Array] = {}
+        for column in self.feed.columns:
+            outcome = _check_column(chunk, column)
+            values[column.name] = outcome.values
+            target = quarantine if not column.nullable else warn
+            for i, reason in outcome.problems:
+                target.setdefault(i, []).append((column.name, reason))
+        self._check_order(values, quarantine)
+        self._check_unique(chunk, values, quarantine)
+        return self._outcome(chunk, n, values, quarantine, warn)
+
+    def _check_order(self, values: dict[str, pa.Array], quarantine: dict[int, list[tuple[str | None, str]]]) -> None:
+        for earlier, later, reason in ORDERED_PAIRS.get(self.feed.name, ()):
+            wrong = np.asarray(
+                pc.fill_null(pc.less(values[later], values[earlier]), False).to_numpy(zero_copy_only=False), dtype=bool
+            )
+            for i in np.flatnonzero(wrong).tolist():
+                quarantine.setdefault(i, []).extend([(earlier, reason), (later, reason)])
+
+    def _check_unique(
+        self, chunk: RawChunk, values: dict[str, pa.Array], quarantine: dict[int, list[tuple[str | None, str]]]
+    ) -> None:
+        for name in self.feed.unique:
+            column = values[name]
+            if pa.types.is_list(column.type):  # no feed has a unique code list; keep it honest
+                continue
+            keep = np.ones(chunk.size, dtype=bool)
+            keep[list(quarantine)] = False
+            candidates = np.flatnonzero(keep)
+            keys = pc.take(column, pa.array(candidates, pa.int64()))
+            distinct = pc.unique(pc.drop_null(keys))
+            stored = self._lookup(name, distinct)
+            if not stored and len(distinct) == len(keys) - keys.null_count:
+                continue  # the usual case: no repeats, nothing to look at row by row
+            seen: dict[str, int] = {}
+            for i, key in zip(candidates.tolist(), keys.to_pylist(), strict=True):
+                if key is None:
+                    continue
+                key = str(key)
+                if key in seen:
+                    reason = f"repeats the value on row {seen[key]} of this file"
+                elif key in stored:
+                    batch, first_row = stored[key]
+                    reason = (
+                        f"repeats the value on row {first_row} of this file"
+                        if batch == self.batch_id
+                        else f"repeats a value already loaded (batch {batch[:12]}, row {first_row})"
+                    )
+                else:
+                    seen[key] = int(chunk.row_numbers[i])
+                    continue
+                quarantine.setdefault(i, []).append((name, reason))
+
+    def _outcome(
+        self,
+        chunk: RawChunk,
+        n: int,
+        values: dict[str, pa.Array],
+        quarantine: dict[int, list[tuple[str | None, str]]],
+        warn: dict[int, list[tuple[str, str]]],
+    ) -> ChunkOutcome:
+        keep = np.ones(n, dtype=bool)
+        keep[list(quarantine)] = False
+        if self.feed.person_level:
+            for source, key in NAME_KEYS:
+                values[key] = name_keys(values[source])
+        values["_batch_id"] = pa.array(np.full(n, self.batch_id, dtype=object), pa.string())
+        values["_row_number"] = pa.array(chunk.row_numbers, pa.int64())
+        table = pa.table({name: values[name] for name, _ in self._store_columns}, schema=pa.schema(self._store_columns))
+        entries = [QuarantineEntry(b.row_number, None, b.reason, b.raw) for b in chunk.broken]
+        for i in sorted(quarantine):
+            raw = chunk.raw_json(self.header, i)
+            row = int(chunk.row_numbers[i])
+            entries += [QuarantineEntry(row, name, reason, raw) for name, reason in quarantine[i]]
+        warnings = [
+            Problem(int(chunk.row_numbers[i]), name, reason)
+            for i in sorted(warn)
+            if keep[i]
+            for name, reason in warn[i]
+        ]
+        return ChunkOutcome(
+            accepted=table.filter(pa.array(keep)),
+            quarantined=entries,
+            warnings=warnings,
+            rows_read=n + len(chunk.broken),
+            rows_quarantined=len(quarantine) + len(chunk.broken),
+            rows_with_warnings=sum(1 for i in warn if keep[i]),
+        )
