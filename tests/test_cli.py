@@ -56,3 +56,29 @@ def test_data_dir_from_option_beats_environment(monkeypatch: pytest.MonkeyPatch,
     assert load_settings(data_dir=tmp_path / "from-option").data_dir == tmp_path / "from-option"
     monkeypatch.delenv("COMMONGROUND_DATA_DIR")
     assert load_settings().data_dir == Path("commonground-data")
+
+
+def test_a_busy_store_is_a_short_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = tmp_path / "analytical" / "ingest.duckdb"
+    store.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(store)!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = runner.invoke(app, ["--data-dir", str(tmp_path), "ingest-report"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 2
+    assert "in use by another commonground command" in result.output
+    assert "Traceback" not in result.output

@@ -75,6 +75,11 @@ BAD = [
     (ColumnType.TEXT, "x" * 2001, "longer than 2000 characters"),
     (ColumnType.TEXT, "a\x00b", "contains a NUL byte"),
     (ColumnType.TEXT, "caf\udce9", "contains bytes that are not valid UTF-8"),
+    (ColumnType.UPRN, "12\u00b3", "not a UPRN"),  # a superscript three
+    (ColumnType.UPRN, "\u0661\u0662\u0663", "not a UPRN"),  # Arabic-Indic digits
+    (ColumnType.NHS_NUMBER, "\u0669\u0664\u0663\u0664\u0667\u0666\u0665\u0669\u0661\u0669", "not 10 digits"),
+    (ColumnType.DATE, "\u0662\u0660\u0661\u0662-01-01", "not a date in the form YYYY-MM-DD"),
+    (ColumnType.INTEGER, "\u00b2", "not a whole number"),
 ]
 
 
@@ -92,8 +97,10 @@ def test_codes_are_canonical_and_lists_are_ordered_as_the_contract() -> None:
         "domestic_abuse",
         "child_present",
     ]
-    with pytest.raises(ValueProblem, match="not allowed: arson"):
+    with pytest.raises(ValueProblem, match="holds 1 value not in the allowed list") as caught:
         parse_cell("domestic_abuse;arson", qualifiers)
+    assert "arson" not in caught.value.reason
+    assert parse_cell(" ; ;", qualifiers) is None
     role = FEEDS["police_incident_persons"].column("role")
     assert parse_cell("Victim", role) == "victim"
     with pytest.raises(ValueProblem, match="not one of the allowed values"):

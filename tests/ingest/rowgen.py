@@ -36,7 +36,7 @@ BAD: dict[ColumnType, tuple[str, str]] = {
     T.EMAIL: ("no-at-sign", "not an email address"),
     T.BOOL: ("maybe", "not true or false"),
     T.CODE: ("zzz", "not one of the allowed values"),
-    T.CODE_LIST: ("zzz", "holds values that are not allowed"),
+    T.CODE_LIST: ("zzz", "holds 1 value not in the allowed list"),
     T.INTEGER: ("-1", "not a whole number"),
 }
 """One bad cell per column type, with the start of the reason parse_cell gives for it."""

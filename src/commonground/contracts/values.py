@@ -31,11 +31,11 @@ class ValueProblem(ValueError):
 
 
 _WHITESPACE = re.compile(r"\s+")
-_FORMULA_START = re.compile(r"^[=@\t\r]|^[+\-][^\d\s]")
+_FORMULA_START = re.compile(r"^[=@]|^[+\-][^\d\s]")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.:]{0,63}$")
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.’][^\W\d_]*)*$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$", re.ASCII)
 # The UK postcode grammar: outward code (area, district), inward code (sector, unit).
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-']+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$")
@@ -64,9 +64,14 @@ def name_key(name: str) -> str:
     return _WHITESPACE.sub(" ", re.sub(r"[^A-Z]", " ", kept)).strip()
 
 
+def _is_ascii_digits(text: str) -> bool:
+    """Only 0-9: ``str.isdigit`` also accepts superscripts and other scripts' digits."""
+    return text.isascii() and text.isdigit()
+
+
 def nhs_number_is_valid(digits: str) -> bool:
     """The NHS number modulus-11 check: weights 10..2 on the first nine digits."""
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not _is_ascii_digits(digits):
         return False
     total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
     check = 11 - total % 11
@@ -145,7 +150,7 @@ def _parse_postcode(text: str, column: Column) -> str:
 
 def _parse_nhs_number(text: str, column: Column) -> str:
     digits = re.sub(r"[\s\-]", "", text)
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not _is_ascii_digits(digits):
         raise ValueProblem("not 10 digits")
     if not nhs_number_is_valid(digits):
         raise ValueProblem("fails the NHS number check digit")
@@ -153,13 +158,13 @@ def _parse_nhs_number(text: str, column: Column) -> str:
 
 
 def _parse_uprn(text: str, column: Column) -> str:
-    if not (text.isdigit() and len(text) <= 12):
+    if not (_is_ascii_digits(text) and len(text) <= 12):
         raise ValueProblem("not a UPRN (1 to 12 digits)")
     return str(int(text))
 
 
 def _parse_urn(text: str, column: Column) -> str:
-    if not (text.isdigit() and len(text) == 6):
+    if not (_is_ascii_digits(text) and len(text) == 6):
         raise ValueProblem("not a school URN (6 digits)")
     return text
 
@@ -186,21 +191,21 @@ def _parse_code(text: str, column: Column) -> str:
     return value
 
 
-def _parse_code_list(text: str, column: Column) -> list[str]:
+def _parse_code_list(text: str, column: Column) -> list[str] | None:
     items = [item.strip().lower() for item in text.split(";") if item.strip()]
-    unknown = sorted({item for item in items if item not in column.values})
+    unknown = sum(1 for item in items if item not in column.values)
     if unknown:
-        shown = ", ".join(unknown[:3])
-        raise ValueProblem(
-            f"holds values that are not allowed: {shown}" if len(shown) <= 60 else "holds values that are not allowed"
-        )
+        # The unknown items are not repeated: a misplaced cell could hold a name.
+        raise ValueProblem(f"holds {unknown} value{'s' if unknown > 1 else ''} not in the allowed list")
+    if not items:
+        return None
     # Canonical form: each value once, in the order the contract lists them.
     present = set(items)
     return [v for v in column.values if v in present]
 
 
 def _parse_integer(text: str, column: Column) -> int:
-    if not text.isdigit() or len(text) > 9:
+    if not _is_ascii_digits(text) or len(text) > 9:
         raise ValueProblem("not a whole number")
     return int(text)
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from commonground.contracts import FeedContract, feed_for_filename
 from commonground.contracts.feeds import FEEDS
+from commonground.errors import UserError
 from commonground.ingest.reader import FeedFile, FileRefused, open_feed_file
 from commonground.ingest.report import FileResult, IngestResult
 from commonground.ingest.store import StoreWriter, open_writer
@@ -27,7 +28,7 @@ Progress = Callable[[str, int, int | None], None]
 _HASH_BLOCK = 4 * 2**20
 
 
-class IngestError(Exception):
+class IngestError(UserError):
     """The run as a whole cannot start (for instance, the source is not a directory)."""
 
 

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from commonground.contracts import FEEDS, FeedContract
+from commonground.errors import UserError
 from commonground.ingest.validate import ChunkOutcome, store_columns
 
 STORE_FILE = Path("analytical") / "ingest.duckdb"
@@ -89,11 +90,26 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None =
     return con.execute(sql, params).fetchall()
 
 
+class StoreBusy(UserError):
+    """Another process holds the analytical store (DuckDB allows one writer at a time)."""
+
+
+def _connect(path: Path, **options: Any) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), **options)
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise StoreBusy(
+            f"the analytical store {path} is in use by another commonground command; try again when it has finished"
+        ) from None
+
+
 def open_writer(data_dir: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if need be) the store for an ingest run. Tables are made by ``begin_run``."""
     path = store_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"memory_limit": "3GB", "threads": "2"})
+    con = _connect(path, config={"memory_limit": "3GB", "threads": "2"})
     run_sql(con, "SET enable_progress_bar = false")
     return con
 
@@ -103,7 +119,7 @@ def open_reader(data_dir: Path) -> duckdb.DuckDBPyConnection | None:
     path = store_path(data_dir)
     if not path.exists():
         return None
-    con = duckdb.connect(str(path), read_only=True)
+    con = _connect(path, read_only=True)
     run_sql(con, "SET enable_progress_bar = false")
     return con
 

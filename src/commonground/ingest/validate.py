@@ -14,7 +14,6 @@ Reasons never repeat a cell's value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -106,7 +105,7 @@ def _check_column(chunk: RawChunk, column: Column) -> _ColumnOutcome:
         try:
             value = parse_cell(cell, column)
         except ValueProblem as problem:
-            problems.append((i, safe_reason(problem.reason, cell, column)))
+            problems.append((i, problem.reason))
             continue
         except ValueError:  # a parser slip in the contracts; its message could hold the value
             problems.append((i, f"not a valid {column.type.value} value"))
@@ -120,16 +119,6 @@ def _check_column(chunk: RawChunk, column: Column) -> _ColumnOutcome:
         known = {i for i, _ in problems}
         problems += [(i, BLANK_REASON) for i in blank.tolist() if i not in known]
     return _ColumnOutcome(values, problems)
-
-
-def safe_reason(reason: str, cell: str | None, column: Column) -> str:
-    """parse_cell's reason, cut short if it repeats a word of the cell that is not one of the
-    column's codes (a code-list reason names the unknown values, which could be anything)."""
-    words = {w for w in re.split(r"[;,\s]+", (cell or "").lower()) if len(w) >= 3} - set(column.values)
-    lowered = reason.lower()
-    if any(word in lowered for word in words):
-        return reason.split(":")[0].split("(")[0].strip()
-    return reason
 
 
 def _merge(values: pa.Array, at: list[int], fixed: list[object], column: Column) -> pa.Array:
