@@ -39,8 +39,17 @@ import numpy as np
 from commonground.linkage.evaluate import choose_threshold, threshold_sweep
 from commonground.linkage.febrl import febrl4_records, true_entity
 
-FIELDS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state",
-          "date_of_birth"]
+FIELDS = [
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "date_of_birth",
+]
 
 
 def _frames() -> tuple[Any, Any]:
@@ -54,9 +63,15 @@ def _score(ids: list[str], edges: list[tuple[str, str, float]], thresholds: Any)
     truth = [true_entity(i) for i in ids]
     points = threshold_sweep(record_ids=ids, truth=truth, edges=edges, thresholds=thresholds)
     best = choose_threshold(points)
-    return {"threshold": best.threshold_match_weight, "precision": best.precision, "recall": best.recall,
-            "f1": best.f1, "false_positives": best.scores.false_positives,
-            "false_negatives": best.scores.false_negatives, "points": points}
+    return {
+        "threshold": best.threshold_match_weight,
+        "precision": best.precision,
+        "recall": best.recall,
+        "f1": best.f1,
+        "false_positives": best.scores.false_positives,
+        "false_negatives": best.scores.false_negatives,
+        "points": points,
+    }
 
 
 def _all_ids(df_a: Any, df_b: Any) -> list[str]:
@@ -86,11 +101,20 @@ def run_commonground() -> dict[str, Any]:
     ids = [r["unique_id"] for r in rows]
     scored = _score(ids, edges, np.arange(-5.0, 20.01, 0.5))
     default = next(p for p in scored["points"] if p.threshold_match_weight == spec.threshold_match_weight)
-    return {"name": "commonground", "seconds": seconds, "train_seconds": trained - started, **scored,
-            "default": {"threshold": spec.threshold_match_weight, "precision": default.precision,
-                        "recall": default.recall, "f1": default.f1,
-                        "false_positives": default.scores.false_positives,
-                        "false_negatives": default.scores.false_negatives}}
+    return {
+        "name": "commonground",
+        "seconds": seconds,
+        "train_seconds": trained - started,
+        **scored,
+        "default": {
+            "threshold": spec.threshold_match_weight,
+            "precision": default.precision,
+            "recall": default.recall,
+            "f1": default.f1,
+            "false_positives": default.scores.false_positives,
+            "false_negatives": default.scores.false_negatives,
+        },
+    }
 
 
 # --- bare Splink --------------------------------------------------------------------------------
@@ -123,26 +147,29 @@ def run_bare_splink() -> dict[str, Any]:
             cl.ExactMatch("state"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("given_name"), block_on("surname"), block_on("date_of_birth"), block_on("postcode"),
+            block_on("given_name"),
+            block_on("surname"),
+            block_on("date_of_birth"),
+            block_on("postcode"),
         ],
     )
     started = time.perf_counter()
     linker = Linker([sdf_a, sdf_b], settings, log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "date_of_birth")], recall=0.7)
+        [block_on("given_name", "surname", "date_of_birth")], recall=0.7
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=42)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name", "surname"))
-    return _bare_splink_result("bare Splink (all FEBRL fields)", linker, "rec_id", started,
-                               _all_ids(df_a, df_b))
+    return _bare_splink_result("bare Splink (all FEBRL fields)", linker, "rec_id", started, _all_ids(df_a, df_b))
 
 
 def _bare_splink_result(name: str, linker: Any, id_column: str, started: float, ids: list[str]) -> dict[str, Any]:
     predictions = linker.inference.predict(threshold_match_weight=-10, warning_mode="never")
     table_ = predictions.query_sql(
-        f"SELECT {id_column}_l AS l, {id_column}_r AS r, match_weight FROM {{this}}").as_pyarrow_table()
-    edges = list(zip(table_["l"].to_pylist(), table_["r"].to_pylist(), table_["match_weight"].to_pylist(),
-                     strict=True))
+        f"SELECT {id_column}_l AS l, {id_column}_r AS r, match_weight FROM {{this}}"
+    ).as_pyarrow_table()
+    edges = list(zip(table_["l"].to_pylist(), table_["r"].to_pylist(), table_["match_weight"].to_pylist(), strict=True))
     seconds = time.perf_counter() - started
     return {"name": name, "seconds": seconds, **_score(ids, edges, np.arange(-10.0, 25.01, 0.5))}
 
@@ -155,8 +182,10 @@ def run_bare_splink_our_fields() -> dict[str, Any]:
 
     rows = febrl4_records()
     db_api = DuckDBAPI()
-    sides = [db_api.register(pa.Table.from_pylist([r for r in rows if r["feed"] == f]), dataset_display_name=f)
-             for f in ("a", "b")]
+    sides = [
+        db_api.register(pa.Table.from_pylist([r for r in rows if r["feed"] == f]), dataset_display_name=f)
+        for f in ("a", "b")
+    ]
     settings = SettingsCreator(
         link_type="link_only",
         comparisons=[
@@ -167,19 +196,23 @@ def run_bare_splink_our_fields() -> dict[str, Any]:
             cl.JaroWinklerAtThresholds("address"),
         ],
         blocking_rules_to_generate_predictions=[
-            block_on("given_name_key"), block_on("family_name_key"), block_on("date_of_birth"),
+            block_on("given_name_key"),
+            block_on("family_name_key"),
+            block_on("date_of_birth"),
             block_on("postcode"),
         ],
     )
     started = time.perf_counter()
     linker = Linker(sides, settings, log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name_key", "family_name_key", "date_of_birth")], recall=0.7)
+        [block_on("given_name_key", "family_name_key", "date_of_birth")], recall=0.7
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=42)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("date_of_birth"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("given_name_key", "family_name_key"))
-    return _bare_splink_result("bare Splink (our fields only)", linker, "unique_id", started,
-                               [r["unique_id"] for r in rows])
+    return _bare_splink_result(
+        "bare Splink (our fields only)", linker, "unique_id", started, [r["unique_id"] for r in rows]
+    )
 
 
 # --- recordlinkage ------------------------------------------------------------------------------
@@ -207,8 +240,11 @@ def run_recordlinkage() -> dict[str, Any]:
     sum_seconds = time.perf_counter() - started
     ids = _all_ids(df_a, df_b)
     edges = [(str(a), str(b), float(s)) for (a, b), s in summed.items()]
-    by_sum = {"name": "recordlinkage (summed score)", "seconds": sum_seconds,
-              **_score(ids, edges, np.arange(1.0, 9.01, 1.0))}
+    by_sum = {
+        "name": "recordlinkage (summed score)",
+        "seconds": sum_seconds,
+        **_score(ids, edges, np.arange(1.0, 9.01, 1.0)),
+    }
     ecm = rl.ECMClassifier(binarize=0.5)
     matches = ecm.fit_predict(features)
     ecm_seconds = time.perf_counter() - started
@@ -220,18 +256,42 @@ def run_recordlinkage() -> dict[str, Any]:
 # --- anonlink -----------------------------------------------------------------------------------
 def _clk_schema() -> dict[str, Any]:
     def text(identifier: str, bits: int) -> dict[str, Any]:
-        return {"identifier": identifier,
-                "format": {"type": "string", "encoding": "utf-8"},
-                "hashing": {"comparison": {"type": "ngram", "n": 2}, "strategy": {"bitsPerToken": bits},
-                            "hash": {"type": "doubleHash"}, "missingValue": {"sentinel": ""}}}
+        return {
+            "identifier": identifier,
+            "format": {"type": "string", "encoding": "utf-8"},
+            "hashing": {
+                "comparison": {"type": "ngram", "n": 2},
+                "strategy": {"bitsPerToken": bits},
+                "hash": {"type": "doubleHash"},
+                "missingValue": {"sentinel": ""},
+            },
+        }
 
-    bits = {"given_name": 20, "surname": 20, "street_number": 10, "address_1": 10, "address_2": 6,
-            "suburb": 10, "postcode": 10, "state": 5, "date_of_birth": 15}
-    return {"version": 3,
-            "clkConfig": {"l": 1024, "kdf": {"type": "HKDF", "hash": "SHA256", "keySize": 64,
-                                              "salt": "Y29tbW9uZ3JvdW5kLWJlbmNobWFyaw==",
-                                              "info": "ZmVicmw0"}},
-            "features": [text(f, bits[f]) for f in FIELDS]}
+    bits = {
+        "given_name": 20,
+        "surname": 20,
+        "street_number": 10,
+        "address_1": 10,
+        "address_2": 6,
+        "suburb": 10,
+        "postcode": 10,
+        "state": 5,
+        "date_of_birth": 15,
+    }
+    return {
+        "version": 3,
+        "clkConfig": {
+            "l": 1024,
+            "kdf": {
+                "type": "HKDF",
+                "hash": "SHA256",
+                "keySize": 64,
+                "salt": "Y29tbW9uZ3JvdW5kLWJlbmNobWFyaw==",
+                "info": "ZmVicmw0",
+            },
+        },
+        "features": [text(f, bits[f]) for f in FIELDS],
+    }
 
 
 def run_anonlink_here() -> dict[str, Any]:
@@ -249,7 +309,8 @@ def run_anonlink_here() -> dict[str, Any]:
 
     clks_a, clks_b = encode(df_a), encode(df_b)
     candidates = anonlink.candidate_generation.find_candidate_pairs(
-        [clks_a, clks_b], anonlink.similarities.dice_coefficient_accelerated, 0.6)
+        [clks_a, clks_b], anonlink.similarities.dice_coefficient_accelerated, 0.6
+    )
     sims, (_, _), (rec_a, rec_b) = candidates
     seconds = time.perf_counter() - started
     ids_a, ids_b = [str(i) for i in df_a.index], [str(i) for i in df_b.index]
@@ -257,8 +318,11 @@ def run_anonlink_here() -> dict[str, Any]:
     best: dict[str, Any] | None = None
     for threshold in np.arange(0.6, 0.951, 0.01):
         keep = [i for i, s in enumerate(sims) if s >= threshold]
-        subset = (array("d", (sims[i] for i in keep)), (array("I", [0] * len(keep)), array("I", [1] * len(keep))),
-                  (array("I", (rec_a[i] for i in keep)), array("I", (rec_b[i] for i in keep))))
+        subset = (
+            array("d", (sims[i] for i in keep)),
+            (array("I", [0] * len(keep)), array("I", [1] * len(keep))),
+            (array("I", (rec_a[i] for i in keep)), array("I", (rec_b[i] for i in keep))),
+        )
         groups = anonlink.solving.greedy_solve(subset)
         edges = [(ids_a[g[0][1]], ids_b[g[1][1]], 1.0) for g in (sorted(gr) for gr in groups) if len(g) == 2]
         scored = _score(ids, edges, [1.0])
@@ -274,8 +338,19 @@ def run_anonlink() -> dict[str, Any]:
         return run_anonlink_here()
     except ImportError:
         pass
-    command = ["uv", "run", "--with", "anonlink", "--with", "clkhash", "--with", "setuptools<80",
-               "python", str(Path(__file__).resolve()), "--only-anonlink"]
+    command = [
+        "uv",
+        "run",
+        "--with",
+        "anonlink",
+        "--with",
+        "clkhash",
+        "--with",
+        "setuptools<80",
+        "python",
+        str(Path(__file__).resolve()),
+        "--only-anonlink",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=1200, check=False)
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
@@ -290,14 +365,18 @@ def _public(run: dict[str, Any]) -> dict[str, Any]:
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    lines = ["| method | threshold | precision | recall | F1 | false + | false - | wall time (s) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| method | threshold | precision | recall | F1 | false + | false - | wall time (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in runs:
         if "error" in r:
             lines.append(f"| {r['name']} | {r['error']} | | | | | | |")
             continue
-        lines.append(f"| {r['name']} | {r['threshold']:g} | {r['precision']:.4f} | {r['recall']:.4f} | "
-                     f"{r['f1']:.4f} | {r['false_positives']} | {r['false_negatives']} | {r['seconds']:.1f} |")
+        lines.append(
+            f"| {r['name']} | {r['threshold']:g} | {r['precision']:.4f} | {r['recall']:.4f} | "
+            f"{r['f1']:.4f} | {r['false_positives']} | {r['false_negatives']} | {r['seconds']:.1f} |"
+        )
     return "\n".join(lines)
 
 
@@ -311,8 +390,12 @@ def main() -> None:
         return
     ours = run_commonground()
     default = {"name": "commonground (fixed default)", "seconds": ours["seconds"], **ours["default"]}
-    runs = [_public(ours) | {"name": "commonground (sweep's best)"}, default, _public(run_bare_splink()),
-            _public(run_bare_splink_our_fields())]
+    runs = [
+        _public(ours) | {"name": "commonground (sweep's best)"},
+        default,
+        _public(run_bare_splink()),
+        _public(run_bare_splink_our_fields()),
+    ]
     runs += [_public(r) for r in run_recordlinkage()["runs"]]
     runs.append(_public(run_anonlink()))
     if args.json:
@@ -320,9 +403,11 @@ def main() -> None:
         return
     print("FEBRL 4 (5,000 + 5,000 records, 5,000 true links); pairwise scores of clusters")
     print(table(runs))
-    print(f"commonground: training {ours['train_seconds']:.1f} s of {ours['seconds']:.1f} s; "
-          f"thresholds are match weights (ours, bare Splink), summed scores (recordlinkage), "
-          f"Dice similarity (anonlink)")
+    print(
+        f"commonground: training {ours['train_seconds']:.1f} s of {ours['seconds']:.1f} s; "
+        f"thresholds are match weights (ours, bare Splink), summed scores (recordlinkage), "
+        f"Dice similarity (anonlink)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_docs_cli_md_is_generated_from_the_commands() -> None:
     on_disk = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert on_disk == render_markdown(), "docs/cli.md is stale: run `.venv/bin/python -m commonground.cli.reference > docs/cli.md`"
+    assert on_disk == render_markdown(), (
+        "docs/cli.md is stale: run `.venv/bin/python -m commonground.cli.reference > docs/cli.md`"
+    )
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_the_test_one() -> None:

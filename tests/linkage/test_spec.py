@@ -16,7 +16,7 @@ from commonground.linkage.spec import LinkageModelSpec, SpecError, default_spec,
 def test_default_spec_loads_and_names_every_level_in_words() -> None:
     spec = default_spec()
     assert [c.name for c in spec.comparisons] == [
-        "given_name", "family_name", "date_of_birth", "sex", "postcode", "address", "nhs_number"]
+        "given_name", "family_name", "date_of_birth", "sex", "address", "nhs_number"]
     for comp in spec.comparisons:
         assert comp.levels[0].kind == "missing" and comp.levels[-1].kind == "else"
         assert all((level.label and not level.label[0].isupper()) or comp.name == "nhs_number"

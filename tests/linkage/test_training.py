@@ -22,10 +22,14 @@ from commonground.linkage.febrl import true_entity
 from commonground.linkage.predict import LinkResult, cluster, cluster_labels, link, scored_edges
 from commonground.linkage.training import TrainedModel, latest_model
 
+FEBRL_THRESHOLD = 3.0
+"""FEBRL's own threshold (its sweep, docs/linkage.md); the model's default was chosen on the
+synthetic area, a different population with a different prior."""
+
 
 @pytest.fixture(scope="module")
 def linked(trained: TrainedModel, febrl_db: DuckDBAPI) -> LinkResult:
-    return link(trained, db_api=febrl_db, source_table="febrl")
+    return link(trained, db_api=febrl_db, source_table="febrl", threshold_match_weight=FEBRL_THRESHOLD)
 
 
 def _weight(model: TrainedModel, comparison: str, label: str) -> float:
@@ -36,7 +40,7 @@ def _weight(model: TrainedModel, comparison: str, label: str) -> float:
 
 
 def test_trained_weights_point_the_right_way(trained: TrainedModel) -> None:
-    for comparison in ("given_name", "family_name", "date_of_birth", "postcode", "address"):
+    for comparison in ("given_name", "family_name", "date_of_birth", "address"):
         assert _weight(trained, comparison, "different") < 0 < _weight(trained, comparison, "the same"
                                                                          if comparison != "address"
                                                                          else "the same first line")
@@ -49,7 +53,7 @@ def test_training_summary(trained: TrainedModel, febrl_rows: list[dict[str, Any]
     assert summary.record_count == len(febrl_rows) == 2400
     assert summary.dialect == "duckdb" and summary.u_max_pairs == 2e5
     assert [s.blocking_rule for s in summary.em_sessions] == [
-        "date_of_birth equal", "given_name_key and family_name_key equal", "postcode equal"]
+        "date_of_birth equal", "given_name_key and family_name_key equal"]
     assert "date_of_birth" not in summary.em_sessions[0].comparisons_estimated
     assert "given_name" in summary.em_sessions[0].comparisons_estimated
     assert trained.splink_model["link_type"] == "dedupe_only"
@@ -79,9 +83,11 @@ def test_linking_meets_precision_and_recall_floors(linked: LinkResult, febrl_row
     scores = pairwise_scores(labels_for(ids, labels), truth)
     assert scores.true_pairs == 1200
     assert scores.precision >= 0.995
-    assert scores.recall >= 0.97
+    # 0.95, not 0.97, since postcode is no longer compared (model.yaml): FEBRL's typo-ridden
+    # addresses lean on it, our synthetic area double-counted it (docs/linkage.md).
+    assert scores.recall >= 0.95
     clusters = cluster_scores(labels_for(ids, labels), truth)
-    assert clusters.merged_clusters <= 3 and clusters.exact_cluster_share >= 0.97
+    assert clusters.merged_clusters <= 3 and clusters.exact_cluster_share >= 0.95
 
 
 def test_sweep_agrees_with_splink_clustering_and_finds_a_better_threshold(
@@ -90,7 +96,7 @@ def test_sweep_agrees_with_splink_clustering_and_finds_a_better_threshold(
     truth = [true_entity(i) for i in ids]
     points = threshold_sweep(record_ids=ids, truth=truth, edges=scored_edges(linked.predictions),
                              thresholds=np.arange(-5.0, 20.01, 0.5))
-    at_default = next(p for p in points if p.threshold_match_weight == trained.spec.threshold_match_weight)
+    at_default = next(p for p in points if p.threshold_match_weight == FEBRL_THRESHOLD)
     splink_clusters = cluster_labels(linked.clusters)
     assert at_default.scores == pairwise_scores(labels_for(ids, splink_clusters), truth)
     best = choose_threshold(points)

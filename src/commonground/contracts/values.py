@@ -210,7 +210,7 @@ def _parse_integer(text: str, column: Column) -> int:
     return int(text)
 
 
-Parser = Callable[[str, Column], Value]
+Parser = Callable[[str, Column], Value | None]
 
 PARSERS: dict[ColumnType, Parser] = {
     ColumnType.ID: _parse_id,

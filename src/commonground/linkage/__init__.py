@@ -4,6 +4,9 @@ The stage in order: a declarative model (:mod:`.spec`, kept in ``model.yaml``) c
 Splink settings (:mod:`.compile`); prepared records (:mod:`.prepare`); unsupervised training
 saved as versioned JSON (:mod:`.training`); prediction and clustering (:mod:`.predict`);
 explanations of a pair (:mod:`.explain`); and evaluation against a truth (:mod:`.evaluate`).
+From the ingest store to a published build (:mod:`.pipeline`): stable person ids
+(:mod:`.person_ids`), households (:mod:`.households`), the atomic publish (:mod:`.builds`), and
+what can be asked of a build (:mod:`.reports`).
 
 Names are imported lazily, so ``import commonground.linkage`` does not load Splink.
 """
@@ -14,6 +17,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from commonground.linkage.builds import Build, current_build
     from commonground.linkage.evaluate import (
         ClusterScores,
         PairwiseScores,
@@ -24,12 +28,22 @@ if TYPE_CHECKING:
         threshold_sweep,
     )
     from commonground.linkage.explain import PairExplanation, explain_pair, explain_prediction
+    from commonground.linkage.pipeline import BuildSummary, build_from_store
     from commonground.linkage.predict import LinkResult, cluster_labels, link, linker_for, scored_edges
     from commonground.linkage.prepare import INPUT_COLUMNS, prepare_records
+    from commonground.linkage.reports import evaluate_build, explain_link, export_households, export_persons
     from commonground.linkage.spec import LinkageModelSpec, SpecError, default_spec, load_spec
     from commonground.linkage.training import TrainedModel, latest_model, train
 
 _WHERE = {
+    "Build": "builds",
+    "current_build": "builds",
+    "BuildSummary": "pipeline",
+    "build_from_store": "pipeline",
+    "evaluate_build": "reports",
+    "explain_link": "reports",
+    "export_households": "reports",
+    "export_persons": "reports",
     "ClusterScores": "evaluate",
     "PairwiseScores": "evaluate",
     "SweepPoint": "evaluate",
@@ -57,10 +71,38 @@ _WHERE = {
 }
 
 __all__ = [
-    "INPUT_COLUMNS", "ClusterScores", "LinkResult", "LinkageModelSpec", "PairExplanation", "PairwiseScores",
-    "SpecError", "SweepPoint", "TrainedModel", "choose_threshold", "cluster_labels", "cluster_scores",
-    "default_spec", "explain_pair", "explain_prediction", "latest_model", "link", "linker_for", "load_spec",
-    "pairwise_scores", "prepare_records", "scored_edges", "threshold_sweep", "train",
+    "INPUT_COLUMNS",
+    "Build",
+    "BuildSummary",
+    "ClusterScores",
+    "LinkResult",
+    "LinkageModelSpec",
+    "PairExplanation",
+    "PairwiseScores",
+    "SpecError",
+    "SweepPoint",
+    "TrainedModel",
+    "build_from_store",
+    "choose_threshold",
+    "cluster_labels",
+    "cluster_scores",
+    "current_build",
+    "default_spec",
+    "evaluate_build",
+    "explain_link",
+    "explain_pair",
+    "explain_prediction",
+    "export_households",
+    "export_persons",
+    "latest_model",
+    "link",
+    "linker_for",
+    "load_spec",
+    "pairwise_scores",
+    "prepare_records",
+    "scored_edges",
+    "threshold_sweep",
+    "train",
 ]
 
 

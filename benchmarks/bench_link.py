@@ -1,0 +1,176 @@
+"""Link build benchmark: synthetic area -> ingest -> link, against bare Splink on the same records.
+
+    uv run python benchmarks/bench_link.py --people 20000 [--work DIR] [--sweep] [--json]
+
+Synthesis and ingest run in child processes (the CLI), so this process's peak RSS is the link's.
+Steps timed: training (``build_from_store(train=True)``), then a second build with the saved model
+(the link build: read feeds, predict, cluster, person ids, persons, households, publish), then bare
+Splink's predict-and-cluster with the same trained settings on the same records in a fresh DuckDB
+session. Quality is the pairwise precision/recall of the build against the area's truth;
+``--sweep`` also sweeps the threshold and applies ``choose_threshold(min_precision=0.999)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+CLI = str(Path(sys.executable).parent / "commonground")
+
+
+def _cli(*args: str, check: bool = True) -> None:
+    subprocess.run([CLI, *args], check=check, stdout=subprocess.DEVNULL)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _bare_splink(build_db: Path, splink_model: dict[str, Any], threshold: float) -> tuple[float, int]:
+    from splink import DuckDBAPI, Linker
+
+    from commonground.linkage.prepare import prepare_records
+    from commonground.linkage.sources import input_sql, person_feeds
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{build_db}' AS build (READ_ONLY)").fetchall()
+    tables = [
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'build'").fetchall()
+    ]
+    con.execute(f"CREATE TABLE source_records AS {input_sql(person_feeds(tables), catalog='build')}").fetchall()
+    db_api = DuckDBAPI(con)
+    prepared = prepare_records(db_api=db_api, source_table="source_records")
+    started = time.perf_counter()
+    linker = Linker(prepared, splink_model)
+    predictions = linker.inference.predict(threshold_match_weight=threshold)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_weight=threshold
+    )
+    n = int(clusters.query_sql("SELECT COUNT(DISTINCT cluster_id) AS n FROM {this}").as_record_list()[0]["n"])
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds, n
+
+
+def _sweep(data_dir: Path, area: Path) -> dict[str, Any]:
+    from splink import DuckDBAPI
+
+    from commonground.linkage.builds import require_current_build
+    from commonground.linkage.evaluate import choose_threshold, sweep_table, threshold_sweep
+    from commonground.linkage.predict import link, scored_edges
+    from commonground.linkage.reports import model_of, read_truth
+    from commonground.linkage.sources import input_sql, person_feeds
+
+    build = require_current_build(data_dir)
+    model = model_of(data_dir, build)
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{build.database}' AS build (READ_ONLY)").fetchall()
+    tables = [
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'build'").fetchall()
+    ]
+    con.execute(f"CREATE TABLE source_records AS {input_sql(person_feeds(tables), catalog='build')}").fetchall()
+    result = link(model, db_api=DuckDBAPI(con), source_table="source_records")
+    edges = scored_edges(result.predictions)
+    truth = read_truth(area)
+    ids = [r[0] for r in con.execute("SELECT unique_id FROM source_records").fetchall()]
+    labels = [truth.get((i.split(":", 1)[0], i.split(":", 1)[1]), i) for i in ids]
+    points = threshold_sweep(record_ids=ids, truth=labels, edges=edges, thresholds=[x / 2 for x in range(-4, 61)])
+    chosen = choose_threshold(points, min_precision=0.999)
+    best = choose_threshold(points)
+    con.close()
+    return {
+        "table": sweep_table(points),
+        "chosen": {
+            "threshold": chosen.threshold_match_weight,
+            "precision": chosen.precision,
+            "recall": chosen.recall,
+            "f1": chosen.f1,
+        },
+        "best_f1": {
+            "threshold": best.threshold_match_weight,
+            "precision": best.precision,
+            "recall": best.recall,
+            "f1": best.f1,
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=None, help="Keep the area and data here (default: temporary).")
+    parser.add_argument("--sweep", action="store_true", help="Also sweep the threshold against the truth.")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-link-"))
+    area, data_dir = work / "area", work / "data"
+
+    from commonground.linkage.builds import require_current_build
+    from commonground.linkage.pipeline import build_from_store
+    from commonground.linkage.reports import evaluate_build, model_of
+
+    started = time.perf_counter()
+    _cli("synth", "--out", str(area), "--people", str(args.people), "--seed", str(args.seed))
+    synth_s = time.perf_counter() - started
+    started = time.perf_counter()
+    _cli("--data-dir", str(data_dir), "ingest", str(area), check=False)
+    ingest_s = time.perf_counter() - started
+
+    trained = build_from_store(data_dir=data_dir, train=True)
+    built = build_from_store(data_dir=data_dir)
+    rss = _peak_rss_mb()
+    build = require_current_build(data_dir)
+    model = model_of(data_dir, build)
+    bare_s, bare_clusters = _bare_splink(build.database, model.splink_model, built.threshold_match_weight)
+    evaluation = evaluate_build(data_dir=data_dir, truth_dir=area)
+    p = evaluation.pairwise
+    result: dict[str, Any] = {
+        "people": args.people,
+        "records": built.records,
+        "persons": built.persons,
+        "links": built.links,
+        "households": built.households,
+        "threshold": built.threshold_match_weight,
+        "synth_seconds": round(synth_s, 1),
+        "ingest_seconds": round(ingest_s, 1),
+        "train_build_seconds": trained.seconds,
+        "link_build_seconds": built.seconds,
+        "bare_splink_seconds": round(bare_s, 2),
+        "bare_splink_clusters": bare_clusters,
+        "ratio_to_bare_splink": round(built.seconds / bare_s, 2) if bare_s else None,
+        "peak_rss_mb": round(rss),
+        "precision": round(p.precision, 5),
+        "recall": round(p.recall, 5),
+        "f1": round(p.f1, 5),
+        "false_links": p.false_positives,
+        "missed_links": p.false_negatives,
+        "merged_clusters": evaluation.clusters.merged_clusters,
+        "split_entities": evaluation.clusters.split_entities,
+        "person_ids_second_build": built.person_ids,
+    }
+    if args.sweep:
+        result["sweep"] = _sweep(data_dir, area)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for key, value in result.items():
+        if key == "sweep":
+            print(value["table"])
+            print("chosen (min precision 0.999):", value["chosen"])
+            print("best F1:", value["best_f1"])
+        else:
+            print(f"{key:28} {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Commands of the linkage stage: ``link``, ``export persons|households``, ``explain-link``, ``evaluate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commonground.cli.app import app, err, out, settings_of, user_errors
+from commonground.cli.progress import progress_bars
+
+export_app = typer.Typer(help="Write what the current build holds as CSV.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@app.command()
+@user_errors
+def link(
+    ctx: typer.Context,
+    train: Annotated[bool, typer.Option("--train", help="Train the model again before linking.")] = False,
+    engine: Annotated[str, typer.Option("--engine", help="Analytical engine (duckdb today).")] = "duckdb",
+) -> None:
+    """Link everything ingested into people and households, and publish it as a new build."""
+    from commonground.linkage.pipeline import build_from_store
+
+    with progress_bars(err) as on_progress:
+        summary = build_from_store(
+            data_dir=settings_of(ctx).data_dir, train=train, engine=engine, on_progress=on_progress
+        )
+    ids = summary.person_ids
+    out.print(f"Build {summary.build_id} published ({summary.engine}).", highlight=False)
+    out.print(
+        f"records {summary.records:,}  persons {summary.persons:,}  links {summary.links:,}  "
+        f"households {summary.households:,}  seconds {summary.seconds:.1f}",
+        highlight=False,
+    )
+    out.print(
+        f"model {summary.model_version}{' (trained now)' if summary.trained else ''}, threshold "
+        f"{summary.threshold_match_weight:+.1f}; person ids kept {ids['kept']:,}, new {ids['fresh']:,}, "
+        f"retired {ids['retired']:,}",
+        highlight=False,
+    )
+
+
+@export_app.command("persons")
+@user_errors
+def export_persons(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write (feed, record_id, person_id).")],
+) -> None:
+    """Every person-level record of the current build with its person id."""
+    from commonground.linkage.reports import export_persons as export
+
+    rows = export(data_dir=settings_of(ctx).data_dir, out=out_file)
+    out.print(f"Wrote {rows:,} records to {out_file}.", highlight=False)
+
+
+@export_app.command("households")
+@user_errors
+def export_households(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write (person_id, household_id, start, end).")],
+) -> None:
+    """Who lived with whom, when: one row per person-period in a household."""
+    from commonground.linkage.reports import export_households as export
+
+    rows = export(data_dir=settings_of(ctx).data_dir, out=out_file)
+    out.print(f"Wrote {rows:,} person-periods to {out_file}.", highlight=False)
+
+
+@app.command("explain-link")
+@user_errors
+def explain_link(
+    ctx: typer.Context,
+    left: Annotated[str, typer.Argument(help="One record, FEED:RECORD_ID.")],
+    right: Annotated[str, typer.Argument(help="The other record, FEED:RECORD_ID.")],
+    show_values: Annotated[
+        bool, typer.Option("--show-values", help="Also print the values compared (personal data).")
+    ] = False,
+) -> None:
+    """Why two records are, or are not, the same person: each comparison's level and weight."""
+    from commonground.linkage.reports import explain_link as explain
+
+    explanation = explain(data_dir=settings_of(ctx).data_dir, left=left, right=right)
+    typer.echo(explanation.as_text(show_values=show_values))
+
+
+@app.command()
+@user_errors
+def evaluate(
+    ctx: typer.Context,
+    truth: Annotated[Path, typer.Option("--truth", help="A synthetic area (or its truth/ folder).")],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Where to write the report (default: data_dir/reports/).")
+    ] = None,
+) -> None:
+    """Compare the current build with a synthetic area's truth: pairwise and cluster measures, per feed pair."""
+    from commonground.linkage.reports import evaluate_build
+
+    data_dir = settings_of(ctx).data_dir
+    evaluation = evaluate_build(data_dir=data_dir, truth_dir=truth)
+    path = report or data_dir / "reports" / f"evaluation-{evaluation.build_id}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(evaluation.as_text() + "\n", encoding="utf-8")
+    path.with_suffix(".json").write_text(evaluation.to_json() + "\n", encoding="utf-8")
+    typer.echo(evaluation.as_text())
+    out.print(f"Report written to {path} (and {path.with_suffix('.json').name}).", highlight=False)

@@ -1,0 +1,314 @@
+"""From the ingest store to a published build: ``build_from_store``.
+
+Steps (each reported to ``on_progress(stage, done, total)``): snapshot every ``feed_*`` table of
+``ingest.duckdb`` into a new build; stack the person-level records into the linkage input
+(``unique_id = feed:record_id``); train if asked or if no model is saved (models live in
+``data_dir/analytical/models/``); predict and cluster; give clusters stable person ids; derive
+persons and households; publish atomically (:mod:`.builds`). Splink works in an in-memory DuckDB
+session with the ingest store (read-only) and the new build's file attached, so Splink's own work
+tables never reach the build.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from commonground.errors import UserError
+from commonground.linkage import builds
+from commonground.linkage.households import create_households
+from commonground.linkage.person_ids import assign_person_ids
+from commonground.linkage.sources import DISPLAY_COLUMNS, events_sql, input_sql, person_feeds, quote
+from commonground.linkage.spec import LinkageModelSpec, default_spec
+from commonground.linkage.training import TrainedModel
+
+OnProgress = Callable[[str, int, int | None], None]
+ENGINES = ("duckdb",)
+STAGES = ("read feeds", "train", "link", "person ids", "persons and households", "publish")
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    build_id: str
+    path: Path
+    engine: str
+    records: int
+    persons: int
+    links: int
+    households: int
+    model_version: str
+    trained: bool
+    threshold_match_weight: float
+    person_ids: dict[str, int]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        found = asdict(self)
+        found["path"] = str(self.path)
+        return found
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Run a statement to completion (DuckDB 2 keeps one unfinished result per connection)."""
+    con.execute(sql).fetchall()
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchall()[0][0])
+
+
+def ingest_store(data_dir: Path) -> Path:
+    from commonground.ingest import store_path
+
+    return store_path(data_dir)
+
+
+def build_from_store(
+    *,
+    data_dir: Path,
+    model: TrainedModel | None = None,
+    train: bool = False,
+    engine: str = "duckdb",
+    on_progress: OnProgress | None = None,
+    spec: LinkageModelSpec | None = None,
+    threshold_match_weight: float | None = None,
+) -> BuildSummary:
+    """Link everything ingested and publish it as a new build (``docs/builds.md``).
+
+    ``model``: link with this model; otherwise train when ``train`` is set or no model is saved,
+    else use the latest saved one. ``spec`` is the model to train (default: ``model.yaml``).
+    """
+    if engine not in ENGINES:
+        raise UserError(f"engine {engine!r} is not available for linking yet; use: {', '.join(ENGINES)}")
+    started = time.perf_counter()
+    progress = on_progress or (lambda stage, done, total: None)
+    store = ingest_store(data_dir)
+    if not store.exists():
+        raise UserError(f"nothing has been ingested into {data_dir} yet: run `commonground ingest FOLDER` first")
+    with builds.build_lock(data_dir):
+        return _locked_build(data_dir=data_dir, store=store, model=model, train=train, engine=engine,
+                             progress=progress, spec=spec, threshold=threshold_match_weight, started=started)
+
+
+def _locked_build(
+    *, data_dir: Path, store: Path, model: TrainedModel | None, train: bool, engine: str, progress: OnProgress,
+    spec: LinkageModelSpec | None, threshold: float | None, started: float,
+) -> BuildSummary:
+    previous = builds.current_build(data_dir)
+    build_id = builds.new_build_id()
+    folder = builds.start_folder(data_dir, build_id)
+    try:
+        con = duckdb.connect()
+        try:
+            info = _build(con, data_dir=data_dir, folder=folder, store=store, previous=previous, model=model,
+                          train=train, spec=spec, threshold=threshold, progress=progress)
+        finally:
+            con.close()
+        info.update(build_id=build_id, engine=engine, created_at=datetime.now(UTC).isoformat(),
+                    seconds=round(time.perf_counter() - started, 2))
+        builds.write_info(folder, info)
+        progress("publish", 0, 1)
+        final = builds.publish(data_dir, folder, build_id)
+        progress("publish", 1, 1)
+    except BaseException:
+        builds.discard(folder)
+        raise
+    counts = info["row_counts"]
+    return BuildSummary(
+        build_id=build_id, path=final, engine=engine, records=counts["person_records"], persons=counts["persons"],
+        links=counts["links"], households=info["household_count"], model_version=info["model_version"],
+        trained=info["trained"], threshold_match_weight=info["threshold_match_weight"],
+        person_ids=info["person_ids"], seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection, *, data_dir: Path, folder: Path, store: Path, previous: builds.Build | None,
+    model: TrainedModel | None, train: bool, spec: LinkageModelSpec | None, threshold: float | None,
+    progress: OnProgress,
+) -> dict[str, Any]:
+    from splink import DuckDBAPI
+
+    _run(con, f"ATTACH {_literal(str(store))} AS ingest (READ_ONLY)")
+    _run(con, f"ATTACH {_literal(str(folder / 'build.duckdb'))} AS build")
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'ingest' AND schema_name = 'main' "
+        "AND table_name LIKE 'feed\\_%' ESCAPE '\\' ORDER BY table_name").fetchall()]
+    progress("read feeds", 0, len(tables))
+    for i, table in enumerate(tables):
+        _run(con, f"CREATE TABLE build.main.{quote(table)} AS SELECT * FROM ingest.main.{quote(table)}")
+        progress("read feeds", i + 1, len(tables))
+    batch_ids = [r[0] for r in con.execute(
+        "SELECT batch_id FROM ingest.main.ingest_batches WHERE rows_accepted > 0 ORDER BY loaded_at, batch_id"
+    ).fetchall()]
+    _run(con, "DETACH ingest")
+    feeds = person_feeds(tables)
+    if not feeds:
+        raise UserError("the ingest store holds no person-level feed yet: ingest some partner extracts first")
+    _run(con, f"CREATE TABLE source_records AS {input_sql(feeds, catalog='build')}")
+    record_count = _count(con, "source_records")
+    if record_count == 0:
+        raise UserError("no person-level records have been ingested yet: nothing to link")
+
+    db_api = DuckDBAPI(con)
+    model, trained = _model(db_api, data_dir=data_dir, model=model, train=train, spec=spec, progress=progress)
+    from commonground.linkage.predict import link
+
+    progress("link", 0, 1)
+    result = link(model, db_api=db_api, source_table="source_records", threshold_match_weight=threshold)
+    progress("link", 1, 1)
+    threshold_used = result.threshold_match_weight
+
+    progress("person ids", 0, 1)
+    clusters = quote(result.clusters.physical_name)
+    _run(con, f"CREATE TEMP TABLE cluster_keys AS SELECT cluster_id, MIN(unique_id) AS cluster_key "
+                f"FROM {clusters} GROUP BY cluster_id")
+    keys = [r[0] for r in con.execute("SELECT cluster_key FROM cluster_keys").fetchall()]
+    overlaps: list[tuple[str, str, int]] = []
+    previous_ids: list[str] = []
+    next_number = 1
+    if previous is not None:
+        _run(con, f"ATTACH {_literal(str(previous.database))} AS prev (READ_ONLY)")
+        overlaps = [(str(a), str(b), int(n)) for a, b, n in con.execute(
+            f"SELECT k.cluster_key, p.person_id, COUNT(*) FROM {clusters} AS c "
+            "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
+            "JOIN prev.main.person_records AS p ON p.feed || ':' || p.record_id = c.unique_id "
+            "GROUP BY k.cluster_key, p.person_id").fetchall()]
+        previous_ids = [r[0] for r in con.execute("SELECT person_id FROM prev.main.persons").fetchall()]
+        _run(con, "DETACH prev")
+        next_number = int(previous.info.get("next_person_number", 1))
+    assignment = assign_person_ids(clusters=keys, overlaps=overlaps, previous_ids=previous_ids,
+                                   next_number=next_number)
+    mapping = pa.table({"cluster_key": pa.array(list(assignment.ids), pa.string()),
+                        "person_id": pa.array(list(assignment.ids.values()), pa.string())})
+    con.register("person_id_of_cluster", mapping)
+    _run(con, f"CREATE TEMP TABLE record_person AS SELECT c.unique_id, m.person_id FROM {clusters} AS c "
+                "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
+                "JOIN person_id_of_cluster AS m ON m.cluster_key = k.cluster_key")
+    progress("person ids", 1, 1)
+
+    progress("persons and households", 0, 1)
+    _write_links(con, predictions=quote(result.predictions.physical_name), threshold=threshold_used)
+    _write_people(con, feeds=feeds)
+    create_households(con, target="build.main.households", events="record_events", people="record_person")
+    _write_postcode_areas(con, tables)
+    counts = {t: _count(con, f"build.main.{quote(t)}") for t in
+              ["person_records", "persons", "links", "households", "postcode_areas", *tables]}
+    household_count = _count(con, "(SELECT DISTINCT household_id FROM build.main.households)")
+    _run(con, "CHECKPOINT build")
+    _run(con, "DETACH build")
+    progress("persons and households", 1, 1)
+    return {
+        "model_version": model.version_name,
+        "model_spec_sha256": model.spec_sha256,
+        "trained": trained,
+        "threshold_match_weight": threshold_used,
+        "input_batch_ids": batch_ids,
+        "row_counts": counts,
+        "household_count": household_count,
+        "person_ids": assignment.as_dict(),
+        "retired_person_ids": list(assignment.retired),
+        "next_person_number": assignment.next_number,
+        "previous_build_id": previous.build_id if previous else None,
+    }
+
+
+def _model(
+    db_api: Any, *, data_dir: Path, model: TrainedModel | None, train: bool, spec: LinkageModelSpec | None,
+    progress: OnProgress,
+) -> tuple[TrainedModel, bool]:
+    from commonground.linkage.training import latest_model
+    from commonground.linkage.training import train as train_model
+
+    directory = builds.models_dir(data_dir)
+    if model is None and not train and directory.exists():
+        model = latest_model(directory)
+    if model is not None:
+        return model, False
+    from commonground.linkage.prepare import prepare_records
+
+    progress("train", 0, 1)
+    model = train_model(spec or default_spec(), prepared=prepare_records(db_api=db_api, source_table="source_records"))
+    model.save(directory)
+    progress("train", 1, 1)
+    return model, True
+
+
+def _write_links(con: duckdb.DuckDBPyConnection, *, predictions: str, threshold: float) -> None:
+    """The accepted links, with each comparison's level and weight (never the compared values)."""
+    columns = [r[0] for r in con.execute(f"DESCRIBE {predictions}").fetchall()]
+    kept = [c for c in columns if c.startswith(("gamma_", "mw_", "bf_"))]
+    extra = "".join(f", pr.{quote(c)}" for c in kept)
+    _run(con,
+        "CREATE TABLE build.main.links AS SELECT "
+        "l.feed AS feed_l, l.record_id AS record_id_l, r.feed AS feed_r, r.record_id AS record_id_r, "
+        "rp.person_id, pr.unique_id_l, pr.unique_id_r, pr.match_weight, pr.match_probability"
+        f"{extra} FROM {predictions} AS pr "
+        "JOIN source_records AS l ON l.unique_id = pr.unique_id_l "
+        "JOIN source_records AS r ON r.unique_id = pr.unique_id_r "
+        "JOIN record_person AS rp ON rp.unique_id = pr.unique_id_l "
+        f"WHERE pr.match_weight >= {float(threshold)!r} ORDER BY pr.unique_id_l, pr.unique_id_r"
+    )
+
+
+def _most_frequent(column: str, *, skip_unknown_sex: bool = False) -> str:
+    where = f"{quote(column)} IS NOT NULL" + (f" AND {quote(column)} <> 'U'" if skip_unknown_sex else "")
+    return (
+        f"SELECT person_id, value FROM (SELECT i.person_id, i.{quote(column)} AS value, ROW_NUMBER() OVER ("
+        f"PARTITION BY i.person_id ORDER BY COUNT(*) DESC, i.{quote(column)}) AS rank "
+        f"FROM identity AS i WHERE {where} GROUP BY i.person_id, i.{quote(column)}) WHERE rank = 1"
+    )
+
+
+def _write_people(con: duckdb.DuckDBPyConnection, *, feeds: list[Any]) -> None:
+    _run(con, f"CREATE TEMP TABLE record_events AS {events_sql(feeds, catalog='build')}")
+    _run(con,
+        "CREATE TABLE build.main.person_records AS "
+        "SELECT s.feed, s.record_id, rp.person_id, "
+        "COALESCE(l.match_probability, 1.0) AS match_probability "
+        "FROM source_records AS s JOIN record_person AS rp ON rp.unique_id = s.unique_id "
+        "LEFT JOIN (SELECT unique_id, MAX(match_probability) AS match_probability FROM ("
+        "SELECT unique_id_l AS unique_id, match_probability FROM build.main.links UNION ALL "
+        "SELECT unique_id_r, match_probability FROM build.main.links) GROUP BY unique_id) AS l "
+        "ON l.unique_id = s.unique_id ORDER BY rp.person_id, s.feed, s.record_id"
+    )
+    _run(con,
+        "CREATE TEMP TABLE identity AS SELECT rp.person_id, i.* EXCLUDE (unique_id) "
+        f"FROM ({input_sql(feeds, catalog='build', columns=DISPLAY_COLUMNS, as_text=False)}) AS i "
+        "JOIN record_person AS rp ON rp.unique_id = i.unique_id"
+    )
+    best = {c: _most_frequent(c, skip_unknown_sex=c == "sex") for c in DISPLAY_COLUMNS}
+    joins = " ".join(f"LEFT JOIN ({sql}) AS {quote('b_' + c)} ON {quote('b_' + c)}.person_id = s.person_id"
+                     for c, sql in best.items())
+    shown = ", ".join(
+        f"COALESCE({quote('b_' + c)}.value, 'U') AS sex" if c == "sex" else f"{quote('b_' + c)}.value AS {quote(c)}"
+        for c in DISPLAY_COLUMNS
+    )
+    _run(con,
+        "CREATE TABLE build.main.persons AS "
+        f"WITH stats AS (SELECT i.person_id, COUNT(*) AS record_count, LIST(DISTINCT i.feed ORDER BY i.feed) AS feeds, "
+        "MIN(e.event_date) AS first_seen, MAX(e.event_date) AS last_seen FROM identity AS i "
+        "JOIN record_events AS e ON e.feed = i.feed AND e.record_id = i.record_id GROUP BY i.person_id) "
+        f"SELECT s.person_id, {shown}, s.record_count, s.feeds, s.first_seen, s.last_seen FROM stats AS s {joins} "
+        "ORDER BY s.person_id"
+    )
+
+
+def _write_postcode_areas(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    if "feed_postcode_areas" in tables:
+        _run(con, "CREATE TABLE build.main.postcode_areas AS SELECT postcode, area_code, deprivation_decile "
+                    "FROM build.main.feed_postcode_areas ORDER BY postcode")
+    else:
+        _run(con, "CREATE TABLE build.main.postcode_areas (postcode VARCHAR, area_code VARCHAR, "
+                    "deprivation_decile BIGINT)")
