@@ -28,6 +28,8 @@ def test_dev_demo_builds_and_loads_a_synthetic_area(tmp_path: Path) -> None:
     assert "ed_attendances.csv" in result.stdout
     assert "refused" not in result.stdout
     assert (tmp_path / "data" / "analytical" / "ingest.duckdb").is_file()
+    assert "published" in result.stdout
+    assert (tmp_path / "data" / "analytical" / "builds" / "CURRENT").is_file()
     # Running it again reuses the area and loads nothing twice.
     again = subprocess.run(
         [str(ROOT / "dev"), "demo", "--people", "400", "--seed", "3"],
@@ -41,3 +43,4 @@ def test_dev_demo_builds_and_loads_a_synthetic_area(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Reusing the synthetic area" in again.stdout
     assert "already_loaded" in again.stdout
+    assert "stays current" in again.stdout

@@ -10,6 +10,7 @@ import typer
 
 from commonground.cli.app import app, err, out, settings_of, user_errors
 from commonground.cli.data_cmd import print_ingest_summary, print_synth_summary
+from commonground.cli.link_cmd import print_build_summary
 from commonground.cli.progress import progress_bars
 
 
@@ -20,21 +21,31 @@ def demo(
     people: Annotated[int, typer.Option("--people", min=100, help="Size of the synthetic area.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic area.")] = 1,
 ) -> None:
-    """Build a synthetic area, ingest every feed, and say what was done."""
+    """Build a synthetic area, ingest every feed, link people and households, and say what was done."""
     from commonground.ingest import ingest_directory
+    from commonground.linkage.builds import current_build_id
+    from commonground.linkage.pipeline import build_from_store
     from commonground.synth import generate
 
     data_dir = settings_of(ctx).data_dir
     area = data_dir / "synthetic-area" / f"seed-{seed}-people-{people}"
     started = time.perf_counter()
     out.print(f"[bold]commonground demo[/]: a synthetic area of {people:,} people (seed {seed}) in {data_dir}")
+    if (area / "truth" / "manifest.json").exists():
+        out.print(f"Reusing the synthetic area already at {area}.")
+    else:
+        with progress_bars(err) as on_progress:
+            summary = generate(people=people, seed=seed, out=area, on_progress=on_progress)
+        print_synth_summary(summary)
     with progress_bars(err) as on_progress:
-        if (area / "truth" / "manifest.json").exists():
-            out.print(f"Reusing the synthetic area already at {area}.")
-        else:
-            print_synth_summary(generate(people=people, seed=seed, out=area, on_progress=on_progress))
         result = ingest_directory(source=area, data_dir=data_dir, on_progress=on_progress)
     print_ingest_summary(json.loads(result.to_json()), data_dir=data_dir)
+    if result.totals()["loaded"] or current_build_id(data_dir) is None:
+        with progress_bars(err) as on_progress:
+            build = build_from_store(data_dir=data_dir, on_progress=on_progress)
+        print_build_summary(build)
+    else:
+        out.print(f"Nothing new was loaded: build {current_build_id(data_dir)} stays current.")
     out.print(
         f"Done in {time.perf_counter() - started:.0f} s. Next: `commonground --data-dir {data_dir} ingest-report`."
     )

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from commonground.cli.app import app, err, out, settings_of, user_errors
 from commonground.cli.progress import progress_bars
+
+if TYPE_CHECKING:
+    from commonground.linkage.pipeline import BuildSummary
 
 export_app = typer.Typer(help="Write what the current build holds as CSV.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
@@ -28,6 +31,10 @@ def link(
         summary = build_from_store(
             data_dir=settings_of(ctx).data_dir, train=train, engine=engine, on_progress=on_progress
         )
+    print_build_summary(summary)
+
+
+def print_build_summary(summary: BuildSummary) -> None:
     ids = summary.person_ids
     out.print(f"Build {summary.build_id} published ({summary.engine}).", highlight=False)
     out.print(
