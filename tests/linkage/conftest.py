@@ -80,8 +80,9 @@ def built_area(tmp_path_factory: pytest.TempPathFactory) -> BuiltArea:
 
     model = latest_model(models_dir(data_dir))
     assert model is not None
-    return BuiltArea(area=area, data_dir=data_dir, first_build=first.build_id, second_build=second.build_id,
-                     model=model)
+    return BuiltArea(
+        area=area, data_dir=data_dir, first_build=first.build_id, second_build=second.build_id, model=model
+    )
 
 
 @pytest.fixture()

@@ -43,8 +43,11 @@ def illustrative_parameters(spec: LinkageModelSpec) -> ModelParameters:
             elif isinstance(lv, ElseLevel):
                 levels.append(LevelParameters(label=lv.label, m_probability=0.05, u_probability=0.95))
             else:
-                levels.append(LevelParameters(label=lv.label, m_probability=0.95 / len(agreeing),
-                                              u_probability=0.05 / len(agreeing)))
+                levels.append(
+                    LevelParameters(
+                        label=lv.label, m_probability=0.95 / len(agreeing), u_probability=0.05 / len(agreeing)
+                    )
+                )
         comparisons.append(ComparisonParameters(name=comp.name, levels=tuple(levels)))
     return ModelParameters(probability_two_random_records_match=1e-4, comparisons=tuple(comparisons))
 
@@ -52,8 +55,18 @@ def illustrative_parameters(spec: LinkageModelSpec) -> ModelParameters:
 def illustrative_model(spec: LinkageModelSpec) -> TrainedModel:
     parameters = illustrative_parameters(spec)
     summary = TrainingSummary(
-        trained_at=datetime(2025, 1, 1, tzinfo=UTC), record_count=0, dialect="duckdb", splink_version="5",
-        seconds=0.0, deterministic_rules=(), deterministic_recall=0.7, u_max_pairs=0, seed=0, em_sessions=(),
-        probability_two_random_records_match=parameters.probability_two_random_records_match)
-    return TrainedModel(spec=spec, spec_sha256=spec_digest(spec), parameters=parameters, training=summary,
-                        splink_model={})
+        trained_at=datetime(2025, 1, 1, tzinfo=UTC),
+        record_count=0,
+        dialect="duckdb",
+        splink_version="5",
+        seconds=0.0,
+        deterministic_rules=(),
+        deterministic_recall=0.7,
+        u_max_pairs=0,
+        seed=0,
+        em_sessions=(),
+        probability_two_random_records_match=parameters.probability_two_random_records_match,
+    )
+    return TrainedModel(
+        spec=spec, spec_sha256=spec_digest(spec), parameters=parameters, training=summary, splink_model={}
+    )

@@ -18,8 +18,18 @@ from commonground.linkage.reports import evaluate_build
 
 BUILD_COLUMNS = {
     "person_records": ["feed", "record_id", "person_id", "match_probability"],
-    "persons": ["person_id", "given_name", "family_name", "date_of_birth", "sex", "nhs_number", "record_count",
-                "feeds", "first_seen", "last_seen"],
+    "persons": [
+        "person_id",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "nhs_number",
+        "record_count",
+        "feeds",
+        "first_seen",
+        "last_seen",
+    ],
     "households": ["household_id", "person_id", "start_date", "end_date", "address_key"],
     "postcode_areas": ["postcode", "area_code", "deprivation_decile"],
 }
@@ -60,13 +70,17 @@ def test_build_layout_and_tables_follow_docs_builds_md(built_area: BuiltArea) ->
         assert "_batch_id" in _columns(con, "feed_ed_attendances")
         records = con.execute("SELECT COUNT(*) FROM person_records").fetchall()[0][0]
         not_person_level = ("feed_police_incidents", "feed_schools", "feed_postcode_areas")
-        fed = sum(con.execute(f"SELECT COUNT(*) FROM {t}").fetchall()[0][0] for t in tables
-                  if t.startswith("feed_") and t not in not_person_level)
+        fed = sum(
+            con.execute(f"SELECT COUNT(*) FROM {t}").fetchall()[0][0]
+            for t in tables
+            if t.startswith("feed_") and t not in not_person_level
+        )
         assert records == fed == info["row_counts"]["person_records"]
         # every person's record count adds up; probabilities in range; singletons at 1.0
         assert con.execute("SELECT SUM(record_count) FROM persons").fetchall()[0][0] == records
-        low, high = con.execute(
-            "SELECT MIN(match_probability), MAX(match_probability) FROM person_records").fetchall()[0]
+        low, high = con.execute("SELECT MIN(match_probability), MAX(match_probability) FROM person_records").fetchall()[
+            0
+        ]
         assert 0.5 < low <= high <= 1.0
         # the accepted links keep levels and weights but no identity values
         link_columns = _columns(con, "links")
@@ -84,8 +98,9 @@ def test_display_identity_is_the_most_frequent_value(built_area: BuiltArea) -> N
             "SELECT person_id, given_name, record_count FROM persons ORDER BY record_count DESC, person_id LIMIT 1"
         ).fetchall()[0]
         names: dict[str, int] = {}
-        for feed, record_id in con.execute("SELECT feed, record_id FROM person_records WHERE person_id = ?",
-                                           [person]).fetchall():
+        for feed, record_id in con.execute(
+            "SELECT feed, record_id FROM person_records WHERE person_id = ?", [person]
+        ).fetchall():
             name = con.execute(f"SELECT given_name FROM feed_{feed} WHERE record_id = ?", [record_id]).fetchall()[0][0]
             names[name] = names.get(name, 0) + 1
     assert count == sum(names.values())

@@ -24,41 +24,86 @@ from commonground.linkage.spec import default_spec
 from commonground.linkage.training import TrainedModel
 
 BASE: dict[str, Any] = {
-    "feed": "test", "given_name_key": None, "family_name_key": None, "date_of_birth": None, "sex": None,
-    "postcode": None, "address": None, "nhs_number": None, "uprn": None,
+    "feed": "test",
+    "given_name_key": None,
+    "family_name_key": None,
+    "date_of_birth": None,
+    "sex": None,
+    "postcode": None,
+    "address": None,
+    "nhs_number": None,
+    "uprn": None,
 }
 
 # (comparison, left values, right values, expected label, expected sign of the weight)
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, int]] = [
     ("given_name", {"given_name_key": "AUGUSTINE"}, {"given_name_key": "AUGUSTINE"}, "the same", +1),
-    ("given_name", {"given_name_key": "BILL"}, {"given_name_key": "WILLIAM"},
-     "a known nickname or short form of the other", +1),
-    ("given_name", {"given_name_key": "SAM"}, {"given_name_key": "SAMANTHA"},
-     "a known nickname or short form of the other", +1),
-    ("given_name", {"given_name_key": "JOHN", "family_name_key": "SMITH"},
-     {"given_name_key": "SMITH", "family_name_key": "JOHN"}, "given and family names swapped", +1),
-    ("given_name", {"given_name_key": "CATHERINE"}, {"given_name_key": "CATHRINE"},
-     "almost the same (a small spelling difference)", +1),
-    ("given_name", {"given_name_key": "CROOK", "family_name_key": "CHANNING"},
-     {"given_name_key": "BETHANY", "family_name_key": "CROOK"},
-     "the same as the other record's family name (names in the wrong fields)", +1),
+    (
+        "given_name",
+        {"given_name_key": "BILL"},
+        {"given_name_key": "WILLIAM"},
+        "a known nickname or short form of the other",
+        +1,
+    ),
+    (
+        "given_name",
+        {"given_name_key": "SAM"},
+        {"given_name_key": "SAMANTHA"},
+        "a known nickname or short form of the other",
+        +1,
+    ),
+    (
+        "given_name",
+        {"given_name_key": "JOHN", "family_name_key": "SMITH"},
+        {"given_name_key": "SMITH", "family_name_key": "JOHN"},
+        "given and family names swapped",
+        +1,
+    ),
+    (
+        "given_name",
+        {"given_name_key": "CATHERINE"},
+        {"given_name_key": "CATHRINE"},
+        "almost the same (a small spelling difference)",
+        +1,
+    ),
+    (
+        "given_name",
+        {"given_name_key": "CROOK", "family_name_key": "CHANNING"},
+        {"given_name_key": "BETHANY", "family_name_key": "CROOK"},
+        "the same as the other record's family name (names in the wrong fields)",
+        +1,
+    ),
     ("given_name", {"given_name_key": "DWAYNE"}, {"given_name_key": "DUANE"}, "similar", +1),
     ("given_name", {"given_name_key": "M"}, {"given_name_key": "MICHAELA"}, "only the first letter the same", +1),
     ("given_name", {"given_name_key": "JOHN"}, {"given_name_key": "PETER"}, "different", -1),
     ("given_name", {"given_name_key": None}, {"given_name_key": "PETER"}, "not recorded on one side", 0),
     ("family_name", {"family_name_key": "PEMBERTON"}, {"family_name_key": "PEMBERTON"}, "the same", +1),
-    ("family_name", {"family_name_key": "SMITH"}, {"family_name_key": "SMITHSON"},
-     "almost the same (a small spelling difference)", +1),
+    (
+        "family_name",
+        {"family_name_key": "SMITH"},
+        {"family_name_key": "SMITHSON"},
+        "almost the same (a small spelling difference)",
+        +1,
+    ),
     ("family_name", {"family_name_key": "SMITH"}, {"family_name_key": "SMYTHE"}, "similar", +1),
     ("family_name", {"family_name_key": "SMITH"}, {"family_name_key": "OKAFOR"}, "different", -1),
     ("family_name", {"family_name_key": "SMITH"}, {"family_name_key": None}, "not recorded on one side", 0),
     ("date_of_birth", {"date_of_birth": "1980-03-04"}, {"date_of_birth": "1980-03-04"}, "the same", +1),
-    ("date_of_birth", {"date_of_birth": "1980-03-04"}, {"date_of_birth": "1980-04-03"},
-     "day and month swapped", +1),
-    ("date_of_birth", {"date_of_birth": "1980-03-04"}, {"date_of_birth": "1980-03-05"},
-     "one digit different or two adjacent digits swapped", +1),
-    ("date_of_birth", {"date_of_birth": "1987-03-04"}, {"date_of_birth": "1978-03-04"},
-     "one digit different or two adjacent digits swapped", +1),
+    ("date_of_birth", {"date_of_birth": "1980-03-04"}, {"date_of_birth": "1980-04-03"}, "day and month swapped", +1),
+    (
+        "date_of_birth",
+        {"date_of_birth": "1980-03-04"},
+        {"date_of_birth": "1980-03-05"},
+        "one digit different or two adjacent digits swapped",
+        +1,
+    ),
+    (
+        "date_of_birth",
+        {"date_of_birth": "1987-03-04"},
+        {"date_of_birth": "1978-03-04"},
+        "one digit different or two adjacent digits swapped",
+        +1,
+    ),
     ("date_of_birth", {"date_of_birth": "1980-03-04"}, {"date_of_birth": "1980-03-25"}, "within a month", +1),
     ("date_of_birth", {"date_of_birth": "1980-03-04"}, {"date_of_birth": "1983-03-14"}, "two digits different", +1),
     ("date_of_birth", {"date_of_birth": "1980-03-04"}, {"date_of_birth": "1980-09-20"}, "within a year", +1),
@@ -67,8 +112,13 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, int]] = [
     ("sex", {"sex": "F"}, {"sex": "F"}, "the same", +1),
     ("sex", {"sex": "F"}, {"sex": "M"}, "different", -1),
     ("sex", {"sex": "U"}, {"sex": "F"}, "not recorded or not known on one side", 0),
-    ("address", {"address": "Flat 1", "uprn": "100023336956"}, {"address": "1 Mill Lane", "uprn": "100023336956"},
-     "the same property (UPRN)", +1),
+    (
+        "address",
+        {"address": "Flat 1", "uprn": "100023336956"},
+        {"address": "1 Mill Lane", "uprn": "100023336956"},
+        "the same property (UPRN)",
+        +1,
+    ),
     ("address", {"address": "12, High St."}, {"address": "12 HIGH ST"}, "the same first line", +1),
     ("address", {"address": "12 High Street"}, {"address": "12 High Stret"}, "almost the same first line", +1),
     ("address", {"address": "12 High Street"}, {"address": "12 Highfield Road"}, "similar first line", +1),
@@ -99,8 +149,10 @@ def explained(model: TrainedModel) -> Iterator[dict[str, PairExplanation]]:
     for column in ("given_name_key", "family_name_key", "address"):
         linker.table_management.compute_tf_table(column)
     predictions = linker.inference.predict_within(
-        prepared, blocking_rules_to_generate_predictions=["substr(l.unique_id, 2) = substr(r.unique_id, 2)"],
-        warning_mode="never")
+        prepared,
+        blocking_rules_to_generate_predictions=["substr(l.unique_id, 2) = substr(r.unique_id, 2)"],
+        warning_mode="never",
+    )
     yield {row["unique_id_l"][1:]: explain_prediction(model, row) for row in predictions.as_record_list()}
     con.close()
 
@@ -112,8 +164,12 @@ def test_every_level_of_the_model_has_a_literal_case() -> None:
 
 
 @pytest.mark.parametrize(("index", "case"), list(enumerate(CASES)), ids=[f"{c[0]}: {c[3]}" for c in CASES])
-def test_literal_pair(explained: dict[str, PairExplanation], model: TrainedModel, index: int,
-                      case: tuple[str, dict[str, Any], dict[str, Any], str, int]) -> None:
+def test_literal_pair(
+    explained: dict[str, PairExplanation],
+    model: TrainedModel,
+    index: int,
+    case: tuple[str, dict[str, Any], dict[str, Any], str, int],
+) -> None:
     comparison, _, _, label, sign = case
     explanation = explained[f"{index:02d}"]
     part = next(c for c in explanation.comparisons if c.comparison == comparison)

@@ -56,8 +56,9 @@ SWEEP_EDGES = [("c", "d", 3.0), ("a", "b", 10.0), ("a", "d", -1.0), ("b", "c", 5
 
 
 def test_threshold_sweep_is_connected_components_at_each_threshold() -> None:
-    points = threshold_sweep(record_ids=["a", "b", "c", "d"], truth=["X", "X", "Y", "Y"], edges=SWEEP_EDGES,
-                             thresholds=[11, 10, 5, 3, -1])
+    points = threshold_sweep(
+        record_ids=["a", "b", "c", "d"], truth=["X", "X", "Y", "Y"], edges=SWEEP_EDGES, thresholds=[11, 10, 5, 3, -1]
+    )
     by = {p.threshold_match_weight: p.scores for p in points}
     assert [p.threshold_match_weight for p in points] == [-1, 3, 5, 10, 11]
     assert (by[11].predicted_pairs, by[11].true_positives) == (0, 0)
@@ -70,8 +71,9 @@ def test_threshold_sweep_is_connected_components_at_each_threshold() -> None:
 
 
 def test_choose_threshold() -> None:
-    points = threshold_sweep(record_ids=["a", "b", "c", "d"], truth=["X", "X", "Y", "Y"], edges=SWEEP_EDGES,
-                             thresholds=[11, 10, 5, 3])
+    points = threshold_sweep(
+        record_ids=["a", "b", "c", "d"], truth=["X", "X", "Y", "Y"], edges=SWEEP_EDGES, thresholds=[11, 10, 5, 3]
+    )
     assert choose_threshold(points).threshold_match_weight == 10  # best F1: P 1, R 0.5
     assert choose_threshold(points, min_precision=0.9).threshold_match_weight == 10
     assert choose_threshold(points, min_precision=0.3).threshold_match_weight == 3

@@ -30,19 +30,25 @@ SIGHTINGS = [
 
 def _households() -> list[tuple[str, str, date, date | None, str]]:
     con = duckdb.connect()
-    events = pa.table({
-        "unique_id": [f"f:{i}" for i in range(len(SIGHTINGS))],
-        "event_date": pa.array([D(s[1]) for s in SIGHTINGS], pa.date32()),
-        "uprn_key": [s[2] for s in SIGHTINGS],
-        "text_key": [s[3] for s in SIGHTINGS],
-    })
+    events = pa.table(
+        {
+            "unique_id": [f"f:{i}" for i in range(len(SIGHTINGS))],
+            "event_date": pa.array([D(s[1]) for s in SIGHTINGS], pa.date32()),
+            "uprn_key": [s[2] for s in SIGHTINGS],
+            "text_key": [s[3] for s in SIGHTINGS],
+        }
+    )
     people = pa.table({"unique_id": [f"f:{i}" for i in range(len(SIGHTINGS))], "person_id": [s[0] for s in SIGHTINGS]})
     con.register("events", events)
     con.register("people", people)
     create_households(con, target="households", events="events", people="people")
-    return [tuple(r) for r in con.execute(
-        "SELECT household_id, person_id, start_date, end_date, address_key FROM households "
-        "ORDER BY address_key, start_date, person_id").fetchall()]
+    return [
+        tuple(r)
+        for r in con.execute(
+            "SELECT household_id, person_id, start_date, end_date, address_key FROM households "
+            "ORDER BY address_key, start_date, person_id"
+        ).fetchall()
+    ]
 
 
 def test_periods_and_households() -> None:

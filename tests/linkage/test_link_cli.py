@@ -26,9 +26,12 @@ def _some_records(data_dir: Path) -> tuple[str, str, str]:
     assert build is not None
     with build.connect() as con:
         a, b, person = con.execute(
-            "SELECT unique_id_l, unique_id_r, person_id FROM links ORDER BY unique_id_l LIMIT 1").fetchall()[0]
-        other = con.execute("SELECT feed || ':' || record_id FROM person_records WHERE person_id <> ? "
-                            "ORDER BY feed, record_id LIMIT 1", [person]).fetchall()[0][0]
+            "SELECT unique_id_l, unique_id_r, person_id FROM links ORDER BY unique_id_l LIMIT 1"
+        ).fetchall()[0]
+        other = con.execute(
+            "SELECT feed || ':' || record_id FROM person_records WHERE person_id <> ? ORDER BY feed, record_id LIMIT 1",
+            [person],
+        ).fetchall()[0][0]
     return a, b, other
 
 

@@ -23,20 +23,23 @@ def test_new_records_joining_a_person_keep_the_id() -> None:
 
 
 def test_a_split_gives_the_larger_part_the_id_and_the_rest_a_fresh_one() -> None:
-    result = assign_person_ids(clusters=["a:1", "b:1"], overlaps=[("a:1", P1, 1), ("b:1", P1, 2)],
-                               previous_ids=[P1, P2], next_number=3)
+    result = assign_person_ids(
+        clusters=["a:1", "b:1"], overlaps=[("a:1", P1, 1), ("b:1", P1, 2)], previous_ids=[P1, P2], next_number=3
+    )
     assert result.ids == {"b:1": P1, "a:1": format_person_id(3)}
 
 
 def test_a_merge_keeps_the_id_with_most_shared_records_and_retires_the_other() -> None:
-    result = assign_person_ids(clusters=["a:1"], overlaps=[("a:1", P1, 1), ("a:1", P2, 2)],
-                               previous_ids=[P1, P2], next_number=3)
+    result = assign_person_ids(
+        clusters=["a:1"], overlaps=[("a:1", P1, 1), ("a:1", P2, 2)], previous_ids=[P1, P2], next_number=3
+    )
     assert result.ids == {"a:1": P2} and result.retired == (P1,)
 
 
 def test_ties_go_to_the_older_id_and_retired_ids_are_never_reissued() -> None:
-    result = assign_person_ids(clusters=["a:1", "z:1"], overlaps=[("a:1", P2, 2), ("a:1", P1, 2)],
-                               previous_ids=[P1, P2, P3], next_number=2)
+    result = assign_person_ids(
+        clusters=["a:1", "z:1"], overlaps=[("a:1", P2, 2), ("a:1", P1, 2)], previous_ids=[P1, P2, P3], next_number=2
+    )
     assert result.ids["a:1"] == P1
     assert result.ids["z:1"] == format_person_id(4)  # numbered on past every id ever seen
     assert result.retired == (P2, P3)
@@ -46,11 +49,13 @@ def test_person_ids_survive_a_second_build_with_extra_records(built_area: BuiltA
     first = builds.open_build(built_area.data_dir, built_area.first_build)
     second = builds.open_build(built_area.data_dir, built_area.second_build)
     with first.connect() as con:
-        before = dict(((f, r), p) for f, r, p in con.execute("SELECT feed, record_id, person_id FROM person_records")
-                      .fetchall())
+        before = dict(
+            ((f, r), p) for f, r, p in con.execute("SELECT feed, record_id, person_id FROM person_records").fetchall()
+        )
     with second.connect() as con:
-        after = dict(((f, r), p) for f, r, p in con.execute("SELECT feed, record_id, person_id FROM person_records")
-                     .fetchall())
+        after = dict(
+            ((f, r), p) for f, r, p in con.execute("SELECT feed, record_id, person_id FROM person_records").fetchall()
+        )
         extra = con.execute("SELECT COUNT(*) FROM person_records WHERE feed = 'ed_attendances'").fetchall()[0][0]
     assert extra > 0 and set(before) < set(after)
     kept = sum(after[key] == person for key, person in before.items())

@@ -16,11 +16,16 @@ from commonground.linkage.spec import LinkageModelSpec, SpecError, default_spec,
 def test_default_spec_loads_and_names_every_level_in_words() -> None:
     spec = default_spec()
     assert [c.name for c in spec.comparisons] == [
-        "given_name", "family_name", "date_of_birth", "sex", "address", "nhs_number"]
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "address",
+        "nhs_number",
+    ]
     for comp in spec.comparisons:
         assert comp.levels[0].kind == "missing" and comp.levels[-1].kind == "else"
-        assert all((level.label and not level.label[0].isupper()) or comp.name == "nhs_number"
-                   for level in comp.levels)
+        assert all((level.label and not level.label[0].isupper()) or comp.name == "nhs_number" for level in comp.levels)
 
 
 def test_yaml_and_json_round_trip(tmp_path: Path) -> None:
@@ -76,18 +81,23 @@ def _alternative_on_a_text_column(d: Data) -> None:
     _level(d, 0, 2)["column"] = "given_name_key"
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (_first_level_exact, "comparisons.0: Value error, comparison 'given_name': the first level must be the "
-                         "missing-value level"),
-    (_threshold_above_one, "comparisons.0.levels.4.jaro_winkler.threshold: Input should be less than 1"),
-    (_unknown_column, "unknown column 'shoe_size'"),
-    (_repeated_label, "each level needs its own label; repeated: ['the same']"),
-    (_unknown_kind, "does not match any of the expected tags"),
-    (_block_on_unknown, "cannot block on 'nose'"),
-    (_threshold_below_floor, "must not be above threshold_match_weight"),
-    (_tf_on_a_part, "term-frequency adjustment needs the whole value"),
-    (_alternative_on_a_text_column, "level 'a known nickname or short form of the other' cannot compare column"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            _first_level_exact,
+            "comparisons.0: Value error, comparison 'given_name': the first level must be the missing-value level",
+        ),
+        (_threshold_above_one, "comparisons.0.levels.4.jaro_winkler.threshold: Input should be less than 1"),
+        (_unknown_column, "unknown column 'shoe_size'"),
+        (_repeated_label, "each level needs its own label; repeated: ['the same']"),
+        (_unknown_kind, "does not match any of the expected tags"),
+        (_block_on_unknown, "cannot block on 'nose'"),
+        (_threshold_below_floor, "must not be above threshold_match_weight"),
+        (_tf_on_a_part, "term-frequency adjustment needs the whole value"),
+        (_alternative_on_a_text_column, "level 'a known nickname or short form of the other' cannot compare column"),
+    ],
+)
 def test_a_bad_spec_is_refused_with_a_clear_reason(edit: Callable[[Data], None], message: str) -> None:
     data = default_spec().model_dump(mode="json")
     edit(data)

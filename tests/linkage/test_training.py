@@ -41,9 +41,11 @@ def _weight(model: TrainedModel, comparison: str, label: str) -> float:
 
 def test_trained_weights_point_the_right_way(trained: TrainedModel) -> None:
     for comparison in ("given_name", "family_name", "date_of_birth", "address"):
-        assert _weight(trained, comparison, "different") < 0 < _weight(trained, comparison, "the same"
-                                                                         if comparison != "address"
-                                                                         else "the same first line")
+        assert (
+            _weight(trained, comparison, "different")
+            < 0
+            < _weight(trained, comparison, "the same" if comparison != "address" else "the same first line")
+        )
     assert _weight(trained, "date_of_birth", "the same") > _weight(trained, "date_of_birth", "within a year")
     assert 0 < trained.parameters.probability_two_random_records_match < 0.01
 
@@ -53,7 +55,9 @@ def test_training_summary(trained: TrainedModel, febrl_rows: list[dict[str, Any]
     assert summary.record_count == len(febrl_rows) == 2400
     assert summary.dialect == "duckdb" and summary.u_max_pairs == 2e5
     assert [s.blocking_rule for s in summary.em_sessions] == [
-        "date_of_birth equal", "given_name_key and family_name_key equal"]
+        "date_of_birth equal",
+        "given_name_key and family_name_key equal",
+    ]
     assert "date_of_birth" not in summary.em_sessions[0].comparisons_estimated
     assert "given_name" in summary.em_sessions[0].comparisons_estimated
     assert trained.splink_model["link_type"] == "dedupe_only"
@@ -91,11 +95,13 @@ def test_linking_meets_precision_and_recall_floors(linked: LinkResult, febrl_row
 
 
 def test_sweep_agrees_with_splink_clustering_and_finds_a_better_threshold(
-        linked: LinkResult, trained: TrainedModel, febrl_rows: list[dict[str, Any]]) -> None:
+    linked: LinkResult, trained: TrainedModel, febrl_rows: list[dict[str, Any]]
+) -> None:
     ids = [r["unique_id"] for r in febrl_rows]
     truth = [true_entity(i) for i in ids]
-    points = threshold_sweep(record_ids=ids, truth=truth, edges=scored_edges(linked.predictions),
-                             thresholds=np.arange(-5.0, 20.01, 0.5))
+    points = threshold_sweep(
+        record_ids=ids, truth=truth, edges=scored_edges(linked.predictions), thresholds=np.arange(-5.0, 20.01, 0.5)
+    )
     at_default = next(p for p in points if p.threshold_match_weight == FEBRL_THRESHOLD)
     splink_clusters = cluster_labels(linked.clusters)
     assert at_default.scores == pairwise_scores(labels_for(ids, splink_clusters), truth)
@@ -105,8 +111,9 @@ def test_sweep_agrees_with_splink_clustering_and_finds_a_better_threshold(
     assert best.scores == pairwise_scores(labels_for(ids, cluster_labels(again)), truth)
 
 
-def test_a_reloaded_model_links_the_same(trained: TrainedModel, linked: LinkResult, febrl_db: DuckDBAPI,
-                                         tmp_path: Path) -> None:
+def test_a_reloaded_model_links_the_same(
+    trained: TrainedModel, linked: LinkResult, febrl_db: DuckDBAPI, tmp_path: Path
+) -> None:
     reloaded = TrainedModel.load(trained.save(tmp_path))
     again = link(reloaded, db_api=febrl_db, source_table="febrl")
     before, after = sorted(scored_edges(linked.predictions)), sorted(scored_edges(again.predictions))
@@ -129,16 +136,19 @@ def test_explanation_adds_up_to_the_match_weight(linked: LinkResult, trained: Tr
 
 
 def test_explain_pair_scores_two_records_as_prediction_did(
-        linked: LinkResult, trained: TrainedModel, febrl_rows: list[dict[str, Any]]) -> None:
+    linked: LinkResult, trained: TrainedModel, febrl_rows: list[dict[str, Any]]
+) -> None:
     by_id = {r["unique_id"]: r for r in febrl_rows}
     predicted = explain_prediction(trained, linked.predictions.as_record_list(limit=1)[0])
     direct = explain_pair(linked.linker, trained, by_id[predicted.left_id], by_id[predicted.right_id])
     assert direct.match_weight == pytest.approx(predicted.match_weight)
     assert [c.level for c in direct.comparisons] == [c.level for c in predicted.comparisons]
     swapped_dates = explain_pair(
-        linked.linker, trained,
+        linked.linker,
+        trained,
         {"unique_id": "x", "feed": "t", "given_name_key": "ZED", "date_of_birth": "1980-03-04"},
-        {"unique_id": "y", "feed": "t", "given_name_key": "ZED", "date_of_birth": "1980-04-03"})
+        {"unique_id": "y", "feed": "t", "given_name_key": "ZED", "date_of_birth": "1980-04-03"},
+    )
     dob = next(c for c in swapped_dates.comparisons if c.comparison == "date_of_birth")
     assert dob.level == "day and month swapped"
     assert "date of birth: day and month swapped (" in swapped_dates.as_text()

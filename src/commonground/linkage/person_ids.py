@@ -35,7 +35,7 @@ def format_person_id(number: int) -> str:
 
 
 def person_number(person_id: str) -> int | None:
-    digits = person_id[len(PREFIX):]
+    digits = person_id[len(PREFIX) :]
     return int(digits) if person_id.startswith(PREFIX) and digits.isdigit() else None
 
 

@@ -97,13 +97,30 @@ def build_from_store(
     if not store.exists():
         raise UserError(f"nothing has been ingested into {data_dir} yet: run `commonground ingest FOLDER` first")
     with builds.build_lock(data_dir):
-        return _locked_build(data_dir=data_dir, store=store, model=model, train=train, engine=engine,
-                             progress=progress, spec=spec, threshold=threshold_match_weight, started=started)
+        return _locked_build(
+            data_dir=data_dir,
+            store=store,
+            model=model,
+            train=train,
+            engine=engine,
+            progress=progress,
+            spec=spec,
+            threshold=threshold_match_weight,
+            started=started,
+        )
 
 
 def _locked_build(
-    *, data_dir: Path, store: Path, model: TrainedModel | None, train: bool, engine: str, progress: OnProgress,
-    spec: LinkageModelSpec | None, threshold: float | None, started: float,
+    *,
+    data_dir: Path,
+    store: Path,
+    model: TrainedModel | None,
+    train: bool,
+    engine: str,
+    progress: OnProgress,
+    spec: LinkageModelSpec | None,
+    threshold: float | None,
+    started: float,
 ) -> BuildSummary:
     previous = builds.current_build(data_dir)
     build_id = builds.new_build_id()
@@ -111,12 +128,26 @@ def _locked_build(
     try:
         con = duckdb.connect()
         try:
-            info = _build(con, data_dir=data_dir, folder=folder, store=store, previous=previous, model=model,
-                          train=train, spec=spec, threshold=threshold, progress=progress)
+            info = _build(
+                con,
+                data_dir=data_dir,
+                folder=folder,
+                store=store,
+                previous=previous,
+                model=model,
+                train=train,
+                spec=spec,
+                threshold=threshold,
+                progress=progress,
+            )
         finally:
             con.close()
-        info.update(build_id=build_id, engine=engine, created_at=datetime.now(UTC).isoformat(),
-                    seconds=round(time.perf_counter() - started, 2))
+        info.update(
+            build_id=build_id,
+            engine=engine,
+            created_at=datetime.now(UTC).isoformat(),
+            seconds=round(time.perf_counter() - started, 2),
+        )
         builds.write_info(folder, info)
         progress("publish", 0, 1)
         final = builds.publish(data_dir, folder, build_id)
@@ -126,32 +157,55 @@ def _locked_build(
         raise
     counts = info["row_counts"]
     return BuildSummary(
-        build_id=build_id, path=final, engine=engine, records=counts["person_records"], persons=counts["persons"],
-        links=counts["links"], households=info["household_count"], model_version=info["model_version"],
-        trained=info["trained"], threshold_match_weight=info["threshold_match_weight"],
-        person_ids=info["person_ids"], seconds=round(time.perf_counter() - started, 2),
+        build_id=build_id,
+        path=final,
+        engine=engine,
+        records=counts["person_records"],
+        persons=counts["persons"],
+        links=counts["links"],
+        households=info["household_count"],
+        model_version=info["model_version"],
+        trained=info["trained"],
+        threshold_match_weight=info["threshold_match_weight"],
+        person_ids=info["person_ids"],
+        seconds=round(time.perf_counter() - started, 2),
     )
 
 
 def _build(
-    con: duckdb.DuckDBPyConnection, *, data_dir: Path, folder: Path, store: Path, previous: builds.Build | None,
-    model: TrainedModel | None, train: bool, spec: LinkageModelSpec | None, threshold: float | None,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    data_dir: Path,
+    folder: Path,
+    store: Path,
+    previous: builds.Build | None,
+    model: TrainedModel | None,
+    train: bool,
+    spec: LinkageModelSpec | None,
+    threshold: float | None,
     progress: OnProgress,
 ) -> dict[str, Any]:
     from splink import DuckDBAPI
 
     _run(con, f"ATTACH {_literal(str(store))} AS ingest (READ_ONLY)")
     _run(con, f"ATTACH {_literal(str(folder / 'build.duckdb'))} AS build")
-    tables = [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'ingest' AND schema_name = 'main' "
-        "AND table_name LIKE 'feed\\_%' ESCAPE '\\' ORDER BY table_name").fetchall()]
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'ingest' AND schema_name = 'main' "
+            "AND table_name LIKE 'feed\\_%' ESCAPE '\\' ORDER BY table_name"
+        ).fetchall()
+    ]
     progress("read feeds", 0, len(tables))
     for i, table in enumerate(tables):
         _run(con, f"CREATE TABLE build.main.{quote(table)} AS SELECT * FROM ingest.main.{quote(table)}")
         progress("read feeds", i + 1, len(tables))
-    batch_ids = [r[0] for r in con.execute(
-        "SELECT batch_id FROM ingest.main.ingest_batches WHERE rows_accepted > 0 ORDER BY loaded_at, batch_id"
-    ).fetchall()]
+    batch_ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT batch_id FROM ingest.main.ingest_batches WHERE rows_accepted > 0 ORDER BY loaded_at, batch_id"
+        ).fetchall()
+    ]
     _run(con, "DETACH ingest")
     feeds = person_feeds(tables)
     if not feeds:
@@ -172,30 +226,43 @@ def _build(
 
     progress("person ids", 0, 1)
     clusters = quote(result.clusters.physical_name)
-    _run(con, f"CREATE TEMP TABLE cluster_keys AS SELECT cluster_id, MIN(unique_id) AS cluster_key "
-                f"FROM {clusters} GROUP BY cluster_id")
+    _run(
+        con,
+        f"CREATE TEMP TABLE cluster_keys AS SELECT cluster_id, MIN(unique_id) AS cluster_key "
+        f"FROM {clusters} GROUP BY cluster_id",
+    )
     keys = [r[0] for r in con.execute("SELECT cluster_key FROM cluster_keys").fetchall()]
     overlaps: list[tuple[str, str, int]] = []
     previous_ids: list[str] = []
     next_number = 1
     if previous is not None:
         _run(con, f"ATTACH {_literal(str(previous.database))} AS prev (READ_ONLY)")
-        overlaps = [(str(a), str(b), int(n)) for a, b, n in con.execute(
-            f"SELECT k.cluster_key, p.person_id, COUNT(*) FROM {clusters} AS c "
-            "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
-            "JOIN prev.main.person_records AS p ON p.feed || ':' || p.record_id = c.unique_id "
-            "GROUP BY k.cluster_key, p.person_id").fetchall()]
+        overlaps = [
+            (str(a), str(b), int(n))
+            for a, b, n in con.execute(
+                f"SELECT k.cluster_key, p.person_id, COUNT(*) FROM {clusters} AS c "
+                "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
+                "JOIN prev.main.person_records AS p ON p.feed || ':' || p.record_id = c.unique_id "
+                "GROUP BY k.cluster_key, p.person_id"
+            ).fetchall()
+        ]
         previous_ids = [r[0] for r in con.execute("SELECT person_id FROM prev.main.persons").fetchall()]
         _run(con, "DETACH prev")
         next_number = int(previous.info.get("next_person_number", 1))
-    assignment = assign_person_ids(clusters=keys, overlaps=overlaps, previous_ids=previous_ids,
-                                   next_number=next_number)
-    mapping = pa.table({"cluster_key": pa.array(list(assignment.ids), pa.string()),
-                        "person_id": pa.array(list(assignment.ids.values()), pa.string())})
+    assignment = assign_person_ids(clusters=keys, overlaps=overlaps, previous_ids=previous_ids, next_number=next_number)
+    mapping = pa.table(
+        {
+            "cluster_key": pa.array(list(assignment.ids), pa.string()),
+            "person_id": pa.array(list(assignment.ids.values()), pa.string()),
+        }
+    )
     con.register("person_id_of_cluster", mapping)
-    _run(con, f"CREATE TEMP TABLE record_person AS SELECT c.unique_id, m.person_id FROM {clusters} AS c "
-                "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
-                "JOIN person_id_of_cluster AS m ON m.cluster_key = k.cluster_key")
+    _run(
+        con,
+        f"CREATE TEMP TABLE record_person AS SELECT c.unique_id, m.person_id FROM {clusters} AS c "
+        "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
+        "JOIN person_id_of_cluster AS m ON m.cluster_key = k.cluster_key",
+    )
     progress("person ids", 1, 1)
 
     progress("persons and households", 0, 1)
@@ -203,8 +270,10 @@ def _build(
     _write_people(con, feeds=feeds)
     create_households(con, target="build.main.households", events="record_events", people="record_person")
     _write_postcode_areas(con, tables)
-    counts = {t: _count(con, f"build.main.{quote(t)}") for t in
-              ["person_records", "persons", "links", "households", "postcode_areas", *tables]}
+    counts = {
+        t: _count(con, f"build.main.{quote(t)}")
+        for t in ["person_records", "persons", "links", "households", "postcode_areas", *tables]
+    }
     household_count = _count(con, "(SELECT DISTINCT household_id FROM build.main.households)")
     _run(con, "CHECKPOINT build")
     _run(con, "DETACH build")
@@ -225,7 +294,12 @@ def _build(
 
 
 def _model(
-    db_api: Any, *, data_dir: Path, model: TrainedModel | None, train: bool, spec: LinkageModelSpec | None,
+    db_api: Any,
+    *,
+    data_dir: Path,
+    model: TrainedModel | None,
+    train: bool,
+    spec: LinkageModelSpec | None,
     progress: OnProgress,
 ) -> tuple[TrainedModel, bool]:
     from commonground.linkage.training import latest_model
@@ -250,7 +324,8 @@ def _write_links(con: duckdb.DuckDBPyConnection, *, predictions: str, threshold:
     columns = [r[0] for r in con.execute(f"DESCRIBE {predictions}").fetchall()]
     kept = [c for c in columns if c.startswith(("gamma_", "mw_", "bf_"))]
     extra = "".join(f", pr.{quote(c)}" for c in kept)
-    _run(con,
+    _run(
+        con,
         "CREATE TABLE build.main.links AS SELECT "
         "l.feed AS feed_l, l.record_id AS record_id_l, r.feed AS feed_r, r.record_id AS record_id_r, "
         "rp.person_id, pr.unique_id_l, pr.unique_id_r, pr.match_weight, pr.match_probability"
@@ -258,7 +333,7 @@ def _write_links(con: duckdb.DuckDBPyConnection, *, predictions: str, threshold:
         "JOIN source_records AS l ON l.unique_id = pr.unique_id_l "
         "JOIN source_records AS r ON r.unique_id = pr.unique_id_r "
         "JOIN record_person AS rp ON rp.unique_id = pr.unique_id_l "
-        f"WHERE pr.match_weight >= {float(threshold)!r} ORDER BY pr.unique_id_l, pr.unique_id_r"
+        f"WHERE pr.match_weight >= {float(threshold)!r} ORDER BY pr.unique_id_l, pr.unique_id_r",
     )
 
 
@@ -273,7 +348,8 @@ def _most_frequent(column: str, *, skip_unknown_sex: bool = False) -> str:
 
 def _write_people(con: duckdb.DuckDBPyConnection, *, feeds: list[Any]) -> None:
     _run(con, f"CREATE TEMP TABLE record_events AS {events_sql(feeds, catalog='build')}")
-    _run(con,
+    _run(
+        con,
         "CREATE TABLE build.main.person_records AS "
         "SELECT s.feed, s.record_id, rp.person_id, "
         "COALESCE(l.match_probability, 1.0) AS match_probability "
@@ -281,34 +357,43 @@ def _write_people(con: duckdb.DuckDBPyConnection, *, feeds: list[Any]) -> None:
         "LEFT JOIN (SELECT unique_id, MAX(match_probability) AS match_probability FROM ("
         "SELECT unique_id_l AS unique_id, match_probability FROM build.main.links UNION ALL "
         "SELECT unique_id_r, match_probability FROM build.main.links) GROUP BY unique_id) AS l "
-        "ON l.unique_id = s.unique_id ORDER BY rp.person_id, s.feed, s.record_id"
+        "ON l.unique_id = s.unique_id ORDER BY rp.person_id, s.feed, s.record_id",
     )
-    _run(con,
+    _run(
+        con,
         "CREATE TEMP TABLE identity AS SELECT rp.person_id, i.* EXCLUDE (unique_id) "
         f"FROM ({input_sql(feeds, catalog='build', columns=DISPLAY_COLUMNS, as_text=False)}) AS i "
-        "JOIN record_person AS rp ON rp.unique_id = i.unique_id"
+        "JOIN record_person AS rp ON rp.unique_id = i.unique_id",
     )
     best = {c: _most_frequent(c, skip_unknown_sex=c == "sex") for c in DISPLAY_COLUMNS}
-    joins = " ".join(f"LEFT JOIN ({sql}) AS {quote('b_' + c)} ON {quote('b_' + c)}.person_id = s.person_id"
-                     for c, sql in best.items())
+    joins = " ".join(
+        f"LEFT JOIN ({sql}) AS {quote('b_' + c)} ON {quote('b_' + c)}.person_id = s.person_id"
+        for c, sql in best.items()
+    )
     shown = ", ".join(
         f"COALESCE({quote('b_' + c)}.value, 'U') AS sex" if c == "sex" else f"{quote('b_' + c)}.value AS {quote(c)}"
         for c in DISPLAY_COLUMNS
     )
-    _run(con,
+    _run(
+        con,
         "CREATE TABLE build.main.persons AS "
         f"WITH stats AS (SELECT i.person_id, COUNT(*) AS record_count, LIST(DISTINCT i.feed ORDER BY i.feed) AS feeds, "
         "MIN(e.event_date) AS first_seen, MAX(e.event_date) AS last_seen FROM identity AS i "
         "JOIN record_events AS e ON e.feed = i.feed AND e.record_id = i.record_id GROUP BY i.person_id) "
         f"SELECT s.person_id, {shown}, s.record_count, s.feeds, s.first_seen, s.last_seen FROM stats AS s {joins} "
-        "ORDER BY s.person_id"
+        "ORDER BY s.person_id",
     )
 
 
 def _write_postcode_areas(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
     if "feed_postcode_areas" in tables:
-        _run(con, "CREATE TABLE build.main.postcode_areas AS SELECT postcode, area_code, deprivation_decile "
-                    "FROM build.main.feed_postcode_areas ORDER BY postcode")
+        _run(
+            con,
+            "CREATE TABLE build.main.postcode_areas AS SELECT postcode, area_code, deprivation_decile "
+            "FROM build.main.feed_postcode_areas ORDER BY postcode",
+        )
     else:
-        _run(con, "CREATE TABLE build.main.postcode_areas (postcode VARCHAR, area_code VARCHAR, "
-                    "deprivation_decile BIGINT)")
+        _run(
+            con,
+            "CREATE TABLE build.main.postcode_areas (postcode VARCHAR, area_code VARCHAR, deprivation_decile BIGINT)",
+        )

@@ -35,8 +35,12 @@ def export_persons(*, data_dir: Path, out: Path) -> int:
 
 def export_households(*, data_dir: Path, out: Path) -> int:
     """CSV ``person_id, household_id, start, end`` (``end`` empty while current)."""
-    return _export(data_dir, out, 'SELECT person_id, household_id, start_date AS "start", end_date AS "end" '
-                                  "FROM households ORDER BY person_id, start_date, household_id")
+    return _export(
+        data_dir,
+        out,
+        'SELECT person_id, household_id, start_date AS "start", end_date AS "end" '
+        "FROM households ORDER BY person_id, start_date, household_id",
+    )
 
 
 def _export(data_dir: Path, out: Path, query: str) -> int:
@@ -78,10 +82,12 @@ class LinkExplanation(BaseModel):
     def as_text(self, *, show_values: bool = False) -> str:
         same = self.left_person == self.right_person
         how = "directly linked" if self.direct_link else ("joined through other records" if same else "not linked")
-        verdict = f"the same person, {self.left_person}" if same else (
-            f"different people, {self.left_person} and {self.right_person}")
-        return (f"In build {self.build_id}: {verdict} ({how}).\n"
-                + self.explanation.as_text(show_values=show_values))
+        verdict = (
+            f"the same person, {self.left_person}"
+            if same
+            else (f"different people, {self.left_person} and {self.right_person}")
+        )
+        return f"In build {self.build_id}: {verdict} ({how}).\n" + self.explanation.as_text(show_values=show_values)
 
 
 def explain_link(*, data_dir: Path, left: str, right: str) -> LinkExplanation:
@@ -101,16 +107,23 @@ def explain_link(*, data_dir: Path, left: str, right: str) -> LinkExplanation:
         con.execute(f"ATTACH {_literal(str(build.database))} AS build (READ_ONLY)").fetchall()
         persons = []
         for (feed, record_id), text in zip(ids, (left, right), strict=True):
-            found = con.execute("SELECT person_id FROM build.main.person_records WHERE feed = ? AND record_id = ?",
-                                [feed, record_id]).fetchall()
+            found = con.execute(
+                "SELECT person_id FROM build.main.person_records WHERE feed = ? AND record_id = ?", [feed, record_id]
+            ).fetchall()
             if not found:
                 raise UserError(f"no person-level record {text} in build {build.build_id}")
             persons.append(str(found[0][0]))
-        direct = con.execute(
-            "SELECT COUNT(*) FROM build.main.links WHERE (unique_id_l = ? AND unique_id_r = ?) "
-            "OR (unique_id_l = ? AND unique_id_r = ?)", [left, right, right, left]).fetchall()[0][0] > 0
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'build'").fetchall()]
+        direct = (
+            con.execute(
+                "SELECT COUNT(*) FROM build.main.links WHERE (unique_id_l = ? AND unique_id_r = ?) "
+                "OR (unique_id_l = ? AND unique_id_r = ?)",
+                [left, right, right, left],
+            ).fetchall()[0][0]
+            > 0
+        )
+        tables = [
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'build'").fetchall()
+        ]
         con.execute(f"CREATE TABLE source_records AS {input_sql(person_feeds(tables), catalog='build')}").fetchall()
         records = []
         for text in (left, right):
@@ -118,12 +131,20 @@ def explain_link(*, data_dir: Path, left: str, right: str) -> LinkExplanation:
             records.append(dict(zip(INPUT_COLUMNS, cursor.fetchall()[0], strict=True)))
         db_api = DuckDBAPI(con)
         linker = linker_for(model, prepared=prepare_records(db_api=db_api, source_table="source_records"))
-        explanation = explain_pair(linker, model, records[0], records[1],
-                                   threshold_match_weight=float(build.info["threshold_match_weight"]))
+        explanation = explain_pair(
+            linker, model, records[0], records[1], threshold_match_weight=float(build.info["threshold_match_weight"])
+        )
     finally:
         con.close()
-    return LinkExplanation(build_id=build.build_id, left=left, right=right, left_person=persons[0],
-                           right_person=persons[1], direct_link=bool(direct), explanation=explanation)
+    return LinkExplanation(
+        build_id=build.build_id,
+        left=left,
+        right=right,
+        left_person=persons[0],
+        right_person=persons[1],
+        direct_link=bool(direct),
+        explanation=explanation,
+    )
 
 
 class FeedPairScores(BaseModel):
@@ -149,12 +170,18 @@ class Evaluation(BaseModel):
         def scores(s: PairwiseScores) -> dict[str, Any]:
             return {**s.model_dump(), "precision": s.precision, "recall": s.recall, "f1": s.f1}
 
-        return json.dumps({
-            "build_id": self.build_id, "truth": self.truth, "records_compared": self.records_compared,
-            "records_without_truth": self.records_without_truth, "pairwise": scores(self.pairwise),
-            "clusters": self.clusters.model_dump(),
-            "feed_pairs": [{"feed_l": f.feed_l, "feed_r": f.feed_r, **scores(f.scores)} for f in self.feed_pairs],
-        }, indent=2)
+        return json.dumps(
+            {
+                "build_id": self.build_id,
+                "truth": self.truth,
+                "records_compared": self.records_compared,
+                "records_without_truth": self.records_without_truth,
+                "pairwise": scores(self.pairwise),
+                "clusters": self.clusters.model_dump(),
+                "feed_pairs": [{"feed_l": f.feed_l, "feed_r": f.feed_r, **scores(f.scores)} for f in self.feed_pairs],
+            },
+            indent=2,
+        )
 
     def as_text(self) -> str:
         p, c = self.pairwise, self.clusters
@@ -172,8 +199,10 @@ class Evaluation(BaseModel):
         ]
         for f in self.feed_pairs:
             s = f.scores
-            lines.append(f"{f.feed_l + ' x ' + f.feed_r:<55} {s.true_pairs:>10,} {s.precision:>9.4f} "
-                         f"{s.recall:>7.4f} {s.f1:>7.4f}")
+            lines.append(
+                f"{f.feed_l + ' x ' + f.feed_r:<55} {s.true_pairs:>10,} {s.precision:>9.4f} "
+                f"{s.recall:>7.4f} {s.f1:>7.4f}"
+            )
         return "\n".join(lines)
 
 
@@ -189,7 +218,7 @@ def feed_pair_scores(
             names = sorted(counts)
             for i, a in enumerate(names):
                 found[(a, a)] += counts[a] * (counts[a] - 1) // 2
-                for b in names[i + 1:]:
+                for b in names[i + 1 :]:
                     found[(a, b)] += counts[a] * counts[b]
         return found
 
@@ -202,8 +231,11 @@ def feed_pair_scores(
         by_cell[(p, t)][feed] += 1
     pp, tt, tp = pair_counts(by_pred), pair_counts(by_truth), pair_counts(by_cell)
     return [
-        FeedPairScores(feed_l=a, feed_r=b, scores=PairwiseScores(true_positives=tp[(a, b)],
-                                                                 predicted_pairs=pp[(a, b)], true_pairs=tt[(a, b)]))
+        FeedPairScores(
+            feed_l=a,
+            feed_r=b,
+            scores=PairwiseScores(true_positives=tp[(a, b)], predicted_pairs=pp[(a, b)], true_pairs=tt[(a, b)]),
+        )
         for a, b in sorted(set(pp) | set(tt))
         if pp[(a, b)] or tt[(a, b)]
     ]
@@ -232,7 +264,11 @@ def evaluate_build(*, data_dir: Path, truth_dir: Path) -> Evaluation:
     predicted = [k[2] for k in known]
     true = [k[3] for k in known]
     return Evaluation(
-        build_id=build.build_id, truth=str(truth_dir), records_compared=len(known),
-        records_without_truth=len(rows) - len(known), pairwise=pairwise_scores(predicted, true),
-        clusters=cluster_scores(predicted, true), feed_pairs=tuple(feed_pair_scores(feeds, predicted, true)),
+        build_id=build.build_id,
+        truth=str(truth_dir),
+        records_compared=len(known),
+        records_without_truth=len(rows) - len(known),
+        pairwise=pairwise_scores(predicted, true),
+        clusters=cluster_scores(predicted, true),
+        feed_pairs=tuple(feed_pair_scores(feeds, predicted, true)),
     )

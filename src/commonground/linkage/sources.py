@@ -16,8 +16,16 @@ from collections.abc import Iterable
 
 from commonground.contracts import FEEDS, ColumnType, FeedContract
 
-IDENTITY_COLUMNS = ("given_name_key", "family_name_key", "date_of_birth", "sex", "postcode", "address", "nhs_number",
-                    "uprn")
+IDENTITY_COLUMNS = (
+    "given_name_key",
+    "family_name_key",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "address",
+    "nhs_number",
+    "uprn",
+)
 
 INCIDENTS_FEED = "police_incidents"
 """Feeds without a date of their own (``police_incident_persons``) take their incident's ``occurred_at``."""
@@ -46,7 +54,10 @@ DISPLAY_COLUMNS = ("given_name", "family_name", "date_of_birth", "sex", "nhs_num
 
 
 def input_sql(
-    feeds: Iterable[FeedContract], *, catalog: str | None = None, columns: tuple[str, ...] = IDENTITY_COLUMNS,
+    feeds: Iterable[FeedContract],
+    *,
+    catalog: str | None = None,
+    columns: tuple[str, ...] = IDENTITY_COLUMNS,
     as_text: bool = True,
 ) -> str:
     """The linkage input: one row per person-level record of every feed (``unique_id, feed,
@@ -55,9 +66,7 @@ def input_sql(
     for feed in feeds:
         literal = "'" + feed.name + "'"  # a contract name: [a-z0-9_] only (checked by quote)
         quote(feed.name)
-        selected = ", ".join(
-            (f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" if as_text else quote(c)) for c in columns
-        )
+        selected = ", ".join((f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" if as_text else quote(c)) for c in columns)
         parts.append(
             f"SELECT {literal} || ':' || record_id AS unique_id, {literal} AS feed, record_id, {selected} "
             f"FROM {table_name(feed.name, catalog=catalog)}"
