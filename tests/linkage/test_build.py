@@ -149,7 +149,7 @@ def test_friendly_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="nothing has been ingested"):
         build_from_store(data_dir=tmp_path)
     with pytest.raises(UserError, match="not available"):
-        build_from_store(data_dir=tmp_path, engine="spark")
+        build_from_store(data_dir=tmp_path, engine="hadoop")
     with pytest.raises(UserError, match="no build yet"):
         evaluate_build(data_dir=tmp_path, truth_dir=tmp_path)
 

@@ -22,7 +22,9 @@ app.add_typer(export_app, name="export")
 def link(
     ctx: typer.Context,
     train: Annotated[bool, typer.Option("--train", help="Train the model again before linking.")] = False,
-    engine: Annotated[str, typer.Option("--engine", help="Analytical engine (duckdb today).")] = "duckdb",
+    engine: Annotated[
+        str, typer.Option("--engine", help="Analytical engine for prediction and clustering: duckdb or spark.")
+    ] = "duckdb",
 ) -> None:
     """Link everything ingested into people and households, and publish it as a new build."""
     from commonground.linkage.pipeline import build_from_store

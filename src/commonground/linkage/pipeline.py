@@ -4,9 +4,13 @@ Steps (each reported to ``on_progress(stage, done, total)``): snapshot every ``f
 ``ingest.duckdb`` into a new build; stack the person-level records into the linkage input
 (``unique_id = feed:record_id``); train if asked or if no model is saved (models live in
 ``data_dir/analytical/models/``); predict and cluster; give clusters stable person ids; derive
-persons and households; publish atomically (:mod:`.builds`). Splink works in an in-memory DuckDB
-session with the ingest store (read-only) and the new build's file attached, so Splink's own work
-tables never reach the build.
+persons and households; publish atomically (:mod:`.builds`). The build is written from an in-memory
+DuckDB session with the ingest store (read-only) and the new build's file attached. Only training,
+prediction and clustering depend on the engine (:func:`_link_duckdb`, :func:`_link_spark`): on
+DuckDB Splink works in that same session (its work tables never reach the build); on Spark the
+linkage input goes to Spark as Arrow, Splink's ``SparkAPI`` prepares, predicts and clusters, and the
+predictions and clusters come back as Arrow into the DuckDB session, so everything after is one
+code path.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from commonground.linkage.spec import LinkageModelSpec, default_spec
 from commonground.linkage.training import TrainedModel
 
 OnProgress = Callable[[str, int, int | None], None]
-ENGINES = ("duckdb",)
+ENGINES = ("duckdb", "spark")
 STAGES = ("read feeds", "train", "link", "person ids", "persons and households", "publish")
 
 
@@ -91,6 +95,10 @@ def build_from_store(
     """
     if engine not in ENGINES:
         raise UserError(f"engine {engine!r} is not available for linking yet; use: {', '.join(ENGINES)}")
+    if engine == "spark":
+        from commonground.linkage.spark import require_spark
+
+        require_spark()
     started = time.perf_counter()
     progress = on_progress or (lambda stage, done, total: None)
     store = ingest_store(data_dir)
@@ -136,6 +144,7 @@ def _locked_build(
                 previous=previous,
                 model=model,
                 train=train,
+                engine=engine,
                 spec=spec,
                 threshold=threshold,
                 progress=progress,
@@ -181,12 +190,11 @@ def _build(
     previous: builds.Build | None,
     model: TrainedModel | None,
     train: bool,
+    engine: str,
     spec: LinkageModelSpec | None,
     threshold: float | None,
     progress: OnProgress,
 ) -> dict[str, Any]:
-    from splink import DuckDBAPI
-
     _run(con, f"ATTACH {_literal(str(store))} AS ingest (READ_ONLY)")
     _run(con, f"ATTACH {_literal(str(folder / 'build.duckdb'))} AS build")
     tables = [
@@ -215,17 +223,13 @@ def _build(
     if record_count == 0:
         raise UserError("no person-level records have been ingested yet: nothing to link")
 
-    db_api = DuckDBAPI(con)
-    model, trained = _model(db_api, data_dir=data_dir, model=model, train=train, spec=spec, progress=progress)
-    from commonground.linkage.predict import link
-
-    progress("link", 0, 1)
-    result = link(model, db_api=db_api, source_table="source_records", threshold_match_weight=threshold)
-    progress("link", 1, 1)
-    threshold_used = result.threshold_match_weight
+    linked = (_link_spark if engine == "spark" else _link_duckdb)(
+        con, data_dir=data_dir, model=model, train=train, spec=spec, threshold=threshold, progress=progress
+    )
+    model, trained, threshold_used = linked.model, linked.trained, linked.threshold_match_weight
 
     progress("person ids", 0, 1)
-    clusters = quote(result.clusters.physical_name)
+    clusters = quote(linked.clusters)
     _run(
         con,
         f"CREATE TEMP TABLE cluster_keys AS SELECT cluster_id, MIN(unique_id) AS cluster_key "
@@ -266,7 +270,7 @@ def _build(
     progress("person ids", 1, 1)
 
     progress("persons and households", 0, 1)
-    _write_links(con, predictions=quote(result.predictions.physical_name), threshold=threshold_used)
+    _write_links(con, predictions=quote(linked.predictions), threshold=threshold_used)
     _write_people(con, feeds=feeds)
     create_households(con, target="build.main.households", events="record_events", people="record_person")
     _write_postcode_areas(con, tables)
@@ -293,9 +297,115 @@ def _build(
     }
 
 
+@dataclass(frozen=True)
+class _Linked:
+    """What the engine-specific step leaves in the DuckDB session for the rest of the build."""
+
+    model: TrainedModel
+    trained: bool
+    threshold_match_weight: float
+    predictions: str
+    """A table of the session: every scored pair (``unique_id_l``, ``unique_id_r``, ``match_weight``,
+    ``match_probability``, ``gamma_*``, ``mw_*``, ``bf_*``...)."""
+    clusters: str
+    """A table of the session: ``cluster_id``, ``unique_id``, one row per record."""
+
+
+def _link_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    data_dir: Path,
+    model: TrainedModel | None,
+    train: bool,
+    spec: LinkageModelSpec | None,
+    threshold: float | None,
+    progress: OnProgress,
+) -> _Linked:
+    """Train if needed, predict and cluster with Splink in the build's own DuckDB session."""
+    from splink import DuckDBAPI
+
+    from commonground.linkage.predict import link
+
+    db_api = DuckDBAPI(con)
+    model, trained = _model(
+        db_api, data_dir=data_dir, model=model, train=train, spec=spec, progress=progress, source_table="source_records"
+    )
+    progress("link", 0, 1)
+    result = link(model, db_api=db_api, source_table="source_records", threshold_match_weight=threshold)
+    progress("link", 1, 1)
+    return _Linked(
+        model=model,
+        trained=trained,
+        threshold_match_weight=result.threshold_match_weight,
+        predictions=result.predictions.physical_name,
+        clusters=result.clusters.physical_name,
+    )
+
+
+def _link_spark(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    data_dir: Path,
+    model: TrainedModel | None,
+    train: bool,
+    spec: LinkageModelSpec | None,
+    threshold: float | None,
+    progress: OnProgress,
+) -> _Linked:
+    """The same model, prepare SQL (translated) and Splink calls on Spark (``SparkAPI``, local mode);
+    the predictions and clusters come back as Arrow into ``spark_predictions`` and ``spark_clusters``
+    of the DuckDB session. Splink re-raises a failing Spark statement with its SQL."""
+    from commonground.linkage.predict import link
+    from commonground.linkage.spark import splink_spark_api
+
+    db_api = splink_spark_api()
+    source = db_api.register(con.sql("SELECT * FROM source_records").to_arrow_table())
+    made = [source]
+    try:
+        model, trained = _model(
+            db_api,
+            data_dir=data_dir,
+            model=model,
+            train=train,
+            spec=spec,
+            progress=progress,
+            source_table=source.physical_name,
+        )
+        progress("link", 0, 1)
+        result = link(model, db_api=db_api, source_table=source.physical_name, threshold_match_weight=threshold)
+        made += [result.prepared, result.predictions, result.clusters]
+        predictions = result.predictions.as_spark_dataframe()
+        kept = [
+            c
+            for c in predictions.columns
+            if c in ("unique_id_l", "unique_id_r", "match_weight", "match_probability")
+            or c.startswith(("gamma_", "mw_", "bf_"))
+        ]
+        con.register("spark_predictions_arrow", predictions.select(*kept).toArrow())
+        con.register(
+            "spark_clusters_arrow", result.clusters.as_spark_dataframe().select("cluster_id", "unique_id").toArrow()
+        )
+        _run(con, "CREATE TEMP TABLE spark_predictions AS SELECT * FROM spark_predictions_arrow")
+        _run(con, "CREATE TEMP TABLE spark_clusters AS SELECT * FROM spark_clusters_arrow")
+        con.unregister("spark_predictions_arrow")
+        con.unregister("spark_clusters_arrow")
+        progress("link", 1, 1)
+    finally:
+        for frame in made:
+            frame.drop_table_from_database_and_remove_from_cache()
+    return _Linked(
+        model=model,
+        trained=trained,
+        threshold_match_weight=result.threshold_match_weight,
+        predictions="spark_predictions",
+        clusters="spark_clusters",
+    )
+
+
 def _model(
     db_api: Any,
     *,
+    source_table: str,
     data_dir: Path,
     model: TrainedModel | None,
     train: bool,
@@ -313,7 +423,7 @@ def _model(
     from commonground.linkage.prepare import prepare_records
 
     progress("train", 0, 1)
-    model = train_model(spec or default_spec(), prepared=prepare_records(db_api=db_api, source_table="source_records"))
+    model = train_model(spec or default_spec(), prepared=prepare_records(db_api=db_api, source_table=source_table))
     model.save(directory)
     progress("train", 1, 1)
     return model, True
