@@ -7,7 +7,7 @@ Each group of commands lives in its own module and registers itself on :data:`ap
 
 from __future__ import annotations
 
-from commonground.cli import contracts_cmd, data_cmd, demo_cmd, hub_cmd, link_cmd  # noqa: F401  (they register commands)
+from commonground.cli import contracts_cmd, data_cmd, demo_cmd, hub_cmd, link_cmd, rules_cmd  # noqa: F401  (they register commands)
 from commonground.cli.app import app
 
 

@@ -12,6 +12,7 @@ from commonground.cli.app import app, err, out, settings_of, user_errors
 from commonground.cli.data_cmd import print_ingest_summary, print_synth_summary
 from commonground.cli.link_cmd import print_build_summary
 from commonground.cli.progress import progress_bars
+from commonground.cli.rules_cmd import print_rules_summary
 
 
 @app.command()
@@ -21,10 +22,11 @@ def demo(
     people: Annotated[int, typer.Option("--people", min=100, help="Size of the synthetic area.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic area.")] = 1,
 ) -> None:
-    """Build a synthetic area, ingest every feed, link people and households, and say what was done."""
+    """Build a synthetic area, ingest every feed, link people and households, run the rules, and say what was done."""
     from commonground.ingest import ingest_directory
     from commonground.linkage.builds import current_build_id
     from commonground.linkage.pipeline import build_from_store
+    from commonground.rules import run_rules
     from commonground.synth import generate
 
     data_dir = settings_of(ctx).data_dir
@@ -44,6 +46,7 @@ def demo(
         with progress_bars(err) as on_progress:
             build = build_from_store(data_dir=data_dir, on_progress=on_progress)
         print_build_summary(build)
+        print_rules_summary(run_rules(build_dir=build.path))
     else:
         out.print(f"Nothing new was loaded: build {current_build_id(data_dir)} stays current.")
     out.print(

@@ -1,0 +1,78 @@
+"""Commands of the rules stage: ``flag``, ``explain``, ``export flags``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from commonground.cli.app import app, out, settings_of, user_errors
+from commonground.cli.link_cmd import export_app
+from commonground.errors import UserError
+
+if TYPE_CHECKING:
+    from commonground.rules.run import RulesResult
+
+
+@app.command()
+@user_errors
+def flag(
+    ctx: typer.Context,
+    engine: Annotated[str, typer.Option("--engine", help="Analytical engine: duckdb or spark.")] = "duckdb",
+) -> None:
+    """Run the ACE, adult and notice rule packs on the current build: indicators and routed flags."""
+    from commonground.linkage.builds import require_current_build
+    from commonground.rules import run_rules
+
+    build = require_current_build(settings_of(ctx).data_dir)
+    print_rules_summary(run_rules(build_dir=build.path, engine=engine))
+
+
+def print_rules_summary(result: RulesResult) -> None:
+    out.print(
+        f"Rules on build {result.build_dir.name} ({result.engine}, as of {result.as_of:%Y-%m-%d %H:%M}): "
+        f"{result.indicators:,} indicators, {result.flags:,} flags, written to {result.output}.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for rule_id, persons in sorted(result.persons_by_rule.items()):
+        out.print(f"  {rule_id:<40} {persons:>8,} people", highlight=False)
+
+
+@app.command()
+@user_errors
+def explain(
+    ctx: typer.Context,
+    person_id: Annotated[str, typer.Argument(help="A person id of the current build (P0000000123).")],
+) -> None:
+    """Every indicator and flag of one person, with its rule in words and the records behind it."""
+    from commonground.linkage.builds import require_current_build
+    from commonground.rules import explain_person
+
+    build = require_current_build(settings_of(ctx).data_dir)
+    if not (build.path / "rules.duckdb").exists():
+        raise UserError("no rules have run on the current build: run `commonground flag` first")
+    with build.connect() as con:
+        known = con.execute("SELECT count(*) FROM persons WHERE person_id = ?", [person_id]).fetchall()[0][0]
+    if not known:
+        raise UserError(f"no person {person_id!r} in build {build.build_id}")
+    typer.echo(explain_person(build_dir=build.path, person_id=person_id).to_text())
+
+
+@export_app.command("flags")
+@user_errors
+def export_flags(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+) -> None:
+    """One row per indicator and per flag: person_id, rule_id, kind, first_evidence, latest_evidence, route_to,
+    due_by."""
+    from commonground.linkage.builds import require_current_build
+    from commonground.rules import export_flags as export
+
+    build = require_current_build(settings_of(ctx).data_dir)
+    if not (build.path / "rules.duckdb").exists():
+        raise UserError("no rules have run on the current build: run `commonground flag` first")
+    rows = export(build_dir=build.path, out=out_file)
+    out.print(f"Wrote {rows:,} indicators and flags to {out_file}.", highlight=False)

@@ -1,0 +1,230 @@
+"""The build seen as events: the staged tables every rule reads.
+
+``rules_people``      person_id (text), date_of_birth, born_at, adult_at (the 18th birthday)
+``rules_households``  one person-period at an address, as timestamps: start_at, end_excl (the day
+                      after the last day; the run's as-of date while current), with the person's ages
+``src_<source>``      one row per evidence record of a source (see :mod:`commonground.rules.sources`):
+                      feed, record_id, person_id, via_person_id, address_key, ev_start, ev_end and the
+                      source's columns. Periods (treatment, prison) run to their end or to as-of.
+
+Everything after the as-of moment is left out, so a run as of a past date sees what was known then
+(as far as the build's own content allows). Person ids are compared as text.
+
+An incident's place is matched to a household's ``address_key``: the incident's own
+``address_key`` column if the build has one, else the key linkage gives an address
+(:func:`_address_key`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+from commonground.contracts import FEEDS
+from commonground.linkage.sources import TEXT_KEY_SQL, UPRN_KEY_SQL
+from commonground.rules.sources import SOURCES, ColumnKind, Source
+from commonground.rules.sql import Params, render
+
+Schema = dict[str, dict[str, str]]
+
+BUILD_TABLES = ("persons", "person_records", "households")
+
+_NULL_TYPES = {
+    ColumnKind.CODE: "VARCHAR",
+    ColumnKind.CODE_LIST: "VARCHAR[]",
+    ColumnKind.BOOL: "BOOLEAN",
+    ColumnKind.NUMBER: "DOUBLE",
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    query: exp.Expr
+    keep: bool = False
+    """Worth computing once even where stages are otherwise left as views (read by many rules)."""
+
+
+def missing_tables(source: Source, schema: Schema) -> tuple[str, ...]:
+    return tuple(t for t in source.tables if t not in schema)
+
+
+def _is_list(type_name: str) -> bool:
+    return type_name.endswith("[]") or type_name.startswith("array")
+
+
+def _column(source: Source, name: str, schema: Schema) -> str:
+    column = source.columns[name]
+    table = f"feed_{source.feed}" if column.table == "f" else "feed_police_incidents"
+    type_name = schema.get(table, {}).get(name)
+    if type_name is None:  # an optional column the partner did not send
+        return f"CAST(NULL AS {_NULL_TYPES[column.kind]}) AS {name}"
+    ref = f"{column.table}.{name}"
+    if column.kind is ColumnKind.CODE_LIST and not _is_list(type_name):
+        return f"STRING_SPLIT(LOWER({ref}), ';') AS {name}"
+    if column.kind is ColumnKind.CODE and not type_name.startswith(("varchar", "string")):
+        return f"LOWER(CAST({ref} AS VARCHAR)) AS {name}"
+    return f"{ref} AS {name}"
+
+
+def _address_key(alias: str, schema: Schema) -> tuple[str, str]:
+    """The incident's address key, and the join that finds the UPRN for an address without one.
+
+    Linkage's own key (``commonground.linkage.sources``): ``UPRN <uprn>``, else the postcode and
+    first line (upper case, punctuation removed) replaced by the UPRN most often recorded with
+    them on person-level records (``rules_text_uprn``), else that text.
+    """
+    incidents = schema.get("feed_police_incidents", {})
+    if "address_key" in incidents:
+        return f"CAST({alias}.address_key AS VARCHAR)", ""
+    text = TEXT_KEY_SQL.replace("r.", f"{alias}.")
+    uprn = UPRN_KEY_SQL.replace("r.", f"{alias}.") if "uprn" in incidents else "CAST(NULL AS VARCHAR)"
+    join = f"LEFT JOIN rules_text_uprn AS tu ON tu.text_key = {text} "
+    return f"COALESCE({uprn}, tu.uprn_key, {text})", join
+
+
+def text_uprn_stage(schema: Schema) -> Stage:
+    """For each postcode-and-first-line key, the UPRN most often recorded with it (as linkage does)."""
+    parts = []
+    for name, contract in FEEDS.items():
+        table = f"feed_{name}"
+        if contract.person_level and table in schema and "uprn" in schema[table]:
+            parts.append(f"SELECT {UPRN_KEY_SQL} AS uprn_key, {TEXT_KEY_SQL} AS text_key FROM {table} AS r")
+    if not parts:
+        return Stage(
+            "rules_text_uprn",
+            render("SELECT CAST(NULL AS VARCHAR) AS text_key, CAST(NULL AS VARCHAR) AS uprn_key WHERE FALSE"),
+        )
+    union = " UNION ALL ".join(parts)
+    return Stage(
+        "rules_text_uprn",
+        keep=True,
+        query=render(f"""
+            SELECT text_key, uprn_key FROM (
+                SELECT text_key, uprn_key,
+                       ROW_NUMBER() OVER (PARTITION BY text_key ORDER BY COUNT(*) DESC, uprn_key) AS rank
+                FROM ({union}) AS k
+                WHERE text_key IS NOT NULL AND uprn_key IS NOT NULL
+                GROUP BY text_key, uprn_key
+            ) AS ranked WHERE rank = 1
+        """),
+    )
+
+
+def people_stage(schema: Schema) -> Stage:
+    last_seen = "last_seen" if "last_seen" in schema.get("persons", {}) else "CAST(NULL AS DATE)"
+    return Stage(
+        "rules_people",
+        render(
+            "SELECT CAST(person_id AS VARCHAR) AS person_id, date_of_birth, "
+            "CAST(date_of_birth AS TIMESTAMP) AS born_at, "
+            "CAST(date_of_birth + INTERVAL 18 YEAR AS TIMESTAMP) AS adult_at, "
+            f"CAST({last_seen} AS DATE) AS last_seen "
+            "FROM persons"
+        ),
+    )
+
+
+def households_stage(as_of: datetime) -> Stage:
+    p = Params()
+    day = p(as_of.date())
+    return Stage(
+        "rules_households",
+        render(
+            f"""
+            SELECT CAST(h.household_id AS VARCHAR) AS household_id, p.person_id,
+                   CAST(h.address_key AS VARCHAR) AS address_key,
+                   COALESCE(h.start_date, p.date_of_birth) AS start_date, h.end_date,
+                   CAST(COALESCE(h.start_date, p.date_of_birth) AS TIMESTAMP) AS start_at,
+                   CAST(LEAST(COALESCE(h.end_date, {day}), {p(as_of.date())}) AS TIMESTAMP) + INTERVAL 1 DAY
+                       AS end_excl,
+                   p.date_of_birth, p.born_at, p.adult_at, p.last_seen
+            FROM households AS h
+            JOIN rules_people AS p ON p.person_id = CAST(h.person_id AS VARCHAR)
+            WHERE COALESCE(h.start_date, p.date_of_birth) <= {p(as_of.date())}
+            """,
+            p,
+        ),
+    )
+
+
+def source_stage(source: Source, schema: Schema, as_of: datetime) -> Stage:
+    if source.name == "household_departures":
+        return _departures_stage(as_of)
+    p = Params()
+    feed = f"feed_{source.feed}"
+    columns = ", ".join(_column(source, name, schema) for name in source.columns)
+    time_table = "i" if source.name == "police_incident_persons" else "f"
+    start = f"CAST({time_table}.{source.starts} AS TIMESTAMP)"
+    if source.ends:
+        end = f"LEAST(CAST(COALESCE(f.{source.ends}, {p(as_of.date())}) AS TIMESTAMP), {p(as_of)})"
+    else:
+        end = start
+    joins = ""
+    if source.name == "police_incident_persons":
+        address, place = _address_key("i", schema)
+        joins = "JOIN feed_police_incidents AS i ON i.incident_id = f.incident_id " + place
+    elif source.located:
+        address, joins = _address_key("f", schema)
+    else:
+        address = "CAST(NULL AS VARCHAR)"
+    if source.person:
+        person = "CAST(pr.person_id AS VARCHAR)"
+        joins += f"JOIN person_records AS pr ON pr.feed = {p(source.feed)} AND pr.record_id = f.record_id "
+    else:
+        person = "CAST(NULL AS VARCHAR)"
+    template = f"""
+        SELECT {p(source.feed)} AS feed, CAST(f.record_id AS VARCHAR) AS record_id,
+               {person} AS person_id, {person} AS via_person_id, {address} AS address_key,
+               {start} AS ev_start, {end} AS ev_end{", " + columns if columns else ""}
+        FROM {feed} AS f {joins}
+        WHERE {start} <= {p(as_of)}
+    """
+    return Stage(f"src_{source.name}", render(template, p))
+
+
+def _departures_stage(as_of: datetime) -> Stage:
+    """An adult's period in a household ended while a child of the household stayed on.
+
+    The record is the adult's household period, named ``household_id/person_id/start_date``.
+    The adult was 18 or over on their last day there and has no later period in that household;
+    the child had lived there before that day and was still there the day after.
+    """
+    p = Params()
+    template = f"""
+        SELECT 'households' AS feed,
+               a.household_id || '/' || a.person_id || '/' || CAST(a.start_date AS VARCHAR) AS record_id,
+               c.person_id AS person_id, a.person_id AS via_person_id, CAST(NULL AS VARCHAR) AS address_key,
+               CAST(a.end_date AS TIMESTAMP) AS ev_start, CAST(a.end_date AS TIMESTAMP) AS ev_end,
+               CAST(FLOOR(DATE_DIFF('day', a.date_of_birth, c.date_of_birth) / 365.25) AS DOUBLE) AS age_gap_years
+        FROM rules_households AS a
+        JOIN rules_households AS c ON c.household_id = a.household_id AND c.person_id <> a.person_id
+        WHERE a.end_date IS NOT NULL AND a.end_date < {p(as_of.date())}
+          AND CAST(a.end_date AS TIMESTAMP) >= a.adult_at
+          AND c.start_date < a.end_date
+          AND (c.end_date IS NULL OR c.end_date > a.end_date)
+          AND NOT EXISTS (
+              SELECT 1 FROM rules_households AS b
+              WHERE b.household_id = a.household_id AND b.person_id = a.person_id AND b.start_date > a.end_date
+          )
+    """
+    return Stage("src_household_departures", render(template, p))
+
+
+def stages(
+    *, schema: Schema, as_of: datetime, sources: tuple[str, ...]
+) -> tuple[list[Stage], dict[str, tuple[str, ...]]]:
+    """The staging statements for the sources the rules use, and the sources the build cannot feed
+    (each with the tables it lacks)."""
+    out = [people_stage(schema), households_stage(as_of), text_uprn_stage(schema)]
+    unavailable: dict[str, tuple[str, ...]] = {}
+    for name in sources:
+        source = SOURCES[name]
+        lacking = missing_tables(source, schema)
+        if lacking:
+            unavailable[name] = lacking
+            continue
+        out.append(source_stage(source, schema, as_of))
+    return out, unavailable
