@@ -79,3 +79,42 @@ def test_fairness_report_on_the_area(area: tuple[Path, QualityReport]) -> None:
     assert sum(r.persons for r in deciles.values()) == sum(
         r.persons for r in report.rates("ace.domestic_abuse", "sex").values()
     )
+
+
+@pytest.mark.slow
+def test_the_rules_commands_on_the_area(area: tuple[Path, QualityReport]) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from commonground.cli import app
+
+    build, _ = area
+    data_dir = build.parents[2]
+    truth = data_dir.parent / "area" / "truth"
+    runner = CliRunner()
+    flagged = runner.invoke(app, ["--data-dir", str(data_dir), "flag"])
+    assert flagged.exit_code == 0, flagged.output
+    assert "ace.domestic_abuse" in flagged.output
+
+    exported = data_dir / "flags.csv"
+    result = runner.invoke(app, ["--data-dir", str(data_dir), "export", "flags", "--out", str(exported)])
+    assert result.exit_code == 0, result.output
+    with exported.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["person_id", "rule_id", "kind", "first_evidence", "latest_evidence", "route_to", "due_by"]
+    someone = next(r["person_id"] for r in rows if r["rule_id"] == "ace.domestic_abuse")
+
+    explained = runner.invoke(app, ["--data-dir", str(data_dir), "explain", someone])
+    assert explained.exit_code == 0, explained.output
+    assert "ace.domestic_abuse" in explained.output and "Evidence" in explained.output
+    unknown = runner.invoke(app, ["--data-dir", str(data_dir), "explain", "P9999999999"])
+    assert unknown.exit_code == 2 and "no person" in unknown.output
+
+    report = data_dir / "rules-report.md"
+    result = runner.invoke(
+        app, ["--data-dir", str(data_dir), "rules-report", "--out", str(report), "--truth", str(truth)]
+    )
+    assert result.exit_code == 0, result.output
+    text = report.read_text(encoding="utf-8")
+    assert "sensitivity" in text and "deprivation_decile" in text

@@ -76,3 +76,31 @@ def export_flags(
         raise UserError("no rules have run on the current build: run `commonground flag` first")
     rows = export(build_dir=build.path, out=out_file)
     out.print(f"Wrote {rows:,} indicators and flags to {out_file}.", highlight=False)
+
+
+@app.command("rules-report")
+@user_errors
+def rules_report(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="Markdown file to write the report to.")],
+    truth: Annotated[
+        Path | None,
+        typer.Option("--truth", help="A synthetic area's truth/ folder: adds sensitivity and PPV per ACE."),
+    ] = None,
+) -> None:
+    """How well the rules work and on whom they fall: sensitivity and PPV against a synthetic truth (with and
+    without linkage), and flag rates by sex, age band and deprivation decile."""
+    from commonground.linkage.builds import require_current_build
+    from commonground.rules import fairness_report, sensitivity_report
+
+    build = require_current_build(settings_of(ctx).data_dir)
+    if not (build.path / "rules.duckdb").exists():
+        raise UserError("no rules have run on the current build: run `commonground flag` first")
+    if truth is not None and not (truth / "exposures.csv").is_file():
+        raise UserError(f"{truth} holds no exposures.csv: give a synthetic area's truth/ folder")
+    parts = [f"# Rules report for build {build.build_id}"]
+    if truth is not None:
+        parts.append(sensitivity_report(build.path, truth).to_markdown())
+    parts.append(fairness_report(build.path).to_markdown())
+    out_file.write_text("\n\n".join(parts).rstrip("\n") + "\n", encoding="utf-8")
+    out.print(f"Wrote the rules report to {out_file}.", highlight=False)
