@@ -12,6 +12,7 @@ from commonground.cli.link_cmd import export_app
 from commonground.errors import UserError
 
 if TYPE_CHECKING:
+    from commonground.linkage.builds import Build
     from commonground.rules.run import RulesResult
 
 
@@ -40,6 +41,16 @@ def print_rules_summary(result: RulesResult) -> None:
         out.print(f"  {rule_id:<40} {persons:>8,} people", highlight=False)
 
 
+def _build_with_rules(ctx: typer.Context) -> Build:
+    """The current build, once the rules have run on it; a short error otherwise."""
+    from commonground.linkage.builds import require_current_build
+
+    build = require_current_build(settings_of(ctx).data_dir)
+    if not (build.path / "rules.duckdb").exists():
+        raise UserError("no rules have run on the current build: run `commonground flag` first")
+    return build
+
+
 @app.command()
 @user_errors
 def explain(
@@ -47,12 +58,9 @@ def explain(
     person_id: Annotated[str, typer.Argument(help="A person id of the current build (P0000000123).")],
 ) -> None:
     """Every indicator and flag of one person, with its rule in words and the records behind it."""
-    from commonground.linkage.builds import require_current_build
     from commonground.rules import explain_person
 
-    build = require_current_build(settings_of(ctx).data_dir)
-    if not (build.path / "rules.duckdb").exists():
-        raise UserError("no rules have run on the current build: run `commonground flag` first")
+    build = _build_with_rules(ctx)
     with build.connect() as con:
         known = con.execute("SELECT count(*) FROM persons WHERE person_id = ?", [person_id]).fetchall()[0][0]
     if not known:
@@ -68,12 +76,9 @@ def export_flags(
 ) -> None:
     """One row per indicator and per flag: person_id, rule_id, kind, first_evidence, latest_evidence, route_to,
     due_by."""
-    from commonground.linkage.builds import require_current_build
     from commonground.rules import export_flags as export
 
-    build = require_current_build(settings_of(ctx).data_dir)
-    if not (build.path / "rules.duckdb").exists():
-        raise UserError("no rules have run on the current build: run `commonground flag` first")
+    build = _build_with_rules(ctx)
     rows = export(build_dir=build.path, out=out_file)
     out.print(f"Wrote {rows:,} indicators and flags to {out_file}.", highlight=False)
 
@@ -90,12 +95,9 @@ def rules_report(
 ) -> None:
     """How well the rules work and on whom they fall: sensitivity and PPV against a synthetic truth (with and
     without linkage), and flag rates by sex, age band and deprivation decile."""
-    from commonground.linkage.builds import require_current_build
     from commonground.rules import fairness_report, sensitivity_report
 
-    build = require_current_build(settings_of(ctx).data_dir)
-    if not (build.path / "rules.duckdb").exists():
-        raise UserError("no rules have run on the current build: run `commonground flag` first")
+    build = _build_with_rules(ctx)
     if truth is not None and not (truth / "exposures.csv").is_file():
         raise UserError(f"{truth} holds no exposures.csv: give a synthetic area's truth/ folder")
     parts = [f"# Rules report for build {build.build_id}"]
