@@ -96,6 +96,9 @@ class Adults:
     arrest_day: IntArray
     arrest_offence: IntArray
     arrest_source: IntArray
+    crisis_police: BoolArray | None = None
+    """Whether the police attend each crisis, when the planted interventions drew it (they need to know);
+    None: the police observation draws it."""
 
 
 def person_risk(dyn: Dynamics, res: Residence) -> FloatArray:

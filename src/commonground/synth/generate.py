@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,8 @@ from commonground.synth.exposures import Exposures, build_exposures
 from commonground.synth.feedrows import sequential_ids
 from commonground.synth.health import mental_health, treatment, triage
 from commonground.synth.identity import finalize
+from commonground.synth.interventions import Interventions, manifest_entry, plant_interventions
+from commonground.synth.interventions import header as intervention_header
 from commonground.synth.justice import custody, missing_episodes, sentences
 from commonground.synth.missing import build_missing
 from commonground.synth.names import build_namebook
@@ -50,7 +52,7 @@ from commonground.synth.social_care import social_care
 from commonground.synth.timeline import T0, WINDOW_END, WINDOW_START
 from commonground.synth.world import World
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 """Bumped whenever the same seed would give a different area."""
 
 STAGES = (
@@ -73,7 +75,9 @@ STAGES = (
     "school",
     "defects",
     "reference",
+    "interventions",
 )
+"""Appending a stage keeps the streams of the stages before it (``SeedSequence.spawn`` is by position)."""
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -126,7 +130,7 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
 
 def _build_world(
     streams: dict[str, np.random.SeedSequence], people: int, progress: Progress
-) -> tuple[World, Exposures]:
+) -> tuple[World, Exposures, Interventions]:
     def rng(stage: str) -> np.random.Generator:
         return np.random.default_rng(streams[stage])
 
@@ -147,6 +151,7 @@ def _build_world(
     nhs = texts(nhs_numbers(rng("nhs"), len(dyn.sex)))
     progress("Adults' lives", 3, steps)
     adults = build_adults(streams["adults"], dyn, res)
+    adults, planted = plant_interventions(rng("interventions"), adults, dyn)
     pairs = child_adult_pairs(res, dyn.dob)
     p_risk = person_risk(dyn, res)
     flags = household_flags(dyn, adults, pairs)
@@ -173,7 +178,7 @@ def _build_world(
         rng("exposures"), pop=pop, dyn=dyn, res=res, pairs=pairs, adults=adults, harm=harm, missing=missing
     )
     progress("The area is built", steps, steps)
-    return world, exposures
+    return world, exposures, planted
 
 
 def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None = None) -> SynthSummary:
@@ -188,7 +193,7 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
     started = time.perf_counter()
     progress = on_progress or _quiet
     streams = dict(zip(STAGES, np.random.SeedSequence(seed).spawn(len(STAGES)), strict=True))
-    world, exposures = _build_world(streams, people, progress)
+    world, exposures, planted = _build_world(streams, people, progress)
     out = Path(out)
     truth = out / "truth"
     if truth.exists():
@@ -202,6 +207,7 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
     progress("Writing the truth", 2, 4)
     n_exposures = write_exposures(truth / "exposures.csv", exposures, world.person_id)
     write_defects(truth / "defects.csv", found)
+    write_table(truth / "interventions.csv", intervention_header(), _columns(planted.rows(world.person_id), 6))
     households = len(np.unique(world.res.seg_hh))
     write_manifest(
         out / "truth" / "manifest.json",
@@ -217,6 +223,7 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
             "rows": rows,
             "defects": len(found),
             "truth": {"households_rows": n_households, "exposures": n_exposures},
+            "interventions": manifest_entry(planted),
         },
     )
     progress("Writing the truth", 4, 4)
@@ -232,6 +239,11 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
         seconds=time.perf_counter() - started,
         exposures=n_exposures,
     )
+
+
+def _columns(rows: Sequence[tuple[str, ...]], width: int) -> list[np.ndarray]:
+    """Rows as the column arrays ``write_table`` takes."""
+    return [np.array([r[i] for r in rows], dtype=object) for i in range(width)]
 
 
 def _observe(

@@ -151,6 +151,8 @@ def crises(rng: np.random.Generator, world: World, inc: Incidents) -> tuple[Bool
     pid, day = a.crisis_pid, a.crisis_day
     n = len(pid)
     police = rng.random(n) < np.where(a.revolving[pid], 0.5, CRISIS_POLICE)
+    if a.crisis_police is not None:  # drawn already, with the planted interventions
+        police = a.crisis_police
     idx = np.flatnonzero(police)
     p, d = pid[idx], day[idx]
     m = len(idx)
