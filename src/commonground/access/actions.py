@@ -24,6 +24,12 @@ class SubjectKind(StrEnum):
     AUDIT_LOG = "audit_log"
     WORK_ITEM = "work_item"
     PERSON = "person"
+    REFERRAL = "referral"
+    NOTICE = "notice"
+    TRIAGE_LOG = "triage_log"
+    LIBRARY = "library"
+    SURVEY = "survey"
+    EVALUATION = "evaluation"
 
 
 @dataclass(frozen=True)
@@ -112,10 +118,148 @@ _ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "view-person",
-        "Open a person's linked record (the people pages and API, once the linkage build exists)",
+        "Open a person's linked record: identity as linked, timeline, indicators, household, flags, notes",
         subject=SubjectKind.PERSON,
         identifiable=True,
     ),
+    Action(
+        "find-person",
+        "Search the linked records for a person by name and date of birth",
+        subject=SubjectKind.PERSON,
+        identifiable=True,
+        also_requires="view-person",
+    ),
+    Action(
+        "add-note",
+        "Add a case note to a person's record",
+        subject=SubjectKind.PERSON,
+        identifiable=True,
+        changes=True,
+        also_requires="view-person",
+    ),
+    Action(
+        "view-referrals",
+        "See the referrals sent by or to one's organisation",
+        subject=SubjectKind.REFERRAL,
+        identifiable=True,
+    ),
+    Action(
+        "make-referral",
+        "Refer a person to a partner organisation, from a flag",
+        subject=SubjectKind.REFERRAL,
+        identifiable=True,
+        changes=True,
+        also_requires="view-referrals",
+    ),
+    Action(
+        "handle-referral",
+        "Accept, reject, transfer, record actions on and close a referral sent to one's organisation",
+        subject=SubjectKind.REFERRAL,
+        identifiable=True,
+        changes=True,
+        also_requires="view-referrals",
+    ),
+    Action(
+        "view-notices",
+        "See the Operation Encompass notices sent to one's school about its own pupils",
+        subject=SubjectKind.NOTICE,
+        identifiable=True,
+        own_organisation=True,
+    ),
+    Action(
+        "acknowledge-notice",
+        "Acknowledge a notice as read by the designated safeguarding lead",
+        subject=SubjectKind.NOTICE,
+        identifiable=True,
+        changes=True,
+        own_organisation=True,
+        also_requires="view-notices",
+    ),
+    Action(
+        "send-notices",
+        "Send the notices waiting in the outbox by email",
+        subject=SubjectKind.NOTICE,
+        changes=True,
+    ),
+    Action(
+        "log-triage",
+        "Record a street-triage contact: the advice given and the outcome",
+        subject=SubjectKind.TRIAGE_LOG,
+        identifiable=True,
+        changes=True,
+    ),
+    Action(
+        "export-subject-access",
+        "Export everything held about a person, and every access to it, for a subject access request",
+        subject=SubjectKind.PERSON,
+        changes=True,
+    ),
+    Action(
+        "change-own-password",
+        "Change one's own password",
+        subject=SubjectKind.USER,
+        changes=True,
+    ),
+    # what works (#7): the library, the landscape review and the work plan hold no personal data; changes audited
+    Action("view-library", "Read the good-practice library of what works", subject=SubjectKind.LIBRARY),
+    Action(
+        "submit-library-entry",
+        "Write a library entry and submit it for review",
+        subject=SubjectKind.LIBRARY,
+        changes=True,
+        also_requires="view-library",
+    ),
+    Action(
+        "review-library-entry",
+        "Review a submitted library entry (two reviewers publish it) and link local evaluations to entries",
+        subject=SubjectKind.LIBRARY,
+        changes=True,
+        also_requires="view-library",
+    ),
+    Action(
+        "moderate-comments",
+        "Approve or remove partners' comments on the library and the work plan",
+        subject=SubjectKind.LIBRARY,
+        changes=True,
+        also_requires="view-library",
+    ),
+    Action(
+        "comment",
+        "Comment on a library entry or a work-plan item (moderated)",
+        subject=SubjectKind.LIBRARY,
+        changes=True,
+    ),
+    Action(
+        "view-landscape",
+        "Read the landscape review of partners and the partnership's work plan",
+        subject=SubjectKind.SURVEY,
+    ),
+    Action(
+        "manage-survey",
+        "Define and send landscape surveys and keep the partnership's work plan",
+        subject=SubjectKind.SURVEY,
+        changes=True,
+        also_requires="view-landscape",
+    ),
+    Action(
+        "answer-survey",
+        "Answer a landscape survey sent to one's own organisation",
+        subject=SubjectKind.SURVEY,
+        changes=True,
+        also_requires="view-landscape",
+    ),
+    Action(
+        "view-evaluations",
+        "Read evaluations of local interventions (pseudonymous, small numbers suppressed)",
+        subject=SubjectKind.EVALUATION,
+    ),
+    Action(
+        "run-evaluation",
+        "Run an evaluation of a local intervention on the current build (a cohort of pseudonymous ids; audited)",
+        subject=SubjectKind.EVALUATION,
+        also_requires="view-evaluations",
+    ),
+    Action("view-assets", "Fetch the service's stylesheet", public=True),
     Action(
         "break-glass",
         "Open an identifiable record no agreement covers, in an emergency, giving a reason (reported to the DPO)",

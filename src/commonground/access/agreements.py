@@ -32,6 +32,12 @@ from commonground.hub.organisation_types import OrganisationType
 UK = ZoneInfo("Europe/London")
 
 
+HOUSEHOLD_FEEDS = frozenset({"police_incidents"})
+"""Feeds that name no one but are about people all the same: a police incident at a child's home is evidence of
+the child's exposure (Operation Encompass). An agreement may cover them; reference data (schools, postcodes) is
+not shared under agreements because it is about no one."""
+
+
 class About(StrEnum):
     """About whom an agreement lets an organisation see records."""
 
@@ -67,7 +73,7 @@ class AgreementSpec(BaseModel):
     def _known_person_feeds(cls, feeds: tuple[str, ...]) -> tuple[str, ...]:
         for feed in feeds:
             contract = FEEDS.get(feed)
-            if contract is None or not contract.person_level:
+            if contract is None or not (contract.person_level or feed in HOUSEHOLD_FEEDS):
                 raise ValueError(f"{feed!r} is not a feed of records about people")
         return tuple(sorted(set(feeds)))
 

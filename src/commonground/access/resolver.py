@@ -216,3 +216,30 @@ def _identifiable(
         act,
         f"no agreement of your organisation in force covers {purpose.value} for these records about this person",
     )
+
+
+def feeds_open_to(
+    principal: Principal, *, person_id: str, purpose: Purpose, facts: Facts, at: dt.datetime
+) -> frozenset[str]:
+    """The feeds whose records about ``person_id`` the person may see for ``purpose``: the union of the feeds of
+    every agreement of their organisation in force at ``at`` that allows the purpose and is about people like
+    this one. A page that has been let through ``view-person`` shows only records from these feeds."""
+    about = facts.relationships(person_id=person_id, organisation_id=principal.organisation_id, at=at)
+    about |= {About.EVERYONE}
+    feeds: set[str] = set()
+    for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at):
+        if purpose in terms.purposes and terms.about & about:
+            feeds |= terms.feeds
+    return frozenset(feeds)
+
+
+def purposes_open_to(principal: Principal, *, person_id: str, facts: Facts, at: dt.datetime) -> list[Purpose]:
+    """The purposes for which an agreement in force lets the person open this person's record (for the question
+    "why are you opening this record?")."""
+    about = facts.relationships(person_id=person_id, organisation_id=principal.organisation_id, at=at)
+    about |= {About.EVERYONE}
+    found: set[Purpose] = set()
+    for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at):
+        if terms.about & about:
+            found |= terms.purposes
+    return sorted(found, key=list(Purpose).index)

@@ -51,17 +51,51 @@ ROLE_ORGANISATION_TYPES: dict[Role, frozenset[OrganisationType]] = {
 }
 """Which kinds of organisation may employ someone in each role; an account outside these is refused."""
 
-_EVERYONE = frozenset({"view-self", "view-organisations", "view-agreements"})
-_CASEWORK = frozenset({"view-work-items", "update-work-item", "view-person"})
+_EVERYONE = frozenset({"view-self", "change-own-password", "view-organisations", "view-agreements"})
+_CASEWORK = frozenset(
+    {
+        "view-work-items",
+        "update-work-item",
+        "view-person",
+        "find-person",
+        "add-note",
+        "view-referrals",
+        "make-referral",
+        "handle-referral",
+    }
+)
 
 ROLE_GRANTS: dict[Role, frozenset[str]] = {
     Role.HUB_PRACTITIONER: _EVERYONE | _CASEWORK | {"break-glass"},
     Role.POLICE_OFFICER: _EVERYONE | _CASEWORK | {"break-glass"},
-    Role.CONTROL_ROOM_MH_PROFESSIONAL: _EVERYONE | _CASEWORK | {"break-glass"},
-    Role.SCHOOL_SAFEGUARDING_LEAD: _EVERYONE | _CASEWORK,
+    Role.CONTROL_ROOM_MH_PROFESSIONAL: _EVERYONE | _CASEWORK | {"break-glass", "log-triage"},
+    Role.SCHOOL_SAFEGUARDING_LEAD: _EVERYONE
+    | {"view-work-items", "update-work-item", "view-person", "view-notices", "acknowledge-notice"},
     Role.PARTNER_TEAM_MEMBER: _EVERYONE | _CASEWORK,
     Role.PUBLIC_HEALTH_ANALYST: _EVERYONE,
-    Role.DATA_PROTECTION_OFFICER: _EVERYONE | {"manage-agreements", "view-audit", "verify-audit", "review-break-glass"},
-    Role.ADMINISTRATOR: _EVERYONE | {"manage-organisations", "view-users", "manage-users"},
+    Role.DATA_PROTECTION_OFFICER: _EVERYONE
+    | {"manage-agreements", "view-audit", "verify-audit", "review-break-glass", "export-subject-access"},
+    Role.ADMINISTRATOR: _EVERYONE | {"manage-organisations", "view-users", "manage-users", "send-notices"},
 }
 """The actions each role is granted (before denials, agreements and relationships)."""
+
+# what works (#7): every signed-in partner reads the library and the landscape review, comments (moderated) and
+# answers a survey sent to their own organisation; people who act on evidence review entries; administrators run
+# the survey and the work plan. See docs/whatworks.md.
+_WHAT_WORKS_EVERYONE = frozenset({"view-library", "comment", "view-landscape", "answer-survey"})
+_WHAT_WORKS_GRANTS: dict[Role, frozenset[str]] = {
+    Role.HUB_PRACTITIONER: frozenset(
+        {"submit-library-entry", "review-library-entry", "view-evaluations", "run-evaluation"}
+    ),
+    Role.POLICE_OFFICER: frozenset({"submit-library-entry"}),
+    Role.CONTROL_ROOM_MH_PROFESSIONAL: frozenset({"submit-library-entry"}),
+    Role.SCHOOL_SAFEGUARDING_LEAD: frozenset({"submit-library-entry"}),
+    Role.PARTNER_TEAM_MEMBER: frozenset({"submit-library-entry"}),
+    Role.PUBLIC_HEALTH_ANALYST: frozenset(
+        {"submit-library-entry", "review-library-entry", "moderate-comments", "view-evaluations", "run-evaluation"}
+    ),
+    Role.DATA_PROTECTION_OFFICER: frozenset(),
+    Role.ADMINISTRATOR: frozenset({"moderate-comments", "manage-survey"}),
+}
+for _role, _extra in _WHAT_WORKS_GRANTS.items():
+    ROLE_GRANTS[_role] = ROLE_GRANTS[_role] | _WHAT_WORKS_EVERYONE | _extra

@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -14,12 +14,20 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from commonground import __version__
 from commonground.api.routers import agreements, audit, meta, organisations, users, work_items
+from commonground.api.routers import notices as notices_api
+from commonground.api.routers import password as password_api
+from commonground.api.routers import people as people_api
+from commonground.api.routers import referrals as referrals_api
 from commonground.api.security import RequestLog, SecurityHeaders
 from commonground.api.signin import oidc_client
 from commonground.api.signin import router as sign_in_router
 from commonground.errors import UserError
 from commonground.hub.db import make_engine, session_factory
 from commonground.hub.settings import HubSettings
+from commonground.web import assets
+from commonground.web.pages import ROUTERS as PAGE_ROUTERS
+from commonground.web.render import template_globals
+from commonground.web.views import PersonViews
 
 DESCRIPTION = """The hub service of commonground: partner organisations, data-sharing agreements, accounts, work
 items (flags routed to partners with deadlines) and the audit log. Every operation is checked by one permission
@@ -42,9 +50,16 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     app.state.sessions = session_factory(engine)
     app.state.secret = settings.resolved_secret_key()
     app.state.templates = Environment(
-        loader=FileSystemLoader(str(resources.files("commonground.api") / "templates")),
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(str(resources.files("commonground.web") / "templates")),
+                FileSystemLoader(str(resources.files("commonground.api") / "templates")),
+            ]
+        ),
         autoescape=select_autoescape(default=True),
     )
+    app.state.templates.globals.update(template_globals())
+    app.state.person_views = PersonViews(settings.data_dir)
     app.state.oidc = oidc_client(settings)
     for router in (
         sign_in_router,
@@ -54,6 +69,12 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
         users.router,
         audit.router,
         work_items.router,
+        people_api.router,
+        password_api.router,
+        referrals_api.router,
+        notices_api.router,
+        assets.router,
+        *PAGE_ROUTERS,
     ):
         app.include_router(router)
     _add_error_handlers(app)
@@ -71,9 +92,32 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     return app
 
 
+ERROR_HEADINGS = {
+    400: "That cannot be done",
+    403: "You cannot do that",
+    404: "Page not found",
+    405: "That cannot be done here",
+    429: "Too many requests",
+}
+
+
+def error_page(request: Request, status: int, detail: str) -> Response:
+    """An error as a page for a browser: the reason in words, never a value from the request."""
+    heading = ERROR_HEADINGS.get(status, "Sorry, there is a problem with the service")
+    message = detail if status in (400, 403) else "Try again later. If it keeps happening, tell your administrator."
+    if status == 404:
+        message = "The page is not there, or it is not yours to see. Check the address, or go back to your home page."
+    body = request.app.state.templates.get_template("error.html").render(
+        title=heading, heading=heading, message=message, user=None, nav=[], path=request.url.path
+    )
+    return HTMLResponse(body, status_code=status)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def user_error(request: Request, error: UserError) -> Response:
+        if not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", ""):
+            return error_page(request, 400, str(error))
         return JSONResponse({"detail": str(error)}, status_code=400)
 
     @app.exception_handler(IntegrityError)
@@ -85,4 +129,6 @@ def _add_error_handlers(app: FastAPI) -> None:
         wants_page = not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
         if error.status_code == 401 and wants_page:
             return RedirectResponse("/sign-in", status_code=303)
+        if wants_page:
+            return error_page(request, error.status_code, str(error.detail))
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)

@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from commonground.api.deps import Access, require, settings_of
 from commonground.api.security import (
-    csrf_basis,
     csrf_token,
     ensure_pre_session,
     pre_session_cookie_name,
@@ -130,21 +129,6 @@ def sign_out(request: Request, access: Annotated[Access, Depends(require("sign-i
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(session_cookie_name(settings), path="/", secure=settings.cookie_secure)
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, access: Annotated[Access, Depends(require("view-self"))]) -> HTMLResponse:
-    user = access.user
-    assert user is not None  # view-self is never public
-    basis = csrf_basis(request, settings_of(request)) or ""
-    return _page(
-        request,
-        "home.html",
-        user=user,
-        role=user.role.label,
-        organisation=user.organisation.name,
-        csrf_token=csrf_token(request.app.state.secret, basis),
-    )
 
 
 def _oidc(request: Request) -> Any:

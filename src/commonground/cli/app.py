@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
@@ -13,6 +14,8 @@ from rich.console import Console
 from commonground import __version__
 from commonground.errors import UserError
 from commonground.settings import Settings, load_settings
+
+warnings.filterwarnings("ignore", message="The httpx module is deprecated")  # Authlib's notice, not ours to act on
 
 app = typer.Typer(
     name="commonground",

@@ -26,11 +26,13 @@ organisations_app = typer.Typer(help="Partner organisations.", no_args_is_help=T
 users_app = typer.Typer(help="People who can sign in.", no_args_is_help=True)
 agreements_app = typer.Typer(help="Data-sharing agreements.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+hub_app = typer.Typer(help="Keep the hub up to date with the analytical store, and its outbox.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(organisations_app, name="organisations")
 app.add_typer(users_app, name="users")
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(audit_app, name="audit")
+app.add_typer(hub_app, name="hub")
 
 
 def _hub(ctx: typer.Context) -> HubSettings:
@@ -217,6 +219,90 @@ def audit_verify(
     for problem in result.problems:
         err.print(f"[red]Broken:[/] {problem}", highlight=False)
     raise typer.Exit(code=1)
+
+
+@hub_app.command("sync")
+@user_errors
+def hub_sync(ctx: typer.Context) -> None:
+    """Bring the hub up to date with the current build: the person view, pupils on school rolls, flags as work."""
+    from commonground.hub.sync import sync_current_build
+
+    with _store(ctx) as session:
+        result = sync_current_build(session, data_dir=settings_of(ctx).data_dir, base_url=_hub(ctx).public_url)
+    print_sync_summary(result)
+
+
+def print_sync_summary(result: object) -> None:
+    from commonground.hub.sync import SyncResult
+
+    assert isinstance(result, SyncResult)
+    items = result.work_items
+    out.print(
+        f"Hub up to date with build {result.build_id}: {items.created:,} new work items, "
+        f"{items.already_seen:,} seen before ({items.evidence_added:,} new evidence records), "
+        f"{len(items.unroutable):,} with no partner organisation to route to; "
+        f"{result.pupils:,} pupils on partner schools' rolls ({result.pupils_added:,} new); "
+        f"{result.notices:,} new school notices ({result.emails_queued:,} emails waiting in the outbox).",
+        soft_wrap=True,
+    )
+    if result.rule_packs_changed:
+        out.print(f"Rule packs now in use (recorded with history): {', '.join(result.rule_packs_changed)}.")
+    if result.unmapped_routes:
+        err.print(f"[yellow]Routes the hub does not know:[/] {', '.join(result.unmapped_routes)}", highlight=False)
+
+
+# --- school notices and the street-triage log (#6) ---
+
+
+@hub_app.command("send-notices")
+@user_errors
+def hub_send_notices(ctx: typer.Context) -> None:
+    """Make Operation Encompass notices from new work items and send the outbox's emails (COMMONGROUND_SMTP_*)."""
+    from commonground.hub.notices import send_notices
+    from commonground.web.views import PersonViews
+
+    settings = _hub(ctx)
+    view = PersonViews(settings.data_dir).current()
+    try:
+        with _store(ctx) as session:
+            made, result = send_notices(session, settings=settings, person_view=view, by=_cli_actor())
+    finally:
+        if view is not None:
+            view.close()
+    out.print(
+        f"{made.created:,} new notices ({made.emails_queued:,} emails queued); "
+        f"{result.sent:,} emails sent, {result.failed:,} failed, {result.waiting:,} waiting in the outbox.",
+        soft_wrap=True,
+    )
+    if made.no_recipient:
+        err.print(f"[yellow]{made.no_recipient:,} notices are for a school with no active safeguarding lead.[/]")
+    if made.not_in_view:
+        err.print(f"[yellow]{made.not_in_view:,} work items wait for a person view (run `commonground hub sync`).[/]")
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+@hub_app.command("export-triage")
+@user_errors
+def hub_export_triage(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write street_triage.csv into.")],
+) -> None:
+    """Write the street-triage log as street_triage.csv in the feed's columns, for `commonground ingest`."""
+    from commonground.hub.triage import export_triage
+    from commonground.web.views import PersonViews
+
+    settings = _hub(ctx)
+    view = PersonViews(settings.data_dir).current()
+    try:
+        with _store(ctx) as session:
+            result = export_triage(session, out_dir=out_dir, person_view=view)
+    finally:
+        if view is not None:
+            view.close()
+    out.print(f"Wrote {result.rows:,} triage contacts to {result.path}.", soft_wrap=True)
+    if result.skipped:
+        err.print(f"[yellow]{result.skipped:,} contacts of people not in the current person view were left out.[/]")
 
 
 @app.command()

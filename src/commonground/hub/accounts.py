@@ -186,6 +186,68 @@ def set_password(session: Session, *, user: User, password: str, by: Actor) -> N
     _history(session, user, change="password", by=by)
 
 
+def password_problem(user: User, password: str) -> str | None:
+    """Why a new password is refused, in words, or None: at least ``MIN_PASSWORD_LENGTH`` characters, not the
+    account's email address or name."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > 200:
+        return "a password is at most 200 characters"
+    lowered = password.strip().lower()
+    if lowered in {user.email.lower(), user.email.split("@")[0].lower(), user.display_name.strip().lower()}:
+        return "a password cannot be your email address or your name"
+    return None
+
+
+def change_own_password(session: Session, *, user: User, current: str, new: str, keep_token: str | None) -> None:
+    """Someone changing their own password: the current one must be right and the new one acceptable. Every other
+    session of the account ends (the one making the change, ``keep_token``, stays); audited either way."""
+    actor = actor_of(user)
+    if user.password_hash is None or not _verify(user.password_hash, current):
+        audit.record(
+            session,
+            audit.Event(
+                actor=actor,
+                action="change-own-password",
+                subject_type="user",
+                subject_id=str(user.id),
+                outcome="denied",
+                detail={"why": "wrong current password"},
+            ),
+        )
+        raise UserError("your current password is not right")
+    problem = password_problem(user, new) or (
+        "the new password is the same as the current one" if new == current else None
+    )
+    if problem:
+        raise UserError(problem)
+    user.password_hash = hash_password(new)
+    user.version += 1
+    others = SignInSession.user_id == user.id
+    if keep_token is not None:
+        others = others & (SignInSession.token_hash != _token_hash(keep_token))
+    session.execute(update(SignInSession).where(others, SignInSession.ended_at.is_(None)).values(ended_at=utcnow()))
+    session.add(
+        UserVersion(
+            user_id=user.id,
+            version=user.version,
+            change="password",
+            snapshot=_snapshot(user),
+            changed_by_user_id=user.id,
+        )
+    )
+    audit.record(
+        session,
+        audit.Event(
+            actor=actor,
+            action="change-own-password",
+            subject_type="user",
+            subject_id=str(user.id),
+            detail={"change": "password", "version": user.version, "other_sessions_ended": True},
+        ),
+    )
+
+
 def unlock_user(session: Session, *, user: User, by: Actor) -> None:
     user.failed_sign_ins = 0
     user.locked_until = None

@@ -61,6 +61,15 @@ def all_metadata() -> MetaData:
     """The metadata of the whole operational store, with every model module imported."""
     from commonground.access import models as access_models  # noqa: F401
     from commonground.hub import models as hub_models  # noqa: F401
+    from commonground.hub import (  # noqa: F401
+        notes,
+        notices,
+        outbox,
+        referrals,
+        rule_packs,
+        triage,
+    )
+    from commonground.whatworks import models as whatworks_models  # noqa: F401
 
     return Base.metadata
 

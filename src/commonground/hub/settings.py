@@ -46,6 +46,17 @@ class HubSettings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_label: str = "your organisation's sign-in"
+    smtp_host: str = "127.0.0.1"
+    """The mail server the outbox sends through (``commonground hub send-notices``)."""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "commonground@localhost"
+    """The From address of the outbox's emails."""
+    smtp_starttls: bool = False
+    """Upgrade the SMTP connection with STARTTLS (certificate checked) before sending."""
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    """The hub's address as people reach it, for links in emails."""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

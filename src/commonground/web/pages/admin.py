@@ -1,0 +1,258 @@
+"""The administrator's pages: partner organisations (list, add) and accounts (list, add with a one-time password,
+deactivate and reactivate, unlock, change role). The functions of :mod:`commonground.hub.accounts` and
+:mod:`commonground.hub.organisations` do the work, with their history rows and audit events, as the JSON API does.
+
+Administrators run the service and never open people's records: nothing here shows anything about a person.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from commonground.access.roles import ROLE_ORGANISATION_TYPES, Role
+from commonground.api.deps import NOT_FOUND, Access, require
+from commonground.api.routers.common import IdPath
+from commonground.errors import UserError
+from commonground.hub.accounts import change_user, create_user, unlock_user
+from commonground.hub.models import Organisation, User, UserVersion
+from commonground.hub.organisation_types import OrganisationType
+from commonground.hub.organisations import create_organisation, list_organisations, organisation_by_code
+from commonground.web.render import DONE_MESSAGES, page, redirect
+
+router = APIRouter(include_in_schema=False)
+
+DONE_MESSAGES.update(
+    {
+        "organisation-added": "The organisation has been added.",
+        "account-deactivated": "The account is deactivated and its sessions have ended.",
+        "account-activated": "The account can sign in again.",
+        "account-unlocked": "The account is unlocked.",
+        "role-changed": "The role has been changed and the account's sessions have ended.",
+        "nothing-changed": "Nothing needed changing.",
+    }
+)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# --- organisations ----------------------------------------------------------------------------------------------
+
+
+def _organisations_page(
+    access: Access, *, errors: dict[str, str], values: dict[str, str], status: int = 200
+) -> HTMLResponse:
+    return page(
+        access,
+        "admin_organisations.html",
+        title="Partner organisations",
+        status=status,
+        error_title=bool(errors),
+        organisations=list_organisations(access.db),
+        errors=errors,
+        values=values,
+        type_options=[("", "Choose a kind")] + [(t.value, t.label) for t in OrganisationType],
+    )
+
+
+@router.get("/organisations", response_class=HTMLResponse)
+def organisations_page(access: Annotated[Access, Depends(require("manage-organisations"))]) -> HTMLResponse:
+    return _organisations_page(access, errors={}, values={})
+
+
+@router.post("/organisations", response_class=HTMLResponse)
+def add_organisation(
+    access: Annotated[Access, Depends(require("manage-organisations"))],
+    code: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    type: Annotated[str, Form(max_length=40)] = "",
+    urn: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    values = {"code": code.strip(), "name": name.strip(), "type": type, "urn": urn.strip()}
+    errors: dict[str, str] = {}
+    if not values["code"]:
+        errors["code"] = "Enter the organisation's code (ODS or force code; a school's URN will do)"
+    if not values["name"]:
+        errors["name"] = "Enter the organisation's name"
+    if type not in {t.value for t in OrganisationType}:
+        errors["type"] = "Choose what kind of organisation it is"
+    if not errors:
+        try:
+            create_organisation(
+                access.db,
+                code=values["code"],
+                name=values["name"],
+                type=OrganisationType(type),
+                urn=values["urn"] or None,
+                by=access.me().actor,
+            )
+        except UserError as error:
+            access.db.rollback()
+            message = str(error)
+            field = "urn" if "URN" in message else "name" if "name" in message else "code"
+            errors[field] = _capital(message)
+        else:
+            access.db.commit()
+            return redirect("/organisations", done="organisation-added")
+    return _organisations_page(access, errors=errors, values=values, status=400)
+
+
+# --- accounts ---------------------------------------------------------------------------------------------------
+
+
+def _role_options() -> list[tuple[str, str]]:
+    return [(r.value, r.label) for r in Role]
+
+
+def _accounts_page(
+    access: Access, *, errors: dict[str, str], values: dict[str, str], status: int = 200, **extra: Any
+) -> HTMLResponse:
+    users = list(access.db.scalars(select(User).order_by(User.organisation_id, User.display_name)))
+    return page(
+        access,
+        "admin_accounts.html",
+        title="Accounts",
+        status=status,
+        error_title=bool(errors),
+        users=users,
+        errors=errors,
+        values=values,
+        organisation_options=[("", "Choose an organisation")]
+        + [(o.code, o.name) for o in list_organisations(access.db)],
+        role_options=[("", "Choose a role"), *_role_options()],
+        **extra,
+    )
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+def accounts_page(access: Annotated[Access, Depends(require("view-users"))]) -> HTMLResponse:
+    return _accounts_page(access, errors={}, values={})
+
+
+def one_time_password() -> str:
+    """A password to pass on once: four groups of five letters and digits (about 100 bits)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+@router.post("/accounts", response_class=HTMLResponse)
+def add_account(
+    access: Annotated[Access, Depends(require("manage-users"))],
+    email: Annotated[str, Form(max_length=320)] = "",
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    organisation: Annotated[str, Form(max_length=40)] = "",
+    role: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    values = {"email": email.strip(), "display_name": display_name.strip(), "organisation": organisation, "role": role}
+    errors: dict[str, str] = {}
+    if not values["email"]:
+        errors["email"] = "Enter the person's work email address"
+    if not values["display_name"]:
+        errors["display_name"] = "Enter the person's name"
+    found = organisation_by_code(access.db, organisation) if organisation else None
+    if found is None:
+        errors["organisation"] = "Choose the person's organisation"
+    if role not in {r.value for r in Role}:
+        errors["role"] = "Choose the person's role"
+    password = one_time_password()
+    if not errors and found is not None:
+        try:
+            created = create_user(
+                access.db,
+                email=values["email"],
+                display_name=values["display_name"],
+                organisation=found,
+                role=Role(role),
+                password=password,
+                by=access.me().actor,
+            )
+        except UserError as error:
+            access.db.rollback()
+            message = str(error)
+            field = "email" if "email" in message else "role" if "cannot belong" in message else "display_name"
+            errors[field] = _capital(message)
+        else:
+            access.db.commit()
+            return page(
+                access,
+                "admin_account_created.html",
+                title="Account added",
+                created=created,
+                password=password,
+            )
+    return _accounts_page(access, errors=errors, values=values, status=400)
+
+
+def _account(access: Access, user_id: int) -> User:
+    found = access.db.get(User, user_id)
+    if found is None:
+        raise HTTPException(404, NOT_FOUND)
+    return found
+
+
+def _account_page(access: Access, found: User, *, errors: dict[str, str], status: int = 200) -> HTMLResponse:
+    history = list(
+        access.db.scalars(select(UserVersion).where(UserVersion.user_id == found.id).order_by(UserVersion.version))
+    )
+    names = {u.id: u.display_name for u in access.db.scalars(select(User))}
+    organisation = access.db.get_one(Organisation, found.organisation_id)
+    return page(
+        access,
+        "admin_account.html",
+        title=f"Account: {found.display_name}",
+        status=status,
+        error_title=bool(errors),
+        account=found,
+        account_organisation=organisation,
+        locked=found.locked_until is not None and found.locked_until > access.now,
+        history=history,
+        names=names,
+        errors=errors,
+        role_options=[(r.value, r.label) for r in Role if organisation.type in ROLE_ORGANISATION_TYPES[r]],
+        is_me=access.user is not None and access.user.id == found.id,
+    )
+
+
+@router.get("/accounts/{user_id}", response_class=HTMLResponse)
+def account_page(user_id: IdPath, access: Annotated[Access, Depends(require("view-users"))]) -> HTMLResponse:
+    return _account_page(access, _account(access, user_id), errors={})
+
+
+@router.post("/accounts/{user_id}", response_class=HTMLResponse)
+def change_account(
+    user_id: IdPath,
+    access: Annotated[Access, Depends(require("manage-users"))],
+    do: Annotated[str, Form(max_length=20)] = "",
+    role: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    found = _account(access, user_id)
+    by = access.me().actor
+    before = found.version
+    try:
+        if do == "deactivate":
+            change_user(access.db, user=found, by=by, active=False)
+            done = "account-deactivated"
+        elif do == "activate":
+            change_user(access.db, user=found, by=by, active=True)
+            done = "account-activated"
+        elif do == "unlock":
+            unlock_user(access.db, user=found, by=by)
+            done = "account-unlocked"
+        elif do == "role":
+            if role not in {r.value for r in Role}:
+                return _account_page(access, found, errors={"role": "Choose a role"}, status=400)
+            change_user(access.db, user=found, by=by, role=Role(role))
+            done = "role-changed"
+        else:
+            raise HTTPException(400, "unknown change")
+    except UserError as error:
+        access.db.rollback()
+        return _account_page(access, _account(access, user_id), errors={"do": _capital(str(error))}, status=400)
+    access.db.commit()
+    return redirect(f"/accounts/{user_id}", done=done if found.version != before else "nothing-changed")

@@ -1,0 +1,483 @@
+"""The data protection officer's pages: data-sharing agreements (read, make, end), the audit log with its filters and
+verification, and the break-glass reports to review. Subject access is in :mod:`commonground.web.pages.sar`.
+
+Agreements are read through ``view-agreements`` (so anyone sees their own organisation's, the DPO all of them) and
+changed through ``manage-agreements``; the functions of :mod:`commonground.access.agreements` do the work, with
+their history rows and audit events, exactly as the JSON API does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from commonground.access import audit
+from commonground.access.actions import ACTIONS, SubjectKind
+from commonground.access.agreements import (
+    UK,
+    About,
+    AgreementSpec,
+    create_agreement,
+    end_agreement,
+    history_of,
+    in_force,
+)
+from commonground.access.models import Agreement, AuditEvent, BreakGlassReport
+from commonground.access.purposes import Purpose
+from commonground.access.resolver import Subject
+from commonground.access.roles import ROLE_LABELS, Role
+from commonground.api.deps import NOT_FOUND, Access, require
+from commonground.api.routers.common import IdPath
+from commonground.contracts import FEEDS
+from commonground.errors import UserError
+from commonground.hub.models import Organisation, User
+from commonground.web.render import DONE_MESSAGES, page, redirect
+
+router = APIRouter(include_in_schema=False)
+
+DONE_MESSAGES.update(
+    {
+        "agreement-made": "The agreement has been made. It is in force from its start date.",
+        "agreement-ended": "The agreement has ended. Access under it stopped at once.",
+        "reviewed": "Your review of the break-glass access has been recorded.",
+        "already-reviewed": "That break-glass access had already been reviewed.",
+    }
+)
+
+AUDIT_PAGE = 50
+PERSON_ID = r"^[A-Za-z0-9_.:/-]*$"
+
+
+# --- agreements -------------------------------------------------------------------------------------------------
+
+
+def state_of(agreement: Agreement, *, at: dt.datetime) -> str:
+    """'in_force', 'ended' (ended early or past its end date) or 'future' (not started yet)."""
+    if in_force(agreement, at=at):
+        return "in_force"
+    today = at.astimezone(UK).date()
+    if agreement.ended_at is None and agreement.valid_from > today:
+        return "future"
+    return "ended"
+
+
+STATE_LABELS = {"in_force": ("In force", "green"), "ended": ("Ended", "grey"), "future": ("Not started", "blue")}
+
+
+def _agreement_subject(agreement: Agreement) -> Subject:
+    return Subject(kind=SubjectKind.AGREEMENT, id=str(agreement.id), organisation_id=agreement.organisation_id)
+
+
+def _organisations(access: Access) -> dict[int, Organisation]:
+    return {o.id: o for o in access.db.scalars(select(Organisation).order_by(Organisation.name))}
+
+
+@router.get("/agreements", response_class=HTMLResponse)
+def agreements_page(
+    access: Annotated[Access, Depends(require("view-agreements"))],
+    organisation: Annotated[str, Query(max_length=40)] = "",
+    state: Annotated[str, Query(max_length=10)] = "",
+) -> HTMLResponse:
+    organisations = _organisations(access)
+    rows = []
+    for agreement in access.db.scalars(select(Agreement).order_by(Agreement.valid_from.desc(), Agreement.id)):
+        if not access.check("view-agreements", _agreement_subject(agreement)).allowed:
+            continue
+        org = organisations[agreement.organisation_id]
+        now_state = state_of(agreement, at=access.now)
+        if (organisation and org.code != organisation) or (state and now_state != state):
+            continue
+        rows.append({"agreement": agreement, "organisation": org, "state": now_state})
+    return page(
+        access,
+        "dpo_agreements.html",
+        title="Data-sharing agreements",
+        rows=rows,
+        organisations=list(organisations.values()),
+        organisation_filter=organisation,
+        state_filter=state,
+        state_labels=STATE_LABELS,
+    )
+
+
+def _form_context(access: Access, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "organisation_options": [("", "Choose an organisation")]
+        + [(o.code, f"{o.name} ({o.type.label})") for o in _organisations(access).values()],
+        "feed_options": [(name, f"{c.title} ({name})") for name, c in sorted(FEEDS.items()) if c.person_level],
+        "about_options": [
+            (About.EVERYONE.value, "Anyone in the area"),
+            (About.OWN_PUPILS.value, "The organisation's own pupils (schools only)"),
+            (About.OWN_CASES.value, "People whose case was sent to the organisation"),
+        ],
+        "purpose_options": [(p.value, p.description) for p in Purpose],
+    }
+
+
+@router.get("/agreements/new", response_class=HTMLResponse)
+def new_agreement_page(access: Annotated[Access, Depends(require("manage-agreements"))]) -> HTMLResponse:
+    values = {"valid_from": access.now.astimezone(UK).date().isoformat(), "feeds": [], "about": [], "purposes": []}
+    return page(
+        access, "dpo_agreement_new.html", title="Make a data-sharing agreement", **_form_context(access, values, {})
+    )
+
+
+SPEC_FIELDS = (
+    "reference",
+    "title",
+    "organisation",
+    "feeds",
+    "about",
+    "purposes",
+    "lawful_basis",
+    "valid_from",
+    "valid_until",
+)
+FIELD_MESSAGES = {
+    "reference": "Enter a reference of letters, digits, '-', '_', '.' or '/', at least 3 characters",
+    "title": "Enter a title of at least 3 characters",
+    "organisation": "Choose the organisation that may see the records",
+    "feeds": "Choose at least one feed of records about people",
+    "about": "Choose about whom the organisation may see records",
+    "purposes": "Choose at least one purpose",
+    "lawful_basis": "Enter the lawful basis, at least 10 characters (for example UK GDPR 6(1)(e))",
+    "valid_from": "Enter the start date like 2026-09-01",
+    "valid_until": "Enter the end date like 2027-08-31, on or after the start date, or leave it empty",
+}
+
+
+@router.post("/agreements", response_class=HTMLResponse)
+def make_agreement(
+    access: Annotated[Access, Depends(require("manage-agreements"))],
+    reference: Annotated[str, Form(max_length=64)] = "",
+    title: Annotated[str, Form(max_length=200)] = "",
+    organisation: Annotated[str, Form(max_length=40)] = "",
+    feeds: Annotated[list[str] | None, Form()] = None,
+    about: Annotated[list[str] | None, Form()] = None,
+    purposes: Annotated[list[str] | None, Form()] = None,
+    lawful_basis: Annotated[str, Form(max_length=2_000)] = "",
+    valid_from: Annotated[str, Form(max_length=10)] = "",
+    valid_until: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    values: dict[str, Any] = {
+        "reference": reference.strip(),
+        "title": title.strip(),
+        "organisation": organisation,
+        "feeds": feeds or [],
+        "about": about or [],
+        "purposes": purposes or [],
+        "lawful_basis": lawful_basis.strip(),
+        "valid_from": valid_from.strip(),
+        "valid_until": valid_until.strip() or None,
+    }
+    errors: dict[str, str] = {}
+    spec = None
+    try:
+        spec = AgreementSpec.model_validate(values)
+    except ValidationError as error:
+        for problem in error.errors():
+            where = str(problem["loc"][0]) if problem["loc"] else "valid_until"
+            errors.setdefault(
+                where if where in SPEC_FIELDS else "valid_until", FIELD_MESSAGES.get(where, problem["msg"])
+            )
+    if spec is not None:
+        try:
+            created = create_agreement(access.db, spec=spec, by=access.me().actor)
+        except UserError as error:
+            access.db.rollback()
+            field = (
+                "reference"
+                if "reference" in str(error)
+                else "about"
+                if "pupils" in str(error) or "school" in str(error)
+                else "organisation"
+            )
+            errors[field] = str(error)[:1].upper() + str(error)[1:]
+        else:
+            access.db.commit()
+            return redirect(f"/agreements/{created.id}", done="agreement-made")
+    values["valid_until"] = values["valid_until"] or ""
+    return page(
+        access,
+        "dpo_agreement_new.html",
+        title="Make a data-sharing agreement",
+        status=400,
+        error_title=True,
+        **_form_context(access, values, errors),
+    )
+
+
+def _visible_agreement(access: Access, agreement_id: int) -> Agreement:
+    agreement = access.db.get(Agreement, agreement_id)
+    if agreement is None or not access.check("view-agreements", _agreement_subject(agreement)).allowed:
+        raise HTTPException(404, NOT_FOUND)
+    return agreement
+
+
+def _agreement_page(
+    access: Access, agreement: Agreement, *, errors: dict[str, str], reason: str = "", status: int = 200
+) -> HTMLResponse:
+    organisation = access.db.get_one(Organisation, agreement.organisation_id)
+    history = history_of(access.db, agreement_id=agreement.id)
+    people = {
+        u.id: u.display_name
+        for u in access.db.scalars(
+            select(User).where(User.id.in_([h.changed_by_user_id for h in history if h.changed_by_user_id]))
+        )
+    }
+    return page(
+        access,
+        "dpo_agreement.html",
+        title=f"Agreement {agreement.reference}",
+        status=status,
+        error_title=bool(errors),
+        agreement=agreement,
+        agreement_organisation=organisation,
+        state=state_of(agreement, at=access.now),
+        state_labels=STATE_LABELS,
+        history=history,
+        people=people,
+        feed_titles={name: c.title for name, c in FEEDS.items()},
+        purpose_descriptions={p.value: p.description for p in Purpose},
+        errors=errors,
+        reason=reason,
+    )
+
+
+@router.get("/agreements/{agreement_id}", response_class=HTMLResponse)
+def agreement_page(
+    agreement_id: IdPath, access: Annotated[Access, Depends(require("view-agreements"))]
+) -> HTMLResponse:
+    return _agreement_page(access, _visible_agreement(access, agreement_id), errors={})
+
+
+@router.post("/agreements/{agreement_id}/end", response_class=HTMLResponse)
+def end_agreement_form(
+    agreement_id: IdPath,
+    access: Annotated[Access, Depends(require("manage-agreements"))],
+    reason: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    agreement = _visible_agreement(access, agreement_id)
+    if agreement.ended_at is not None:
+        return _agreement_page(access, agreement, errors={"reason": "This agreement has already ended"}, status=400)
+    if len(reason.strip()) < 3 or "\x00" in reason:
+        return _agreement_page(
+            access, agreement, errors={"reason": "Give the reason for ending the agreement"}, reason=reason, status=400
+        )
+    end_agreement(access.db, agreement=agreement, by=access.me().actor, reason=reason.strip())
+    access.db.commit()
+    return redirect(f"/agreements/{agreement.id}", done="agreement-ended")
+
+
+def agreements_ending_soon(access: Access, *, days: int = 30) -> list[tuple[Agreement, Organisation]]:
+    """Agreements in force now whose end date falls within ``days`` (for the DPO's home page)."""
+    today = access.now.astimezone(UK).date()
+    rows = access.db.execute(
+        select(Agreement, Organisation)
+        .join(Organisation, Organisation.id == Agreement.organisation_id)
+        .where(
+            Agreement.ended_at.is_(None),
+            Agreement.valid_until.is_not(None),
+            Agreement.valid_until >= today,
+            Agreement.valid_until <= today + dt.timedelta(days=days),
+        )
+        .order_by(Agreement.valid_until)
+    ).all()
+    return [(a, o) for a, o in rows if in_force(a, at=access.now)]
+
+
+def break_glass_waiting(access: Access) -> int:
+    return (
+        access.db.scalar(
+            select(func.count()).select_from(BreakGlassReport).where(BreakGlassReport.reviewed_at.is_(None))
+        )
+        or 0
+    )
+
+
+# --- the audit log ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    who: str
+    action: str
+    person: str
+    since: dt.date | None
+    until: dt.date | None
+    outcome: str
+    glass: bool
+    before: int | None
+
+    def query(self) -> Any:
+        query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(AUDIT_PAGE + 1)
+        if self.before:
+            query = query.where(AuditEvent.seq < self.before)
+        if self.who:
+            query = query.where(AuditEvent.actor == self.who.strip().lower())
+        if self.action:
+            query = query.where(AuditEvent.action == self.action)
+        if self.person:
+            query = query.where(AuditEvent.person_id == self.person.strip())
+        if self.since:
+            query = query.where(AuditEvent.occurred_at >= _start_of(self.since))
+        if self.until:
+            query = query.where(AuditEvent.occurred_at < _start_of(self.until + dt.timedelta(days=1)))
+        if self.outcome in {"allowed", "denied"}:
+            query = query.where(AuditEvent.outcome == self.outcome)
+        if self.glass:
+            query = query.where(AuditEvent.break_glass.is_(True))
+        return query
+
+    def link(self, **change: Any) -> str:
+        params = {
+            "who": self.who,
+            "action": self.action,
+            "person": self.person,
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+            "outcome": self.outcome,
+            "glass": "yes" if self.glass else "",
+            **change,
+        }
+        return "/audit?" + urlencode({k: v for k, v in params.items() if v})
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=UK).astimezone(dt.UTC)
+
+
+def _date(text: str, errors: dict[str, str], field: str) -> dt.date | None:
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        errors[field] = "Enter a date like 2026-11-03"
+        return None
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    access: Annotated[Access, Depends(require("view-audit"))],
+    who: Annotated[str, Query(max_length=320)] = "",
+    action: Annotated[str, Query(max_length=60)] = "",
+    person: Annotated[str, Query(max_length=64, pattern=PERSON_ID)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
+    outcome: Annotated[str, Query(max_length=10)] = "",
+    glass: Annotated[str, Query(max_length=3)] = "",
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> HTMLResponse:
+    errors: dict[str, str] = {}
+    filters = AuditFilters(
+        who=who,
+        action=action if action in ACTIONS else "",
+        person=person,
+        since=_date(since, errors, "since"),
+        until=_date(until, errors, "until"),
+        outcome=outcome,
+        glass=glass == "yes",
+        before=before,
+    )
+    people = sorted(access.db.scalars(select(User.email)))
+    events = [] if errors else list(access.db.scalars(filters.query()))
+    more = len(events) > AUDIT_PAGE
+    events = events[:AUDIT_PAGE]
+    return page(
+        access,
+        "dpo_audit.html",
+        title="Audit log",
+        events=events,
+        filters=filters,
+        errors=errors,
+        since=since,
+        until=until,
+        older=filters.link(before=events[-1].seq) if more and events else None,
+        newest=filters.link() if before else None,
+        organisations={o.id: o.name for o in _organisations(access).values()},
+        role_labels={r.value: label for r, label in ROLE_LABELS.items()},
+        action_options=[("", "Any")] + [(name, name) for name in sorted(ACTIONS)],
+        people=people,
+    )
+
+
+@router.get("/audit/verify", response_class=HTMLResponse)
+def verify_page(access: Annotated[Access, Depends(require("verify-audit"))]) -> HTMLResponse:
+    result = audit.verify_audit(access.db)
+    return page(access, "dpo_audit_verify.html", title="Check the audit log", result=result)
+
+
+# --- break-glass reports -----------------------------------------------------------------------------------------
+
+
+@router.get("/audit/break-glass", response_class=HTMLResponse)
+def break_glass_page(access: Annotated[Access, Depends(require("view-audit"))]) -> HTMLResponse:
+    return _break_glass(access, errors={})
+
+
+def _break_glass(access: Access, *, errors: dict[str, str], note: str = "", status: int = 200) -> HTMLResponse:
+    reports = list(access.db.scalars(select(BreakGlassReport).order_by(BreakGlassReport.occurred_at.desc()).limit(500)))
+    seqs = [r.audit_seq for r in reports]
+    events = {e.seq: e for e in access.db.scalars(select(AuditEvent).where(AuditEvent.seq.in_(seqs)))} if seqs else {}
+    users = {u.id: u for u in access.db.scalars(select(User))}
+    return page(
+        access,
+        "dpo_break_glass.html",
+        title="Break-glass reports",
+        status=status,
+        error_title=bool(errors),
+        waiting=[r for r in reports if r.reviewed_at is None],
+        reviewed=[r for r in reports if r.reviewed_at is not None],
+        events=events,
+        users=users,
+        organisations={o.id: o.name for o in _organisations(access).values()},
+        role_labels={r.value: r.label for r in Role},
+        errors=errors,
+        note=note,
+    )
+
+
+@router.post("/audit/break-glass/{report_id}/review", response_class=HTMLResponse)
+def review_break_glass(
+    report_id: IdPath,
+    access: Annotated[Access, Depends(require("review-break-glass"))],
+    note: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    report = access.db.get(BreakGlassReport, report_id)
+    if report is None:
+        raise HTTPException(404, NOT_FOUND)
+    if report.reviewed_at is not None:
+        return redirect("/audit/break-glass", done="already-reviewed")
+    if len(note.strip()) < 3 or "\x00" in note:
+        return _break_glass(
+            access,
+            errors={f"note-{report.id}": "Write what you found: was the access justified?"},
+            note=note,
+            status=400,
+        )
+    me = access.me()
+    report.reviewed_at = access.now
+    report.reviewed_by_user_id = me.user_id
+    report.review_note = note.strip()
+    audit.record(
+        access.db,
+        audit.Event(
+            actor=me.actor,
+            action="review-break-glass",
+            subject_type="audit_log",
+            subject_id=str(report.audit_seq),
+            detail={"report": report.id},
+        ),
+    )
+    access.db.commit()
+    return redirect("/audit/break-glass", done="reviewed")

@@ -1,0 +1,67 @@
+"""The home page: for each role, what it needs first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+
+from commonground.access.roles import ROLE_GRANTS, Role
+from commonground.api.deps import Access, require
+from commonground.hub.models import WorkItem, WorkItemStatus
+from commonground.web.render import page, time_left
+
+router = APIRouter(include_in_schema=False)
+
+CASEWORK = {
+    Role.HUB_PRACTITIONER,
+    Role.POLICE_OFFICER,
+    Role.CONTROL_ROOM_MH_PROFESSIONAL,
+    Role.PARTNER_TEAM_MEMBER,
+    Role.SCHOOL_SAFEGUARDING_LEAD,
+}
+
+
+def queue_summary(access: Access) -> dict[str, int]:
+    """Counts of the open work routed to the person's organisation and role, by deadline status."""
+    me = access.me()
+    rows = access.db.execute(
+        select(WorkItem.due_by, WorkItem.assigned_to_user_id).where(
+            WorkItem.organisation_id == me.organisation_id,
+            WorkItem.role == me.role,
+            WorkItem.status != WorkItemStatus.CLOSED,
+        )
+    ).all()
+    counts = {"open": len(rows), "overdue": 0, "red": 0, "amber": 0, "green": 0, "mine": 0, "unassigned": 0}
+    for due_by, assignee in rows:
+        counts[time_left(due_by, access.now)[0]] += 1
+        if assignee == me.user_id:
+            counts["mine"] += 1
+        elif assignee is None:
+            counts["unassigned"] += 1
+    return counts
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLResponse:
+    me = access.me()
+    context: dict[str, Any] = {"role": me.role, "casework": me.role in CASEWORK}
+    if me.role in CASEWORK:
+        context["queue"] = queue_summary(access)
+    closed = access.db.scalar(
+        select(func.count())
+        .select_from(WorkItem)
+        .where(WorkItem.organisation_id == me.organisation_id, WorkItem.status == WorkItemStatus.CLOSED)
+    )
+    context["closed"] = closed or 0
+    if me.role is Role.SCHOOL_SAFEGUARDING_LEAD:  # notices from the police come first (#6)
+        from commonground.web.pages.notices import waiting_summary
+
+        context["school_notices"] = waiting_summary(access)
+    if "review-break-glass" in ROLE_GRANTS[me.role]:  # the data protection officer's panel (#6)
+        from commonground.web.pages.dpo import agreements_ending_soon, break_glass_waiting
+
+        context["dpo"] = {"waiting": break_glass_waiting(access), "ending": agreements_ending_soon(access)}
+    return page(access, "home.html", title="Home", **context)

@@ -1,0 +1,415 @@
+"""Referrals as pages: the lists sent and received, making one from a flag, and one referral with its history and
+the forms for the steps the state machine allows now (and only those).
+
+Every page goes through the same checks as the API (:mod:`commonground.api.routers.referrals`): a referral that is
+not the organisation's is "not found"; reading one is checked by the resolver and audited; each step is audited in
+the same transaction. Free text travels only in POST bodies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query
+from fastapi.responses import HTMLResponse, Response
+
+from commonground.access.purposes import Purpose
+from commonground.access.resolver import Decision, Subject
+from commonground.api.deps import Access, require
+from commonground.api.routers.common import IdPath
+from commonground.api.routers.referrals import (
+    handled_by_me,
+    make_referral,
+    open_referral,
+    open_work_item,
+    step_referral,
+    subject_of,
+)
+from commonground.errors import UserError
+from commonground.hub.models import WorkItem
+from commonground.hub.person_view import Identity
+from commonground.hub.referrals import (
+    CONSENT_LABELS,
+    MAX_TEXT,
+    STATUS_LABELS,
+    STEP_LABELS,
+    Consent,
+    NewReferral,
+    Referral,
+    ReferralStatus,
+    Step,
+    allowed_steps,
+    partners,
+    referrals_of,
+)
+from commonground.web.pages.people import PERSON_SECTIONS
+from commonground.web.render import DONE_MESSAGES, page, redirect
+from commonground.web.rule_titles import rule_title
+
+router = APIRouter(include_in_schema=False)
+
+DONE_MESSAGES.update(
+    {
+        "referral-sent": "Your referral has been sent.",
+        "referral-accept": "You have accepted the referral.",
+        "referral-reject": "You have rejected the referral. The organisation that sent it can see your reason.",
+        "referral-record_action": "The action has been recorded.",
+        "referral-transfer": "The referral has been transferred. It is no longer with your organisation.",
+        "referral-close": "The referral is closed.",
+    }
+)
+
+STATUS_COLOURS: dict[ReferralStatus, str] = {
+    ReferralStatus.SENT: "amber",
+    ReferralStatus.ACCEPTED: "green",
+    ReferralStatus.REJECTED: "red",
+    ReferralStatus.CLOSED: "grey",
+}
+
+CONSENT_CHOICES: list[tuple[str, str, str]] = [
+    (Consent.GIVEN.value, "Yes, the person (or someone who can consent for them) agreed", ""),
+    (
+        Consent.NOT_NEEDED.value,
+        "Consent is not needed",
+        "Say why below, for instance: safeguarding, asking would place the child at risk.",
+    ),
+    (
+        Consent.REFUSED.value,
+        "Consent was refused, and the referral goes ahead",
+        "Say below why sharing without consent is justified (a risk of significant harm, say).",
+    ),
+]
+
+STEP_FIELDS: dict[Step, str] = {
+    Step.REJECT: "reject_reason",
+    Step.RECORD_ACTION: "action_note",
+    Step.TRANSFER: "transfer_reason",
+    Step.CLOSE: "close_outcome",
+}
+"""The form field that carries each step's note (one per form, so that every field on the page has its own id)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    referral: Referral
+    identity: Identity | None
+    title: str
+    colour: str
+
+
+def _identity(access: Access, person_id: str) -> Identity | None:
+    view = access.request.app.state.person_views.current()
+    return view.identity(person_id) if view is not None else None
+
+
+def _readable(access: Access, referrals: list[Referral]) -> tuple[list[Referral], int]:
+    """The referrals the resolver lets the person read (each audited as read), and how many were withheld."""
+    read: dict[Purpose, list[tuple[Decision, Subject]]] = {}
+    shown: list[Referral] = []
+    withheld = 0
+    for referral in referrals:
+        subject = subject_of(referral)
+        decision = access.check("view-referrals", subject, purpose=referral.purpose)
+        if decision.allowed:
+            read.setdefault(referral.purpose, []).append((decision, subject))
+            shown.append(referral)
+        else:
+            withheld += 1
+    for purpose, pairs in read.items():
+        access.audit_reads(pairs, purpose=purpose)
+    return shown, withheld
+
+
+def _row(access: Access, referral: Referral) -> Row:
+    return Row(
+        referral=referral,
+        identity=_identity(access, referral.person_id),
+        title=rule_title(access, referral.rule_id) if referral.rule_id else "Referral",
+        colour=STATUS_COLOURS[referral.status],
+    )
+
+
+@router.get("/referrals", response_class=HTMLResponse)
+def referrals_page(
+    access: Annotated[Access, Depends(require("view-referrals"))],
+    status: Annotated[str, Query(max_length=20)] = "open",
+    side: Annotated[str, Query(max_length=10)] = "all",
+) -> HTMLResponse:
+    me = access.me()
+    chosen = ReferralStatus(status) if status in {s.value for s in ReferralStatus} else None
+    found = referrals_of(
+        access.db,
+        organisation_id=me.organisation_id,
+        sent=side in ("all", "sent"),
+        received=side in ("all", "received"),
+        status=chosen,
+        limit=400,
+    )
+    if status == "open":
+        found = [r for r in found if r.status in (ReferralStatus.SENT, ReferralStatus.ACCEPTED)]
+    shown, withheld = _readable(access, found)
+    access.db.commit()
+    rows = [_row(access, r) for r in shown]
+    return page(
+        access,
+        "referrals.html",
+        title="Referrals",
+        received=[r for r in rows if r.referral.to_organisation_id == me.organisation_id],
+        sent=[r for r in rows if r.referral.from_organisation_id == me.organisation_id],
+        withheld=withheld,
+        chosen_status=status,
+        side=side,
+        status_labels=STATUS_LABELS,
+        statuses=[
+            ("open", "Not finished (sent or accepted)"),
+            *((s.value, STATUS_LABELS[s]) for s in ReferralStatus),
+            ("all", "All"),
+        ],
+    )
+
+
+def _legal_basis(access: Access, item: WorkItem) -> str:
+    view = access.request.app.state.person_views.current()
+    if view is None:
+        return ""
+    for result in view.rule_results(item.person_id, feeds=item.evidence_feeds):
+        if result.rule_id == item.rule_id and result.legal_basis:
+            return str(result.legal_basis)
+    return ""
+
+
+def _new_form(
+    access: Access,
+    item: WorkItem,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    me = access.me()
+    defaults = {
+        "to_organisation": "",
+        "summary": "",
+        "consent": "",
+        "consent_note": "",
+        "lawful_basis": _legal_basis(access, item),
+        "purpose": item.purpose.value,
+    }
+    return page(
+        access,
+        "referral_new.html",
+        title="Refer to a partner",
+        item=item,
+        identity=_identity(access, item.person_id),
+        flag_title=rule_title(access, item.rule_id),
+        partners=[("", "Choose an organisation")]
+        + [(str(o.id), o.name) for o in partners(access.db, excluding=me.organisation_id)],
+        consent_choices=CONSENT_CHOICES,
+        purposes=[(p.value, p.value.replace("_", " ").capitalize(), p.description) for p in Purpose],
+        values={**defaults, **(values or {})},
+        errors=errors or {},
+        error_title=bool(errors),
+        status=status,
+    )
+
+
+@router.get("/referrals/new", response_class=HTMLResponse)
+def new_referral_page(
+    access: Annotated[Access, Depends(require("make-referral"))],
+    work_item: Annotated[int, Query(ge=1, le=2_147_483_647)],
+) -> HTMLResponse:
+    item = open_work_item(access, work_item, audit_read=True)
+    access.db.commit()
+    return _new_form(access, item)
+
+
+def _form_errors(values: dict[str, str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not values["to_organisation"].isdigit():
+        errors["to_organisation"] = "Choose the organisation to refer to"
+    if len(values["summary"].strip()) < 3:
+        errors["summary"] = "Enter why you are referring"
+    if values["consent"] not in {c.value for c in Consent}:
+        errors["consent"] = "Select whether the person consented"
+    elif values["consent"] != Consent.GIVEN.value and len(values["consent_note"].strip()) < 3:
+        errors["consent_note"] = (
+            "Enter why consent is not needed"
+            if values["consent"] == Consent.NOT_NEEDED.value
+            else "Enter why the referral goes ahead without consent"
+        )
+    if len(values["lawful_basis"].strip()) < 3:
+        errors["lawful_basis"] = "Enter the lawful basis for sharing"
+    if values["purpose"] not in {p.value for p in Purpose}:
+        errors["purpose"] = "Select the purpose of the referral"
+    return errors
+
+
+@router.post("/referrals", response_model=None)
+def create_referral(
+    access: Annotated[Access, Depends(require("make-referral"))],
+    work_item: Annotated[int, Form(ge=1, le=2_147_483_647)],
+    to_organisation: Annotated[str, Form(max_length=12)] = "",
+    summary: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    consent: Annotated[str, Form(max_length=20)] = "",
+    consent_note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    lawful_basis: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    purpose: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    item = open_work_item(access, work_item, audit_read=True)
+    values = {
+        "to_organisation": to_organisation,
+        "summary": summary,
+        "consent": consent,
+        "consent_note": consent_note,
+        "lawful_basis": lawful_basis,
+        "purpose": purpose,
+    }
+    errors = _form_errors(values)
+    if not errors:
+        try:
+            referral = make_referral(
+                access,
+                item,
+                NewReferral(
+                    to_organisation_id=int(to_organisation),
+                    summary=summary,
+                    consent=Consent(consent),
+                    consent_note=consent_note,
+                    lawful_basis=lawful_basis,
+                    purpose=Purpose(purpose),
+                ),
+            )
+        except UserError as error:
+            access.db.rollback()
+            errors["to_organisation" if "organisation" in str(error) else "summary"] = str(error).capitalize()
+        else:
+            access.db.commit()
+            return redirect(f"/referrals/{referral.id}", done="referral-sent")
+    access.db.commit()
+    return _new_form(access, item, values=values, errors=errors, status=400)
+
+
+def _detail(
+    access: Access,
+    referral: Referral,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    me = access.me()
+    receiving = referral.to_organisation_id == me.organisation_id
+    may_handle = receiving and "handle-referral" in _granted(access)
+    steps = [s for s in allowed_steps(referral.status) if s is not Step.SEND] if may_handle else []
+    return page(
+        access,
+        "referral.html",
+        title=f"Referral {referral.id}",
+        referral=referral,
+        row=_row(access, referral),
+        receiving=receiving,
+        steps=[s.value for s in steps],
+        step_fields={s.value: f for s, f in STEP_FIELDS.items()},
+        step_labels={s.value: label for s, label in STEP_LABELS.items()},
+        status_labels=STATUS_LABELS,
+        consent_labels=CONSENT_LABELS,
+        transfer_to=[("", "Choose an organisation")]
+        + [
+            (str(o.id), o.name)
+            for o in partners(access.db, excluding=me.organisation_id)
+            if o.id != referral.from_organisation_id
+        ],
+        errors=errors or {},
+        error_title=bool(errors),
+        values=values or {},
+        status=status,
+    )
+
+
+def _granted(access: Access) -> frozenset[str]:
+    from commonground.access.roles import ROLE_GRANTS
+
+    return ROLE_GRANTS[access.me().role]
+
+
+@router.get("/referrals/{referral_id}", response_class=HTMLResponse)
+def referral_page(referral_id: IdPath, access: Annotated[Access, Depends(require("view-referrals"))]) -> HTMLResponse:
+    referral, decision, subject = open_referral(access, referral_id, "view-referrals")
+    access.audit_reads([(decision, subject)], purpose=referral.purpose)
+    access.db.commit()
+    return _detail(access, referral)
+
+
+@router.post("/referrals/{referral_id}", response_model=None)
+def referral_step(
+    referral_id: IdPath,
+    access: Annotated[Access, Depends(require("handle-referral"))],
+    step: Annotated[str, Form(max_length=20)],
+    reject_reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    action_note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    transfer_reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    close_outcome: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+    to_organisation: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    handled_by_me(access, referral_id)  # 404 or 403 before anything else
+    values = {
+        "reject_reason": reject_reason,
+        "action_note": action_note,
+        "transfer_reason": transfer_reason,
+        "close_outcome": close_outcome,
+        "to_organisation": to_organisation,
+    }
+    chosen = Step(step) if step in {s.value for s in Step} and step != Step.SEND.value else None
+    errors: dict[str, str] = {}
+    field = STEP_FIELDS.get(chosen) if chosen else None
+    if chosen is None:
+        errors["step"] = "Choose what to do with the referral"
+    elif field is not None and len(values[field].strip()) < 3:
+        errors[field] = {
+            Step.REJECT: "Enter why you are rejecting the referral",
+            Step.RECORD_ACTION: "Enter what was done",
+            Step.TRANSFER: "Enter why you are transferring the referral",
+            Step.CLOSE: "Enter the outcome before closing the referral",
+        }[chosen]
+    if chosen is Step.TRANSFER and not to_organisation.isdigit():
+        errors["to_organisation"] = "Choose the organisation to transfer the referral to"
+    if not errors and chosen is not None:
+        try:
+            step_referral(
+                access,
+                referral_id,
+                step=chosen,
+                note=values[field] if field else None,
+                to_organisation_id=int(to_organisation) if chosen is Step.TRANSFER else None,
+            )
+        except UserError as error:
+            access.db.rollback()
+            errors[field or "step"] = str(error).capitalize()
+        else:
+            access.db.commit()
+            done = f"referral-{chosen.value}"
+            return redirect("/referrals" if chosen is Step.TRANSFER else f"/referrals/{referral_id}", done=done)
+    referral, decision, subject = open_referral(access, referral_id, "view-referrals")
+    access.audit_reads([(decision, subject)], purpose=referral.purpose)
+    access.db.commit()
+    return _detail(access, referral, errors=errors, values=values, status=400)
+
+
+def person_referrals(access: Access, person_id: str, purpose: Purpose) -> dict[str, Any]:
+    """The person page's section: referrals about this person that my organisation sent or received."""
+    if "view-referrals" not in _granted(access):
+        return {}
+    me = access.me()
+    shown, withheld = _readable(
+        access, referrals_of(access.db, organisation_id=me.organisation_id, person_id=person_id, limit=100)
+    )
+    return {
+        "referrals": [_row(access, r) for r in shown],
+        "referrals_withheld": withheld,
+        "referral_status_labels": STATUS_LABELS,
+        "person_sections": ["person_referrals.html"],
+    }
+
+
+PERSON_SECTIONS.append(person_referrals)

@@ -1,0 +1,139 @@
+"""Rendering a page: the layout's shared context (who is signed in, the navigation, the CSRF token) in one place.
+
+Templates are autoescaped Jinja2. Nothing about a person is ever put in a URL except the pseudonymous person id;
+short outcome messages travel as a code (``?done=referred``) that the page turns into words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from commonground.access.roles import ROLE_GRANTS
+from commonground.api.deps import Access
+from commonground.api.security import csrf_basis, csrf_token
+from commonground.web.nav import nav_for
+
+UK = ZoneInfo("Europe/London")
+
+DONE_MESSAGES: dict[str, str] = {
+    "claimed": "You have claimed the work item.",
+    "assigned": "The work item has been assigned.",
+    "closed": "The work item is closed.",
+    "reopened": "The work item is open again.",
+    "note-added": "Your note has been added.",
+    "password-changed": "Your password has been changed.",
+}
+"""Short confirmations shown after a form, keyed by the code a redirect carries. Other modules add their own."""
+
+
+def form_token(request: Request) -> str:
+    basis = csrf_basis(request, request.app.state.settings) or ""
+    return csrf_token(request.app.state.secret, basis)
+
+
+_PAGE_TOKEN: ContextVar[str] = ContextVar("cg_page_form_token", default="")
+
+
+def page_form_token() -> str:
+    """The CSRF token of the page being rendered, for the ``csrf()`` macro: a macro imported from macros.html does
+    not see the page's variables, so without this its forms went out with an empty token."""
+    return _PAGE_TOKEN.get()
+
+
+def page(
+    access: Access,
+    template: str,
+    *,
+    title: str,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` inside the layout for the signed-in person (or nobody, on public pages)."""
+    token = form_token(access.request)
+    reset = _PAGE_TOKEN.set(token)
+    try:
+        body = _render(access, template, title=title, token=token, **context)
+    finally:
+        _PAGE_TOKEN.reset(reset)
+    return HTMLResponse(body, status_code=status)
+
+
+def _render(access: Access, template: str, *, title: str, token: str, **context: Any) -> str:
+    request = access.request
+    user = access.user
+    done = request.query_params.get("done")
+    body: str = request.app.state.templates.get_template(template).render(
+        title=title,
+        user=user,
+        role_label=user.role.label if user else None,
+        organisation=user.organisation if user else None,
+        nav=nav_for(user.role) if user else [],
+        path=request.url.path,
+        csrf_token=token,
+        done=DONE_MESSAGES.get(done) if done else None,
+        error=request.query_params.get("error"),
+        granted=ROLE_GRANTS[user.role] if user else frozenset(),
+        now=access.now,
+        **context,
+    )
+    return body
+
+
+def redirect(url: str, *, done: str | None = None) -> RedirectResponse:
+    """After a form: see-other to ``url`` (a path of ours), with a confirmation code."""
+    if not url.startswith("/") or url.startswith("//"):
+        url = "/"
+    if done:
+        url += ("&" if "?" in url else "?") + f"done={done}"
+    return RedirectResponse(url, status_code=303)
+
+
+def local(moment: dt.datetime | None) -> str:
+    """A moment as practitioners read it: UK time, '3 Nov 2026, 08:30'."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(UK).strftime("%-d %b %Y, %H:%M")
+
+
+def local_date(day: dt.date | dt.datetime | None) -> str:
+    if day is None:
+        return ""
+    if isinstance(day, dt.datetime):
+        return local(day).split(",")[0]
+    return day.strftime("%-d %b %Y")
+
+
+def time_left(due: dt.datetime, now: dt.datetime) -> tuple[str, str]:
+    """The RAG status of a deadline and how long is left, in words: ('red', 'overdue by 3 hours')."""
+    seconds = (due - now).total_seconds()
+    words = _duration(abs(seconds))
+    if seconds < 0:
+        return "overdue", f"overdue by {words}"
+    if seconds <= 2 * 3600:
+        return "red", f"{words} left"
+    if seconds <= 8 * 3600:
+        return "amber", f"{words} left"
+    return "green", f"{words} left"
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = hours // 24
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def template_globals() -> dict[str, Any]:
+    return {"local": local, "local_date": local_date, "time_left": time_left, "page_form_token": page_form_token}
