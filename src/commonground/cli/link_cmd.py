@@ -1,4 +1,4 @@
-"""Commands of the linkage stage: ``link``, ``export persons|households``, ``explain-link``, ``evaluate``."""
+"""Commands of the linkage stage: ``link``, ``export persons|households``, ``explain-link``, ``match``, ``evaluate``."""
 
 from __future__ import annotations
 
@@ -115,3 +115,47 @@ def evaluate(
     path.with_suffix(".json").write_text(evaluation.to_json() + "\n", encoding="utf-8")
     typer.echo(evaluation.as_text())
     out.print(f"Report written to {path} (and {path.with_suffix('.json').name}).", highlight=False)
+
+
+@app.command()
+@user_errors
+def match(
+    ctx: typer.Context,
+    record_id: Annotated[
+        str | None, typer.Argument(help="A record already in the build, FEED:RECORD_ID, matched against the others.")
+    ] = None,
+    record: Annotated[
+        str | None,
+        typer.Option(
+            "--record",
+            help="A new record as a JSON object of standardised fields (given_name_key, family_name_key, "
+            "date_of_birth, sex, postcode, address, nhs_number, uprn), or @FILE holding one.",
+        ),
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many persons to show, best first.")] = 5,
+    show_values: Annotated[
+        bool, typer.Option("--show-values", help="Also print the values compared (personal data).")
+    ] = False,
+) -> None:
+    """Match one record against the current build: the persons it most likely belongs to, each explained."""
+    import json
+
+    from commonground.errors import UserError
+    from commonground.linkage.realtime import match_record
+
+    if (record_id is None) == (record is None):
+        raise UserError("give either FEED:RECORD_ID or --record JSON (not both)")
+    query: str | dict[str, object]
+    if record is not None:
+        text = Path(record[1:]).read_text(encoding="utf-8") if record.startswith("@") else record
+        try:
+            query = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"--record is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+        if not isinstance(query, dict):
+            raise UserError("--record must be one JSON object of field names and values")
+    else:
+        assert record_id is not None
+        query = record_id
+    result = match_record(data_dir=settings_of(ctx).data_dir, record=query, top=top)
+    typer.echo(result.as_text(show_values=show_values))

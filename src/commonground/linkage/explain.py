@@ -9,6 +9,7 @@ adding up to the pair's match weight and probability.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -84,6 +85,7 @@ class PairExplanation(BaseModel):
         return "\n".join(lines)
 
 
+@cache
 def _levels_by_vector_value(spec: ComparisonSpec) -> dict[int, LevelSpec]:
     """Splink numbers the levels: -1 for the missing level, then from the top level (n-1) down to 0."""
     non_missing = [lv for lv in spec.levels if not isinstance(lv, MissingLevel)]
@@ -93,8 +95,9 @@ def _levels_by_vector_value(spec: ComparisonSpec) -> dict[int, LevelSpec]:
     return found
 
 
-def _value_columns(spec: ComparisonSpec) -> list[str]:
-    return sorted(spec.columns(), key=lambda c: (c != spec.column, c))
+@cache
+def _value_columns(spec: ComparisonSpec) -> tuple[str, ...]:
+    return tuple(sorted(spec.columns(), key=lambda c: (c != spec.column, c)))
 
 
 def explain_prediction(
