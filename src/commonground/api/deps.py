@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from commonground.access import audit
 from commonground.access.actions import action
@@ -144,20 +145,25 @@ def require(name: str) -> Callable[..., object]:
     """The dependency that guards a route with the declared action ``name``."""
     act = action(name)
 
-    async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
-        now = utcnow()
+    def decide(request: Request, db: Session, now: dt.datetime) -> tuple[User | None, Principal | None, Decision]:
         user = None if act.public else signed_in_user(request, db, now=now)
         principal = principal_of(user) if user is not None else None
         decision = resolve(name, principal=principal, facts=StoreFacts(db), at=now)
+        if not decision.allowed and principal is not None:
+            audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
+            db.commit()
+        return user, principal, decision
+
+    async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
+        now = utcnow()
+        # The store is read in a worker thread: the event loop keeps serving other requests meanwhile.
+        user, principal, decision = await run_in_threadpool(decide, request, db, now)
         if not decision.allowed:
-            if principal is not None:
-                audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
-                db.commit()
             raise HTTPException(decision.status, decision.reason)
         if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
             raise HTTPException(403, "the form or request has no valid CSRF token; reload and try again")
         if db.dirty:
-            db.commit()  # keep a session's last-seen time
+            await run_in_threadpool(db.commit)  # keep a session's last-seen time
         return Access(db=db, request=request, user=user, principal=principal, decision=decision, now=now)
 
     setattr(dependency, ACTION_ATTRIBUTE, name)

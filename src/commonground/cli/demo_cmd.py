@@ -67,14 +67,14 @@ def demo(
         print_build_summary(build)
     else:
         out.print(f"Nothing new was loaded: build {current_build_id(data_dir)} stays current.")
-    accounts, password = _partnership(settings, area, run_rules_again=fresh)
+    accounts, password = set_up_partnership(settings, area, run_rules_again=fresh)
     out.print(f"Ready in {time.perf_counter() - started:.0f} s.")
     _print_accounts(accounts, password, host=host, port=port)
     if serve:
         _serve(settings, host=host, port=port)
 
 
-def _partnership(settings: Settings, area: Path, *, run_rules_again: bool) -> tuple[list[object], str]:
+def set_up_partnership(settings: Settings, area: Path, *, run_rules_again: bool) -> tuple[list[object], str]:
     """Upgrade the operational store, add the demonstration partnership (and the good-practice library and a
     landscape survey written for the demo), run the rules fortnightly for six weeks and bring the hub up to date
     with the build after each run."""

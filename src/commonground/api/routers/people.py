@@ -162,7 +162,6 @@ def person(
         feeds = feeds_open_to(
             access.me(), person_id=person_id, purpose=purpose, facts=StoreFacts(access.db), at=access.now
         )
-    access.audit_reads([(decision, subject)], purpose=purpose, reason=break_glass_reason)
     results = view.rule_results(person_id, feeds=feeds)
     body = PersonOut(
         identity=identity,
@@ -190,6 +189,8 @@ def person(
             for p in view.household(person_id)
         ],
     )
+    # Audited last, just before the commit: the audit chain's head is locked only for as long as the commit takes.
+    access.audit_reads([(decision, subject)], purpose=purpose, reason=break_glass_reason)
     access.db.commit()
     return body
 

@@ -125,7 +125,6 @@ def person_page(
         access.refuse(decision, subject)  # audited as a refusal
         return _ask_purpose(access, person_id, refused=decision.reason, status=403, chosen=purpose)
     feeds = feeds_open_to(me, person_id=person_id, purpose=chosen, facts=StoreFacts(access.db), at=access.now)
-    access.audit_reads([(decision, subject)], purpose=chosen)
     response = _render(
         access,
         view,
@@ -136,6 +135,7 @@ def person_page(
         agency_filter=agency_filter,
         show_all=show_all == "yes",
     )
+    access.audit_reads([(decision, subject)], purpose=chosen)  # last: the audit head is locked until the commit
     access.db.commit()
     return response
 
@@ -170,8 +170,8 @@ def break_glass(
         if decision.break_glass
         else feeds_open_to(access.me(), person_id=person_id, purpose=chosen, facts=StoreFacts(access.db), at=access.now)
     )
-    access.audit_reads([(decision, subject)], purpose=chosen, reason=reason.strip())
     response = _render(access, view, person_id, purpose=chosen, feeds=feeds, break_glass=decision.break_glass)
+    access.audit_reads([(decision, subject)], purpose=chosen, reason=reason.strip())
     access.db.commit()
     return response
 
