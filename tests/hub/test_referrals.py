@@ -17,9 +17,9 @@ from hub_world import World, build_world
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from commonground.access.agreements import About, AgreementSpec, create_agreement
+from commonground.access.agreements import About, AgreementSpec, create_agreement, end_agreement
 from commonground.access.audit import Actor, verify_audit
-from commonground.access.models import AuditEvent
+from commonground.access.models import Agreement, AuditEvent
 from commonground.access.purposes import Purpose
 from commonground.access.relationships import relationships_of
 from commonground.errors import UserError
@@ -388,11 +388,22 @@ def test_nobody_else_sees_or_handles_a_referral(app: FastAPI, sessions: sessionm
         assert verify_audit(db).ok
 
 
-def test_a_partner_without_an_agreement_for_its_cases_cannot_read_the_referral(
+def test_a_partner_without_an_agreement_for_its_cases_cannot_be_sent_or_read_a_referral(
     app: FastAPI, sessions: sessionmaker[Session]
 ) -> None:
     world = _world(sessions, partners=())
+    hub = As(app, sessions, world, HUB)
+    refused = hub.post("/api/referrals", json=_body(world))
+    assert refused.status_code == 400
+    assert "has no data-sharing agreement in force that lets it open this referral" in refused.json()["detail"]
+    with sessions() as db:
+        create_agreement(db, spec=_own_cases_agreement("DAS"), by=SETUP)
+        db.commit()
     _, rid = _refer(app, sessions, world)
+    with sessions() as db:  # the partner's agreement ends after the referral was sent: it can no longer read it
+        agreement = db.scalars(select(Agreement).where(Agreement.reference == "DSA-DAS-REFERRALS")).one()
+        end_agreement(db, agreement=agreement, by=SETUP, reason="the service was recommissioned")
+        db.commit()
     partner = As(app, sessions, world, PARTNER)
     assert partner.get(f"/api/referrals/{rid}").status_code == 403
     assert partner.get("/api/referrals").json() == {"items": [], "withheld": 1}

@@ -308,22 +308,14 @@ def _referral_fields(o: Oracle, person: str) -> dict[str, Any]:
     }
 
 
-def _remember_referral(o: Oracle) -> Callable[[Any], None]:
-    def check(body: Any) -> None:
-        if not hasattr(o.world, "referral"):
-            setattr(o.world, "referral", int(body["id"]))  # noqa: B010 -- a probe's result kept for later probes
-
-    return check
-
-
 def _referral_id(o: Oracle) -> int:
-    """The first referral made in the matrix (hub@la.example, about P-LA-1, to DAS): none without agreements."""
-    return int(getattr(o.world, "referral", NO_REFERRAL))
+    """No referral is made in the matrix (the partners it targets have no agreement to open one, so sending is
+    refused; tests/hub/test_referrals.py covers the whole workflow): reading one is a 404 for everyone."""
+    return NO_REFERRAL
 
 
 def _referral_seen(o: Oracle, email: str | None) -> bool:
-    """Only the sender reads it: the receiver (DAS) has no agreement for its feed and purpose; others get 404."""
-    return email == "hub@la.example" and hasattr(o.world, "referral")
+    return False
 
 
 def _make_referrals_api(o: Oracle, email: str | None, n: int) -> list[Probe]:
@@ -337,8 +329,7 @@ def _make_referrals_api(o: Oracle, email: str | None, n: int) -> list[Probe]:
                 "to_organisation_id": _referral_target(o, p),
                 **_referral_fields(o, p),
             },
-            allowed_status=frozenset({201}),
-            check=_remember_referral(o),
+            allowed_status=frozenset({400}),  # the receiver has no agreement to open it: refused, in words
         )
         for p, *_ in ITEMS
     ]
@@ -355,7 +346,7 @@ def _make_referrals_page(o: Oracle, email: str | None, n: int) -> list[Probe]:
                 "to_organisation": str(_referral_target(o, p)),
                 **_referral_fields(o, p),
             },
-            allowed_status=frozenset({303}),
+            allowed_status=frozenset({400}),
             echo=p,
         )
         for p, *_ in ITEMS
@@ -365,8 +356,7 @@ def _make_referrals_page(o: Oracle, email: str | None, n: int) -> list[Probe]:
 def _referral_list(o: Oracle, email: str | None) -> Callable[[Any], None]:
     def check(body: Any) -> None:
         shown = {r["person_id"] for r in body["items"]}
-        expected = {p for p, *_ in ITEMS if _may_refer(o, email, p)}
-        assert shown == expected, (email, shown, expected)
+        assert shown == set(), (email, shown)  # none was sent: no partner of the matrix could open one
 
     return check
 
@@ -515,6 +505,20 @@ WHAT_WORKS_ROUTES: dict[tuple[str, str], Builder] = {
         "/library/{entry_id}/evaluations",
         _roles(*WW_REVIEW),
         form={"title": "Local result", "evaluated_on": "2026-11-01"},
+    ),
+    # evaluations (#7, web/pages/evaluations.py): hub practitioners and public-health analysts; with no build in
+    # this world an allowed run is answered 400 with the page's "no build yet" message; linking a result to an entry
+    # that does not exist is 404
+    ("GET", "/evaluations"): _ww("GET", "/evaluations", _roles(*WW_REVIEW)),
+    ("POST", "/evaluations"): _ww(
+        "POST", "/evaluations", _roles(*WW_REVIEW), 400, form={"source": "file", "outcome": "ed_assault"}
+    ),
+    ("POST", "/evaluations/link"): _ww(
+        "POST",
+        "/evaluations/link",
+        _roles(*WW_REVIEW),
+        404,
+        form={"entry_id": str(WW_MISSING), "title": "Local result", "evaluated_on": "2026-11-01"},
     ),
     ("GET", "/landscape"): _ww("GET", "/landscape", _signed_in),
     ("GET", "/landscape/surveys"): _ww("GET", "/landscape/surveys", _signed_in),

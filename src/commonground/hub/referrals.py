@@ -215,6 +215,32 @@ def partners(session: Session, *, excluding: int) -> list[Organisation]:
     ]
 
 
+def can_open(
+    session: Session, organisation: Organisation, *, purpose: Purpose, feeds: frozenset[str], at: dt.datetime
+) -> bool:
+    """Whether an agreement of ``organisation`` in force at ``at`` lets it open a referral for ``purpose`` about
+    records of ``feeds`` (as its own case, which the referral makes it)."""
+    from commonground.access.agreements import About
+    from commonground.access.resolver import StoreFacts
+
+    for terms in StoreFacts(session).agreements_in_force(organisation_id=organisation.id, at=at):
+        if purpose in terms.purposes and feeds <= terms.feeds and terms.about & {About.EVERYONE, About.OWN_CASES}:
+            return True
+    return False
+
+
+def refuse_unreadable(
+    session: Session, organisation: Organisation, *, purpose: Purpose, feeds: frozenset[str], at: dt.datetime
+) -> None:
+    """Refuse to send a referral the receiving partner could not open: it would sit unread."""
+    if not can_open(session, organisation, purpose=purpose, feeds=feeds, at=at):
+        raise UserError(
+            f"{organisation.name} has no data-sharing agreement in force that lets it open this referral for "
+            f"{purpose.value.replace('_', ' ')}: choose another partner or purpose, or ask your data protection "
+            "officer about an agreement"
+        )
+
+
 @dataclass(frozen=True)
 class NewReferral:
     """What a practitioner gives to send a referral."""
@@ -241,6 +267,7 @@ def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferr
     )
     to = partner_or_refuse(session, new.to_organisation_id, not_id=by.organisation_id)
     now = utcnow()
+    refuse_unreadable(session, to, purpose=new.purpose, feeds=item.evidence_feeds, at=now)
     referral = Referral(
         person_id=item.person_id,
         work_item_id=item.id,
