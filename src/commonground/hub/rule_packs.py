@@ -43,7 +43,9 @@ def packs_of_build(build_path: Path) -> tuple[dict[str, tuple[str, dict[str, Any
         return {}, {}
     con = duckdb.connect(str(rules_file), read_only=True)
     try:
-        rows = con.execute("SELECT pack, pack_version, rule_id, version, kind, title FROM rules ORDER BY 1, 3").fetchall()
+        rows = con.execute(
+            "SELECT pack, pack_version, rule_id, version, kind, title FROM rules ORDER BY 1, 3"
+        ).fetchall()
         run = dict(con.execute("SELECT key, value FROM rules_run").fetchall())
     finally:
         con.close()
