@@ -130,6 +130,10 @@ ACCOUNTS: tuple[tuple[str, str, Role, str], ...] = (
 )
 
 
+DSL_NAMES = ("Morgan Reid", "Aisha Begum", "Tom Hughes", "Grace Owusu", "Dan Kowalski", "Ruth Ellison", "Ben Adeyemi")
+"""Made-up names for the schools' designated safeguarding leads."""
+
+
 @dataclass(frozen=True)
 class DemoAccount:
     email: str
@@ -196,7 +200,8 @@ def seed_partnership(session: Session, *, build_path: Path, password: str) -> li
             create_agreement(session, spec=spec, by=DEMO)
     wanted = [(code, name, role, slug) for code, name, role, slug in ACCOUNTS]
     wanted += [
-        (f"URN{urn}", f"Safeguarding lead, {name}", Role.SCHOOL_SAFEGUARDING_LEAD, "dsl") for urn, name in schools
+        (f"URN{urn}", DSL_NAMES[i % len(DSL_NAMES)], Role.SCHOOL_SAFEGUARDING_LEAD, "dsl")
+        for i, (urn, _name) in enumerate(schools)
     ]
     existing = {u.email: u for u in session.scalars(select(User))}
     accounts = []
