@@ -503,6 +503,7 @@ def test_pages_make_accept_and_close_a_referral(app: FastAPI, sessions: sessionm
     assert f'href="/referrals/{rid}"' in hub.get("/referrals").text
 
     partner = As(app, sessions, world, PARTNER)
+    assert "1 referral</strong> from partners" in partner.get("/").text  # waiting for the partner, on its home page
     listing = partner.get("/referrals")
     assert f'href="/referrals/{rid}"' in listing.text and "Received" in listing.text
     page = partner.get(url)

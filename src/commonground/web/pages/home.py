@@ -50,6 +50,14 @@ def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLRespon
     context: dict[str, Any] = {"role": me.role, "casework": me.role in CASEWORK}
     if me.role in CASEWORK:
         context["queue"] = queue_summary(access)
+    if "handle-referral" in ROLE_GRANTS[me.role]:  # referrals sent to my organisation, waiting for an answer
+        from commonground.hub.referrals import Referral, ReferralStatus
+
+        context["referrals_waiting"] = access.db.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.to_organisation_id == me.organisation_id, Referral.status == ReferralStatus.SENT)
+        )
     closed = access.db.scalar(
         select(func.count())
         .select_from(WorkItem)
