@@ -170,11 +170,14 @@ def test_a_50_megabyte_field_does_not_blow_memory(tmp_path: Path) -> None:
     body[1][COLS.index("address")] = "z" * (50 * 2**20)
     (source / "mental_health_contacts.csv").write_text(csv_text(COLS, body), encoding="utf-8")
     script = textwrap.dedent(f"""
-        import json, resource
+        import json
         from pathlib import Path
         from commonground.ingest import ingest_directory
         result = ingest_directory(source=Path({str(source)!r}), data_dir=Path({str(tmp_path / "data")!r}))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        # VmHWM, not getrusage's ru_maxrss: Linux carries the parent's peak across fork and exec into ru_maxrss,
+        # so a child of a large test process would report the parent's size.
+        status = Path("/proc/self/status").read_text().splitlines()
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) * 1024
         print(json.dumps({{"peak": peak, "result": result.to_dict()}}))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
