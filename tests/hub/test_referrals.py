@@ -350,6 +350,11 @@ def test_a_referral_is_transferred_to_another_partner(app: FastAPI, sessions: se
         json={"step": "transfer", "note": "back to you", "to_organisation_id": world.organisations["LA"]},
     )
     assert back.status_code == 400 and "back to the organisation that sent it" in back.json()["detail"]
+    unreadable = partner.post(
+        f"/api/referrals/{rid}/transitions",
+        json={"step": "transfer", "note": "Police may help.", "to_organisation_id": world.organisations["POL"]},
+    )
+    assert unreadable.status_code == 400 and "no data-sharing agreement in force" in unreadable.json()["detail"]
     moved = partner.post(
         f"/api/referrals/{rid}/transitions",
         json={

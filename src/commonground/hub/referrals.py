@@ -317,6 +317,8 @@ def take_step(
         target = partner_or_refuse(session, to_organisation_id, not_id=referral.to_organisation_id)
         if target.id == referral.from_organisation_id:
             raise UserError("a referral cannot be transferred back to the organisation that sent it")
+        feeds = referral.work_item.evidence_feeds if referral.work_item is not None else frozenset()
+        refuse_unreadable(session, target, purpose=referral.purpose, feeds=feeds, at=now)
     elif step is Step.CLOSE:
         referral.outcome = text
         referral.closed_at = now
