@@ -196,10 +196,8 @@ def _identifiable(
         return _refuse(act, "say for which purpose you are opening this record")
     about = facts.relationships(person_id=subject.person_id, organisation_id=principal.organisation_id, at=at)
     about |= {About.EVERYONE}
-    covering = tuple(
-        terms.reference
-        for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
-        if purpose in terms.purposes and subject.feeds <= terms.feeds and terms.about & about
+    covering = agreements_covering(
+        facts, organisation_id=principal.organisation_id, purpose=purpose, feeds=subject.feeds, about=about, at=at
     )
     if covering:
         return Decision(
@@ -215,6 +213,24 @@ def _identifiable(
     return _refuse(
         act,
         f"no agreement of your organisation in force covers {purpose.value} for these records about this person",
+    )
+
+
+def agreements_covering(
+    facts: Facts,
+    *,
+    organisation_id: int,
+    purpose: Purpose,
+    feeds: frozenset[str],
+    about: frozenset[About] | set[About],
+    at: dt.datetime,
+) -> tuple[str, ...]:
+    """The references of the organisation's agreements in force at ``at`` that allow ``purpose``, cover every feed
+    of ``feeds`` and are about people related to it as ``about`` says (step 6 of the precedence above)."""
+    return tuple(
+        terms.reference
+        for terms in facts.agreements_in_force(organisation_id=organisation_id, at=at)
+        if purpose in terms.purposes and feeds <= terms.feeds and terms.about & about
     )
 
 

@@ -221,12 +221,13 @@ def can_open(
     """Whether an agreement of ``organisation`` in force at ``at`` lets it open a referral for ``purpose`` about
     records of ``feeds`` (as its own case, which the referral makes it)."""
     from commonground.access.agreements import About
-    from commonground.access.resolver import StoreFacts
+    from commonground.access.resolver import StoreFacts, agreements_covering
 
-    for terms in StoreFacts(session).agreements_in_force(organisation_id=organisation.id, at=at):
-        if purpose in terms.purposes and feeds <= terms.feeds and terms.about & {About.EVERYONE, About.OWN_CASES}:
-            return True
-    return False
+    about = {About.EVERYONE, About.OWN_CASES}
+    facts = StoreFacts(session)
+    return bool(
+        agreements_covering(facts, organisation_id=organisation.id, purpose=purpose, feeds=feeds, about=about, at=at)
+    )
 
 
 def refuse_unreadable(
