@@ -106,3 +106,11 @@ def test_friendly_errors(built_area: BuiltArea, tmp_path: Path) -> None:
     shutil.rmtree(builds.builds_dir(ingested_only))
     code, output = _run(ingested_only, "evaluate", "--truth", str(built_area.area))
     assert code == 2 and "no build yet" in output
+
+
+def test_the_build_records_the_blocking_rules_it_used(built_area: BuiltArea) -> None:
+    build = builds.current_build(built_area.data_dir)
+    assert build is not None
+    rules = build.info["blocking_rules"]
+    assert "date_of_birth equal" in rules  # a small area: the small-area rules apply too
+    assert rules[0] == "nhs_number equal"

@@ -120,6 +120,7 @@ def test_string_measures_equal_duckdbs() -> None:
         ("FLAT 2 HIGH STREET", Part.HOUSE_NUMBER, None),
         ("1987-03-14", Part.YEAR, "1987"),
         ("1987-03-14", Part.YEAR_MONTH, "1987-03"),
+        ("1987-03-14", Part.MONTH_DAY, "03-14"),
         ("MICHAELA", Part.INITIAL, "M"),
         (None, Part.INITIAL, None),
     ],

@@ -130,3 +130,29 @@ def test_compiles_for_each_backend_from_one_spec(dialect: str) -> None:
         assert "regexp_extract" in sql and "try_strptime" not in sql
     names = comparisons["given_name"]["comparison_levels"]
     assert any(lv.get("tf_adjustment_column") == "given_name_key" for lv in names)
+
+
+def test_small_area_rules_apply_only_up_to_their_size() -> None:
+    spec = default_spec()
+    extra = spec.small_area_blocking
+    assert extra is not None
+    small = spec.blocking_rules_for(extra.max_records)
+    large = spec.blocking_rules_for(extra.max_records + 1)
+    assert large == spec.blocking_rules
+    assert small[: len(spec.blocking_rules)] == spec.blocking_rules
+    assert set(small) - set(large) == set(extra.rules)
+
+
+def test_every_always_used_rule_keys_on_more_than_one_common_value() -> None:
+    """The rules for large inputs must grow linearly: none keyed on one date of birth, one name or
+    one address alone (docs/linkage.md#blocking). One identifier (NHS number, UPRN) is fine."""
+    identifiers = {"nhs_number", "uprn"}
+    for rule in default_spec().blocking_rules:
+        assert len(rule) > 1 or rule[0].column in identifiers, rule
+
+
+def test_the_rules_used_are_compiled_for_splink() -> None:
+    spec = default_spec()
+    rules = spec.blocking_rules_for(10)
+    compiled = settings_dict(spec, dialect="duckdb")["blocking_rules_to_generate_predictions"]
+    assert len(compiled) == len(spec.blocking_rules) < len(rules)

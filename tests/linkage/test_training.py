@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from linkage_support import fast_spec
 from splink import DuckDBAPI
 
 from commonground.linkage.evaluate import (
@@ -20,7 +21,8 @@ from commonground.linkage.evaluate import (
 from commonground.linkage.explain import explain_pair, explain_prediction
 from commonground.linkage.febrl import true_entity
 from commonground.linkage.predict import LinkResult, cluster, cluster_labels, link, scored_edges
-from commonground.linkage.training import TrainedModel, latest_model
+from commonground.linkage.prepare import prepare_records
+from commonground.linkage.training import TrainedModel, latest_model, train
 
 FEBRL_THRESHOLD = 3.0
 """FEBRL's own threshold (its sweep, docs/linkage.md); the model's default was chosen on the
@@ -65,7 +67,7 @@ def test_training_summary(trained: TrainedModel, febrl_rows: list[dict[str, Any]
 
 def test_saved_as_versioned_json_and_reloaded(trained: TrainedModel, tmp_path: Path) -> None:
     path = trained.save(tmp_path)
-    assert path.name.startswith("person-v1-") and path.suffix == ".json"
+    assert path.name.startswith("person-v2-") and path.suffix == ".json"
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "commonground-linkage-model" and data["format_version"] == 1
     assert {"trained_at", "record_count", "u_max_pairs", "em_sessions"} <= set(data["training"])
@@ -153,3 +155,18 @@ def test_explain_pair_scores_two_records_as_prediction_did(
     assert dob.level == "day and month swapped"
     assert "date of birth: day and month swapped (" in swapped_dates.as_text()
     assert swapped_dates.same_person == (swapped_dates.match_weight >= trained.spec.threshold_match_weight)
+
+
+def test_a_larger_input_is_trained_on_a_deterministic_sample(febrl_db: DuckDBAPI) -> None:
+    spec = fast_spec()
+    spec = spec.model_copy(update={"training": spec.training.model_copy(update={"max_records": 1500})})
+    prepared = prepare_records(db_api=febrl_db, source_table="febrl")
+    first, second = train(spec, prepared=prepared), train(spec, prepared=prepared)
+    assert first.training.record_count == 2400 and first.training.records_trained_on == 1500
+    # The same sample every time: the same numbers.
+    assert first.parameters == second.parameters
+    assert _weight(first, "date_of_birth", "different") < 0 < _weight(first, "date_of_birth", "the same")
+
+
+def test_an_input_within_the_limit_is_trained_on_whole(trained: TrainedModel) -> None:
+    assert trained.training.records_trained_on is None

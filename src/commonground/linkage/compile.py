@@ -49,6 +49,7 @@ _REGEX_PARTS: dict[Part, str] = {
 _SUBSTR_PARTS: dict[Part, tuple[int, int]] = {
     Part.YEAR: (1, 4),
     Part.YEAR_MONTH: (1, 7),
+    Part.MONTH_DAY: (6, 5),
     Part.INITIAL: (1, 1),
 }
 
@@ -152,8 +153,14 @@ def blocking_rule_creator(rule: BlockingRuleSpec) -> BlockingRuleCreator:
     return block_on(*(column_expression(key.column, key.part) for key in rule))
 
 
-def settings_creator(spec: LinkageModelSpec, *, parameters: ModelParameters | None = None) -> SettingsCreator:
-    """Splink settings for the spec, dialect still open; with trained ``parameters`` if given.
+def settings_creator(
+    spec: LinkageModelSpec,
+    *,
+    parameters: ModelParameters | None = None,
+    blocking_rules: tuple[BlockingRuleSpec, ...] | None = None,
+) -> SettingsCreator:
+    """Splink settings for the spec, dialect still open; with trained ``parameters`` if given, and
+    ``blocking_rules`` (``spec.blocking_rules_for(records)``) in place of the spec's own.
 
     Every input is one table of prepared records from all feeds, so the link type is
     ``dedupe_only``: records within one feed are linked too (one person, many attendances).
@@ -162,7 +169,9 @@ def settings_creator(spec: LinkageModelSpec, *, parameters: ModelParameters | No
         link_type="dedupe_only",
         unique_id_column_name=UNIQUE_ID,
         comparisons=[comparison_creator(c, parameters) for c in spec.comparisons],
-        blocking_rules_to_generate_predictions=[blocking_rule_creator(r) for r in spec.blocking_rules],
+        blocking_rules_to_generate_predictions=[
+            blocking_rule_creator(r) for r in (spec.blocking_rules if blocking_rules is None else blocking_rules)
+        ],
         additional_columns_to_retain=list(RETAINED_COLUMNS),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,

@@ -31,7 +31,7 @@ from commonground.linkage.households import create_households
 from commonground.linkage.person_ids import assign_person_ids
 from commonground.linkage.sources import DISPLAY_COLUMNS, events_sql, input_sql, person_feeds, quote
 from commonground.linkage.spec import LinkageModelSpec, default_spec
-from commonground.linkage.training import TrainedModel
+from commonground.linkage.training import TrainedModel, rule_text
 
 OnProgress = Callable[[str, int, int | None], None]
 ENGINES = ("duckdb", "spark")
@@ -286,6 +286,7 @@ def _build(
         "model_version": model.version_name,
         "model_spec_sha256": model.spec_sha256,
         "trained": trained,
+        "blocking_rules": [rule_text(r) for r in model.spec.blocking_rules_for(record_count)],
         "threshold_match_weight": threshold_used,
         "input_batch_ids": batch_ids,
         "row_counts": counts,

@@ -20,9 +20,17 @@ from commonground.linkage.prepare import prepare_records
 from commonground.linkage.training import SPLINK_LOG_LEVEL, TrainedModel
 
 
+def record_count(prepared: SplinkDataFrame) -> int:
+    rows = prepared.query_sql("SELECT COUNT(*) AS n FROM {this}").as_record_list()
+    return int(rows[0]["n"])
+
+
 def linker_for(model: TrainedModel, *, prepared: SplinkDataFrame) -> Linker:
-    """A Splink linker for the trained model, compiled for ``prepared``'s backend."""
-    return Linker(prepared, settings_creator(model.spec, parameters=model.parameters), log_level=SPLINK_LOG_LEVEL)
+    """A Splink linker for the trained model, compiled for ``prepared``'s backend, with the
+    blocking rules for its number of records (``spec.blocking_rules_for``)."""
+    rules = model.spec.blocking_rules_for(record_count(prepared))
+    settings = settings_creator(model.spec, parameters=model.parameters, blocking_rules=rules)
+    return Linker(prepared, settings, log_level=SPLINK_LOG_LEVEL)
 
 
 @dataclass(frozen=True)

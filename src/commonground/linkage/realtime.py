@@ -262,7 +262,7 @@ class RecordMatcher:
         persons = [person_ids.get(uid, uid) for uid in self._ids] if person_ids else self._ids
         self._persons = np.asarray(persons, dtype=object)
         self._index: list[_BlockingIndex] = []
-        for rule in model.spec.blocking_rules:
+        for rule in model.spec.blocking_rules_for(len(self._ids)):
             found = con.sql(
                 f"SELECT k, _row FROM (SELECT {_key_sql(rule)} AS k, _row FROM _cg_records) "
                 "WHERE k IS NOT NULL ORDER BY k, _row"

@@ -50,6 +50,7 @@ class Part(StrEnum):
     POSTCODE_AREA = "postcode_area"  # 'AB1 2CD' -> 'AB'
     YEAR = "year"  # '1987-03-14' -> '1987'
     YEAR_MONTH = "year_month"  # '1987-03-14' -> '1987-03'
+    MONTH_DAY = "month_day"  # '1987-03-14' -> '03-14'
     HOUSE_NUMBER = "house_number"  # '12A HIGH STREET' -> '12A'
     INITIAL = "initial"  # 'MICHAELA' -> 'M'
 
@@ -256,8 +257,22 @@ class TrainingSpec(BaseModel):
     u_max_pairs: float = Field(default=1e7, ge=1e3)
     """Random pairs sampled to estimate u (how often non-matches agree by chance)."""
     seed: int = 42
+    max_records: int | None = Field(default=None, ge=1000)
+    """Train on at most this many records (a deterministic sample of a larger input); None: all."""
     em_blocking_rules: tuple[BlockingRuleSpec, ...] = Field(min_length=1)
     """One EM session per rule estimates m for every comparison the rule does not block on."""
+
+
+class SmallAreaBlocking(BaseModel):
+    """Blocking rules used only while the input is small: rules keyed on one common value (one
+    date of birth, one full name) catch records that differ in several fields at once, but their
+    candidate pairs grow with the square of the records, so past ``max_records`` they are left out
+    and only the model's linear ``blocking_rules`` apply."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_records: int = Field(ge=1)
+    rules: tuple[BlockingRuleSpec, ...] = Field(min_length=1)
 
 
 class LinkageModelSpec(BaseModel):
@@ -271,11 +286,19 @@ class LinkageModelSpec(BaseModel):
     comparisons: tuple[ComparisonSpec, ...] = Field(min_length=1)
     blocking_rules: tuple[BlockingRuleSpec, ...] = Field(min_length=1)
     """Candidate pairs for prediction: a pair is scored if any rule admits it."""
+    small_area_blocking: SmallAreaBlocking | None = None
     training: TrainingSpec
     threshold_match_weight: float
     """The default clustering threshold, chosen from evaluation (docs/linkage.md)."""
     keep_pairs_above_match_weight: float = -10.0
     """Predict keeps pairs at or above this weight, so thresholds can be swept and explained."""
+
+    def blocking_rules_for(self, record_count: int) -> tuple[BlockingRuleSpec, ...]:
+        """The rules that make candidate pairs for an input of ``record_count`` records."""
+        extra = self.small_area_blocking
+        if extra is None or record_count > extra.max_records:
+            return self.blocking_rules
+        return self.blocking_rules + tuple(r for r in extra.rules if r not in self.blocking_rules)
 
     @model_validator(mode="after")
     def _check_model(self) -> Self:
