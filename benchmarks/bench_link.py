@@ -51,7 +51,7 @@ def _bare_splink(build_db: Path, model: Any, threshold: float) -> tuple[float, i
     db_api = DuckDBAPI(con)
     prepared = prepare_records(db_api=db_api, source_table="source_records")
     # The saved model's JSON, with the blocking rules the build used for this many records.
-    records = int(con.execute("SELECT COUNT(*) FROM source_records").fetchone()[0])  # type: ignore[index]
+    records = int(con.execute("SELECT COUNT(*) FROM source_records").fetchall()[0][0])
     rules = model.spec.blocking_rules_for(records)
     splink_model = dict(
         model.splink_model,

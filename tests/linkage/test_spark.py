@@ -126,3 +126,32 @@ def test_a_failing_spark_statement_is_reported_with_its_sql(linkage_spark: Any) 
         db_api.sql_pipeline_to_splink_dataframe(pipeline)
     message = str(raised.value)
     assert "CAST(x AS INT)" in message and "CAST_INVALID_INPUT" in message
+
+
+def test_spark_scores_jaro_winkler_as_duckdb_does(linkage_spark: Any) -> None:
+    """The jar's Jaro-Winkler put `27 STATION CRES` / `27 MAPLE COURT` under 0.75 where DuckDB says
+    0.797, so the engines could link different records; Spark now uses DuckDB's measure."""
+    from commonground.linkage.spark import splink_spark_api
+
+    splink_spark_api(linkage_spark)
+    pairs = [
+        ("27 STATION CRES", "27 MAPLE COURT"),
+        ("MARTHA", "MARHTA"),
+        ("DWAYNE", "DUANE"),
+        ("JONES", "JOHNSON"),
+        ("A", "B"),
+        ("", "ABC"),
+        ("MICHAELA", "MICHAELA"),
+    ]
+    rows = ", ".join(f"('{a}', '{b}')" for a, b in pairs)
+    spark_scores = linkage_spark.sql(
+        f"SELECT a, b, jaro_winkler(a, b) AS s FROM VALUES {rows} AS t(a, b) ORDER BY a, b"
+    ).collect()
+    with duckdb.connect() as con:
+        duck_scores = con.execute(
+            f"SELECT a, b, jaro_winkler_similarity(a, b) FROM (VALUES {rows}) AS t(a, b) ORDER BY a, b"
+        ).fetchall()
+    assert [(r["a"], r["b"]) for r in spark_scores] == [(a, b) for a, b, _ in duck_scores]
+    for row, (_, _, expected) in zip(spark_scores, duck_scores, strict=True):
+        assert row["s"] == pytest.approx(expected, abs=1e-12)
+    assert linkage_spark.sql("SELECT jaro_winkler(NULL, 'A') AS s").collect()[0]["s"] is None

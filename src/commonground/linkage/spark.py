@@ -135,7 +135,35 @@ def splink_spark_api(session: SparkSession | None = None) -> Any:
     missing = [name for name in SPLINK_FUNCTIONS if name not in known]
     if missing:
         raise UserError(f"Splink's Spark functions {', '.join(missing)} are not registered: is its jar on the session?")
+    register_duckdb_jaro_winkler(spark)
     return db_api
+
+
+def register_duckdb_jaro_winkler(spark: SparkSession) -> None:
+    """Replace the jar's ``jaro_winkler`` with DuckDB's measure (``pycompare.jaro_winkler``), as a
+    vectorised Python function.
+
+    The jar's function (Apache Commons Text) and DuckDB's ``jaro_winkler_similarity`` score some
+    pairs differently (``27 STATION CRES`` / ``27 MAPLE COURT``: under 0.75 against 0.797), so the
+    two engines put such a pair in different levels and can link different records. One definition
+    on both engines keeps "the same input, the same persons" true at any threshold; the cost is
+    Python on Spark's side (docs/linkage.md#spark).
+    """
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
+
+    from commonground.linkage.pycompare import jaro_winkler
+
+    def similarity(left: pd.Series, right: pd.Series) -> pd.Series:  # type: ignore[type-arg]
+        values = [
+            None if a is None or b is None else jaro_winkler(a, b)
+            for a, b in zip(left.tolist(), right.tolist(), strict=True)
+        ]
+        return pd.Series(pd.array(values, dtype="Float64"))
+
+    # Real classes, not this module's postponed (string) annotations: PySpark reads them.
+    similarity.__annotations__ = {"left": pd.Series, "right": pd.Series, "return": pd.Series}
+    spark.udf.register("jaro_winkler", pandas_udf(similarity, "double"))  # type: ignore[call-overload]
 
 
 def _reason(error: BaseException) -> str:
