@@ -57,6 +57,8 @@ def test_build_layout_and_tables_follow_docs_builds_md(built_area: BuiltArea) ->
     assert not list(root.glob(".tmp-*")) and not (root / "CURRENT.tmp").exists()
     build = builds.current_build(built_area.data_dir)
     assert build is not None and build.build_id == built_area.second_build
+    # The working session (Splink's intermediate tables, spill files) is gone before publishing.
+    assert sorted(p.name for p in build.path.iterdir()) == ["build.duckdb", "build.json"]
     info = build.info
     for key in ("build_id", "created_at", "engine", "model_version", "input_batch_ids", "row_counts"):
         assert key in info

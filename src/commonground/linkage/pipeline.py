@@ -15,6 +15,8 @@ code path.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -78,6 +80,29 @@ def ingest_store(data_dir: Path) -> Path:
     return store_path(data_dir)
 
 
+SCRATCH = "scratch"
+"""The build's working DuckDB database and spill files, inside the build's temporary folder and
+removed before the build is published."""
+
+MEMORY_LIMIT_VARIABLE = "COMMONGROUND_LINK_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "4GB"
+"""DuckDB's memory limit for a link build; past it, intermediate tables spill to disk. An
+in-memory session held every table Splink writes (19 GB resident at 1,000,000 people)."""
+
+
+def scratch_connection(scratch: Path) -> duckdb.DuckDBPyConnection:
+    """A file-backed DuckDB session whose tables can leave memory: Splink's intermediate tables
+    (the scored pairs above all) are written here and spill under the memory limit."""
+    scratch.mkdir()
+    return duckdb.connect(
+        str(scratch / "work.duckdb"),
+        config={
+            "memory_limit": os.environ.get(MEMORY_LIMIT_VARIABLE, DEFAULT_MEMORY_LIMIT),
+            "temp_directory": str(scratch / "spill"),
+        },
+    )
+
+
 def build_from_store(
     *,
     data_dir: Path,
@@ -134,7 +159,8 @@ def _locked_build(
     build_id = builds.new_build_id()
     folder = builds.start_folder(data_dir, build_id)
     try:
-        con = duckdb.connect()
+        scratch = folder / SCRATCH
+        con = scratch_connection(scratch)
         try:
             info = _build(
                 con,
@@ -151,6 +177,7 @@ def _locked_build(
             )
         finally:
             con.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         info.update(
             build_id=build_id,
             engine=engine,
