@@ -359,7 +359,13 @@ def _link_duckdb(
         db_api, data_dir=data_dir, model=model, train=train, spec=spec, progress=progress, source_table="source_records"
     )
     progress("link", 0, 1)
-    result = link(model, db_api=db_api, source_table="source_records", threshold_match_weight=threshold)
+    result = link(
+        model,
+        db_api=db_api,
+        source_table="source_records",
+        threshold_match_weight=threshold,
+        keep_pairs_below_threshold=False,
+    )
     progress("link", 1, 1)
     return _Linked(
         model=model,
@@ -400,7 +406,13 @@ def _link_spark(
             source_table=source.physical_name,
         )
         progress("link", 0, 1)
-        result = link(model, db_api=db_api, source_table=source.physical_name, threshold_match_weight=threshold)
+        result = link(
+            model,
+            db_api=db_api,
+            source_table=source.physical_name,
+            threshold_match_weight=threshold,
+            keep_pairs_below_threshold=False,
+        )
         made += [result.prepared, result.predictions, result.clusters]
         predictions = result.predictions.as_spark_dataframe()
         kept = [

@@ -44,10 +44,11 @@ class LinkResult:
     threshold_match_weight: float
 
 
-def predict(linker: Linker, model: TrainedModel) -> SplinkDataFrame:
-    return linker.inference.predict(
-        threshold_match_weight=model.spec.keep_pairs_above_match_weight, warning_mode="never"
-    )
+def predict(linker: Linker, model: TrainedModel, *, keep_pairs_above: float | None = None) -> SplinkDataFrame:
+    """Score the candidate pairs, keeping those at or above ``keep_pairs_above`` (default: the
+    spec's ``keep_pairs_above_match_weight``, low enough to sweep thresholds and explain near misses)."""
+    floor = model.spec.keep_pairs_above_match_weight if keep_pairs_above is None else keep_pairs_above
+    return linker.inference.predict(threshold_match_weight=floor, warning_mode="never")
 
 
 def cluster(linker: Linker, predictions: SplinkDataFrame, *, threshold_match_weight: float) -> SplinkDataFrame:
@@ -58,16 +59,24 @@ def cluster(linker: Linker, predictions: SplinkDataFrame, *, threshold_match_wei
 
 
 def link(
-    model: TrainedModel, *, db_api: DatabaseAPI[Any], source_table: str, threshold_match_weight: float | None = None
+    model: TrainedModel,
+    *,
+    db_api: DatabaseAPI[Any],
+    source_table: str,
+    threshold_match_weight: float | None = None,
+    keep_pairs_below_threshold: bool = True,
 ) -> LinkResult:
     """Prepare, predict and cluster the records in ``source_table``.
 
-    The threshold defaults to the one the spec records (chosen from evaluation).
+    The threshold defaults to the one the spec records (chosen from evaluation). The predictions
+    keep pairs down to the spec's ``keep_pairs_above_match_weight`` (for sweeps and near misses),
+    or, with ``keep_pairs_below_threshold=False``, only the pairs the clusters are made of: a build
+    keeps no other pair, and at 1,000,000 people writing the rest cost as much as the scoring.
     """
     threshold = model.spec.threshold_match_weight if threshold_match_weight is None else threshold_match_weight
     prepared = prepare_records(db_api=db_api, source_table=source_table)
     linker = linker_for(model, prepared=prepared)
-    predictions = predict(linker, model)
+    predictions = predict(linker, model, keep_pairs_above=None if keep_pairs_below_threshold else threshold)
     clusters = cluster(linker, predictions, threshold_match_weight=threshold)
     return LinkResult(
         linker=linker, prepared=prepared, predictions=predictions, clusters=clusters, threshold_match_weight=threshold
