@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -156,14 +157,26 @@ def main() -> None:
     train_s = round(time.perf_counter() - started, 2)
     link_runs: list[float] = []
     bare_runs: list[float] = []
+    link_cpu: list[float] = []
+    bare_cpu: list[float] = []
     rss = 0.0
     for _ in range(args.repeat):  # alternated, so a busy spell on the machine falls on both sides
-        built = build_from_store(data_dir=data_dir)
+        stages: dict[str, list[float]] = {}
+
+        def timed(stage: str, done: int, total: int | None, stages: dict[str, list[float]] = stages) -> None:
+            stages.setdefault(stage, [time.perf_counter(), 0.0])[1] = time.perf_counter()
+
+        cpu = time.process_time()  # this process, every thread: robust to other work on the machine
+        built = build_from_store(data_dir=data_dir, on_progress=timed)
+        stage_seconds = {k: round(end - start, 1) for k, (start, end) in stages.items()}
+        link_cpu.append(round(time.process_time() - cpu, 1))
         link_runs.append(built.seconds)
         rss = rss or _peak_rss_mb()  # the first build's peak, before bare Splink runs here
         build = require_current_build(data_dir)
         model = model_of(data_dir, build)
+        cpu = time.process_time()
         bare_s, bare_clusters = _bare_splink(build.database, model, built.threshold_match_weight)
+        bare_cpu.append(round(time.process_time() - cpu, 1))
         bare_runs.append(round(bare_s, 2))
     evaluation = evaluate_build(data_dir=data_dir, truth_dir=area)
     p = evaluation.pairwise
@@ -182,6 +195,11 @@ def main() -> None:
         "bare_splink_seconds": bare_runs,
         "bare_splink_clusters": bare_clusters,
         "ratio_to_bare_splink": round(statistics.median(link_runs) / statistics.median(bare_runs), 2),
+        "link_build_cpu_seconds": link_cpu,
+        "link_build_stage_seconds": stage_seconds,
+        "bare_splink_cpu_seconds": bare_cpu,
+        "cpu_ratio_to_bare_splink": round(statistics.median(link_cpu) / statistics.median(bare_cpu), 2),
+        "load_average_after": [round(x, 1) for x in os.getloadavg()],
         "peak_rss_mb_link_build": round(rss),
         "precision": round(p.precision, 5),
         "recall": round(p.recall, 5),
