@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from commonground.hub.person_documents import DOCUMENTS_FILE, write_person_documents
 from commonground.hub.person_view import VIEW_FILE, _empty_rules
 
 BUILD_ID = "20261101T070000Z-testview"
@@ -79,6 +80,7 @@ def write_test_view(data_dir: Path, people: list[ViewPerson]) -> Path:
                 "INSERT INTO household_periods VALUES (?, ?, ?, NULL, 'K', ?)",
                 [f"H-{p.person_id}", p.person_id, dt.date(2020, 1, 1), p.date_of_birth],
             )
+        write_person_documents(con, folder / DOCUMENTS_FILE)  # as hub sync does: the API reads these
     finally:
         con.close()
     (builds / "CURRENT").write_text(BUILD_ID, encoding="utf-8")

@@ -8,20 +8,27 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hub_support import login_as
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.audit import verify_audit
 from commonground.access.models import AuditEvent
+from commonground.access.purposes import Purpose
+from commonground.access.resolver import StoreFacts, feeds_open_to
 from commonground.api.app import create_app
+from commonground.api.deps import principal_of
+from commonground.api.routers.people import PersonOut
+from commonground.hub.db import utcnow
 from commonground.hub.demo import seed_partnership
 from commonground.hub.models import User, WorkItem
+from commonground.hub.person_documents import DOCUMENTS_FILE, assemble_document
 from commonground.hub.person_view import PersonView
 from commonground.hub.settings import HubSettings
 from commonground.hub.sync import coverage_gaps, sync_current_build
@@ -237,3 +244,127 @@ def test_a_school_opens_only_its_own_pupils(area: Path, hub_app: FastAPI, sessio
     assert client.get(f"/api/people/{other}?purpose=operation_encompass").status_code == 404
     page = client.get(f"/people/{other}?purpose=operation_encompass", headers={"Accept": "text/html"})
     assert page.status_code == 403 and "break glass" not in page.text.lower()
+
+
+def _people_to_compare(build_path: Path) -> list[str]:
+    """Every person with an indicator, a flag or a household, the ten with the most records, and every tenth."""
+    con = duckdb.connect(str(build_path / "person_view.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT person_id FROM evidence UNION SELECT person_id FROM household_periods "
+            "UNION (SELECT person_id FROM identity ORDER BY record_count DESC, person_id LIMIT 10) "
+            "UNION SELECT person_id FROM identity WHERE hash(person_id) % 10 = 0"
+        ).fetchall()
+    finally:
+        con.close()
+    return sorted(str(r[0]) for r in rows)
+
+
+def test_each_person_document_is_what_the_detailed_queries_give(area: Path, sessions: sessionmaker[Session]) -> None:
+    _seed_and_sync(sessions, area)
+    build = require_current_build(area)
+    assert (build.path / DOCUMENTS_FILE).exists()
+    view = PersonView(build.path / "person_view.duckdb")
+    try:
+        people = _people_to_compare(build.path)
+        assert len(people) > 300
+        for person_id in people:
+            assert view.document(person_id) == assemble_document(view, person_id), person_id
+        assert view.document("nobody") is None
+    finally:
+        view.close()
+
+
+def _feeds_in(body: dict[str, Any]) -> dict[str, set[str]]:
+    evidence = [e for section in ("indicators", "flags") for r in body[section] for e in r["evidence"]]
+    return {
+        "records": {r["feed"] for r in body["records"]},
+        "events": {e["feed"] for e in body["events"]},
+        "evidence": {e["feed"] for e in evidence},
+    }
+
+
+def test_the_api_answers_in_its_schema_with_only_the_feeds_the_agreements_open(
+    area: Path, engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """From the person documents and, with them removed, from the detailed queries: the same answer, in the shape
+    of ``PersonOut``, and nothing from a feed the caller's agreements do not open for the purpose."""
+    _seed_and_sync(sessions, area)
+    build = require_current_build(area)
+    con = duckdb.connect(str(build.path / "person_view.duckdb"), read_only=True)
+    people = [
+        str(r[0])
+        for r in con.execute(
+            "SELECT person_id FROM (SELECT DISTINCT person_id FROM evidence WHERE feed IN "
+            "('childrens_social_care', 'ed_attendances', 'mental_health_contacts', 'police_incident_persons')) "
+            "ORDER BY person_id LIMIT 12"
+        ).fetchall()
+    ]
+    con.close()
+    callers = [("control-room@qxmh.example", Purpose.MENTAL_HEALTH_CRISIS_CARE)]
+    callers += [("mash@qxla.example", Purpose.SAFEGUARDING_CHILDREN)]
+    answers: dict[tuple[str, str], Any] = {}
+    for layout in ("documents", "detailed queries"):
+        if layout == "detailed queries":
+            (build.path / DOCUMENTS_FILE).unlink()
+        settings = HubSettings(data_dir=area, secret_key="s" * 40, cookie_secure=True)  # type: ignore[arg-type]
+        client = TestClient(create_app(settings, engine=engine), base_url="https://testserver")
+        for email, purpose in callers:
+            user_id = _user(sessions, email)
+            login_as(client, sessions, user_id)
+            for person_id in people:
+                response = client.get(f"/api/people/{person_id}?purpose={purpose.value}")
+                if response.status_code == 404:
+                    continue
+                assert response.status_code == 200, response.text
+                body = response.json()
+                assert PersonOut.model_validate(body).model_dump(mode="json") == body
+                with sessions() as db:
+                    principal = principal_of(db.get_one(User, user_id))
+                    allowed = feeds_open_to(
+                        principal, person_id=person_id, purpose=purpose, facts=StoreFacts(db), at=utcnow()
+                    )
+                shown = set(body["feeds_shown"])
+                assert shown <= allowed
+                found = _feeds_in(body)
+                assert found["records"] <= shown and found["events"] <= shown and found["evidence"] <= allowed
+                answers.setdefault((email, person_id), body)
+                assert answers[(email, person_id)] == body, layout
+    assert len(answers) >= 12
+    assert any(b["feeds_withheld"] for b in answers.values())  # the mental-health trust does not see everything
+
+
+def test_the_person_endpoint_reads_agreements_and_relationships_once(
+    area: Path, hub_app: FastAPI, engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """One read of each per request; relationships only when an agreement that could decide is about fewer people
+    than everyone (the MASH's agreement is about everyone; a school's, about its own pupils)."""
+    _seed_and_sync(sessions, area)
+    build = require_current_build(area)
+    con = duckdb.connect(str(build.path / "build.duckdb"), read_only=True)
+    pupil, urn = con.execute(
+        "SELECT pr.person_id, CAST(f.school_urn AS VARCHAR) FROM feed_school_roll f JOIN person_records pr "
+        "ON pr.feed = 'school_roll' AND pr.record_id = f.record_id WHERE f.left_on IS NULL ORDER BY 1 LIMIT 1"
+    ).fetchone()  # type: ignore[misc]
+    con.close()
+    client = TestClient(hub_app, base_url="https://testserver")
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    for email, purpose, relationships in (
+        ("mash@qxla.example", "safeguarding_children", 0),
+        (f"dsl@urn{urn}.example", "operation_encompass", 1),
+    ):
+        login_as(client, sessions, _user(sessions, email))
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert client.get(f"/api/people/{pupil}?purpose={purpose}").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert sum("FROM agreements" in s for s in statements) == 1, email
+        assert sum("FROM person_relationships" in s for s in statements) == relationships, email
+        assert sum("FROM sign_in_sessions" in s for s in statements) == 1, email
+        assert sum(s.startswith("INSERT INTO audit_events") for s in statements) == 1, email

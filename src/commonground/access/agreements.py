@@ -113,10 +113,19 @@ def spec_of(session: Session, agreement: Agreement) -> AgreementSpec:
 
 def in_force(agreement: Agreement, *, at: dt.datetime) -> bool:
     """Whether the agreement allows access at the moment ``at`` (dates are read as UK calendar days)."""
-    if agreement.ended_at is not None and agreement.ended_at <= at:
+    return in_force_between(
+        valid_from=agreement.valid_from, valid_until=agreement.valid_until, ended_at=agreement.ended_at, at=at
+    )
+
+
+def in_force_between(
+    *, valid_from: dt.date, valid_until: dt.date | None, ended_at: dt.datetime | None, at: dt.datetime
+) -> bool:
+    """:func:`in_force` on an agreement's dates alone."""
+    if ended_at is not None and ended_at <= at:
         return False
     today = at.astimezone(UK).date()
-    return agreement.valid_from <= today and (agreement.valid_until is None or today <= agreement.valid_until)
+    return valid_from <= today and (valid_until is None or today <= valid_until)
 
 
 def _organisation(session: Session, code: str) -> Organisation:

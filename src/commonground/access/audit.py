@@ -15,16 +15,21 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from functools import cache
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 
 from commonground.access.models import AuditEvent, AuditHead, BreakGlassReport
 from commonground.hub.db import utcnow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
+_TABLE = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+_COLUMNS = tuple(_TABLE.columns.keys())
 
 
 @dataclass(frozen=True)
@@ -113,17 +118,16 @@ def record(session: Session, event: Event, *, at: dt.datetime | None = None) -> 
 
 
 def record_many(session: Session, events: Sequence[Event], *, at: dt.datetime | None = None) -> list[AuditEvent]:
-    """Append events in order, in the session's transaction, advancing the chain's head once."""
+    """Append events in order, in the session's transaction, advancing the chain's head once. Returns the entries
+    as written (not attached to the session)."""
     if not events:
         return []
     moment = at or utcnow()
-    head_seq, prev_hash = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .values(seq=AuditHead.seq + len(events))
-        .returning(AuditHead.seq, AuditHead.hash)
-        .execution_options(synchronize_session=False)
-    ).one()
+    session.flush()  # the caller's own changes go first, before the head is locked
+    # Plain statements from here to the commit (not the ORM's unit of work): the head stays locked until the
+    # commit, so the less work between locking it and committing, the more appends a second.
+    lock, insert_rows, set_hash = _statements()
+    head_seq, prev_hash = session.execute(lock, {"count": len(events)}).one()
     seq = head_seq - len(events)
     rows: list[AuditEvent] = []
     for event in events:
@@ -131,18 +135,28 @@ def record_many(session: Session, events: Sequence[Event], *, at: dt.datetime | 
         row = _row(event, seq=seq, at=moment, prev_hash=prev_hash)
         prev_hash = row.hash
         rows.append(row)
-    session.add_all(rows)
-    session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .values(hash=prev_hash)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
+    values = [{c: getattr(row, c) for c in _COLUMNS} for row in rows]
+    session.execute(insert_rows, values[0] if len(values) == 1 else values)
+    session.execute(set_hash, {"new_hash": prev_hash})
     for event, row in zip(events, rows, strict=True):
         if event.break_glass and event.outcome == "allowed":
             _report_break_glass(session, event, row)
     return rows
+
+
+@cache
+def _statements() -> tuple[UpdateBase, UpdateBase, UpdateBase]:
+    """Lock the head and advance its sequence number by ``count``; insert entries; set the head's hash. Built
+    once, with bound parameters (building a statement costs more CPU than running it)."""
+    head = _HEAD.c
+    lock = (
+        update(_HEAD)
+        .where(head.id == HEAD_ID)
+        .values(seq=head.seq + bindparam("count", type_=Integer()))
+        .returning(head.seq, head.hash)
+    )
+    set_hash = update(_HEAD).where(head.id == HEAD_ID).values(hash=bindparam("new_hash"))
+    return lock, insert(_TABLE), set_hash
 
 
 def _row(event: Event, *, seq: int, at: dt.datetime, prev_hash: str) -> AuditEvent:

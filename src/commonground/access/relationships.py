@@ -8,13 +8,15 @@ pupils from the school roll through :func:`record_relationship`.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from typing import cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from commonground.access.agreements import About
 from commonground.access.models import PersonRelationship
-from commonground.hub.db import utcnow
+from commonground.hub.db import UTCDateTime, utcnow
 
 KIND_OF = {About.OWN_PUPILS: "pupil", About.OWN_CASES: "case"}
 ABOUT_OF = {kind: about for about, kind in KIND_OF.items()}
@@ -53,11 +55,20 @@ def record_relationship(
 def relationships_of(session: Session, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
     """The relationships in force between a person and an organisation at ``at``."""
     kinds = session.scalars(
-        select(PersonRelationship.kind).where(
-            PersonRelationship.person_id == person_id,
-            PersonRelationship.organisation_id == organisation_id,
-            PersonRelationship.valid_from <= at,
-            or_(PersonRelationship.valid_until.is_(None), PersonRelationship.valid_until > at),
-        )
+        _in_force_statement(), {"person_id": person_id, "organisation_id": organisation_id, "at": at}
     )
     return frozenset(ABOUT_OF[kind] for kind in kinds if kind in ABOUT_OF)
+
+
+@cache
+def _in_force_statement() -> Select[str]:
+    """Built once, with bound parameters: every identifiable request runs it, and building a statement costs more
+    CPU than running it."""
+    table = cast(Table, PersonRelationship.__table__)
+    at = bindparam("at", type_=UTCDateTime())
+    return select(table.c.kind).where(
+        table.c.person_id == bindparam("person_id"),
+        table.c.organisation_id == bindparam("organisation_id"),
+        table.c.valid_from <= at,
+        or_(table.c.valid_until.is_(None), table.c.valid_until > at),
+    )

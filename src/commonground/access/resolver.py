@@ -24,13 +24,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from functools import cache
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from commonground.access.actions import BREAK_GLASS, Action, SubjectKind, action, denial_for
-from commonground.access.agreements import About, in_force
+from commonground.access.agreements import About, in_force_between
 from commonground.access.audit import Actor
 from commonground.access.models import Agreement
 from commonground.access.purposes import Purpose
@@ -102,7 +103,7 @@ class StoreFacts:
         self.session = session
 
     def agreements_in_force(self, *, organisation_id: int, at: dt.datetime) -> Sequence[AgreementTerms]:
-        rows = self.session.scalars(select(Agreement).where(Agreement.organisation_id == organisation_id))
+        rows = self.session.execute(_agreements_statement(), {"organisation_id": organisation_id})
         return [
             AgreementTerms(
                 reference=row.reference,
@@ -111,11 +112,54 @@ class StoreFacts:
                 purposes=frozenset(Purpose(p) for p in row.purposes),
             )
             for row in rows
-            if in_force(row, at=at)
+            if in_force_between(valid_from=row.valid_from, valid_until=row.valid_until, ended_at=row.ended_at, at=at)
         ]
 
     def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
         return relationships_of(self.session, person_id=person_id, organisation_id=organisation_id, at=at)
+
+
+@cache
+def _agreements_statement() -> Select[str, list[str], list[str], list[str], dt.date, dt.date | None, Any]:
+    """An organisation's agreements, the columns the resolver reads: built once, with a bound parameter (every
+    identifiable request runs it, and building a statement costs more CPU than running it)."""
+    table = cast(Table, Agreement.__table__)
+    return select(
+        table.c.reference,
+        table.c.feeds,
+        table.c.about,
+        table.c.purposes,
+        table.c.valid_from,
+        table.c.valid_until,
+        table.c.ended_at,
+    ).where(table.c.organisation_id == bindparam("organisation_id"))
+
+
+class RequestFacts:
+    """Facts read once per request and kept for that request only (a request is one moment, ``at``): the resolver
+    and the route it let through see the same agreements and relationships without reading them twice, and the
+    next request reads them afresh, so an agreement ended between two requests stops the second. A request that
+    changes agreements or relationships (the DPO's, a referral) does not read them back for an identifiable check
+    afterwards; one that did would need its own :class:`StoreFacts`."""
+
+    def __init__(self, facts: Facts) -> None:
+        self._facts = facts
+        self._agreements: dict[tuple[int, dt.datetime], Sequence[AgreementTerms]] = {}
+        self._relationships: dict[tuple[str, int, dt.datetime], frozenset[About]] = {}
+
+    def agreements_in_force(self, *, organisation_id: int, at: dt.datetime) -> Sequence[AgreementTerms]:
+        key = (organisation_id, at)
+        if key not in self._agreements:
+            self._agreements[key] = self._facts.agreements_in_force(organisation_id=organisation_id, at=at)
+        return self._agreements[key]
+
+    def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
+        key = (person_id, organisation_id, at)
+        if key not in self._relationships:
+            self._relationships[key] = self._facts.relationships(
+                person_id=person_id, organisation_id=organisation_id, at=at
+            )
+        return self._relationships[key]
 
 
 def _refuse(act: Action, reason: str, status: int = 403) -> Decision:
@@ -194,8 +238,12 @@ def _identifiable(
         raise ValueError(f"'{act.name}' opens identifiable records: its subject must name the person")
     if purpose is None:
         return _refuse(act, "say for which purpose you are opening this record")
-    about = facts.relationships(person_id=subject.person_id, organisation_id=principal.organisation_id, at=at)
-    about |= {About.EVERYONE}
+    candidates = [
+        terms
+        for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
+        if purpose in terms.purposes and subject.feeds <= terms.feeds
+    ]
+    about = _about(facts, candidates, person_id=subject.person_id, organisation_id=principal.organisation_id, at=at)
     covering = agreements_covering(
         facts, organisation_id=principal.organisation_id, purpose=purpose, feeds=subject.feeds, about=about, at=at
     )
@@ -214,6 +262,17 @@ def _identifiable(
         act,
         f"no agreement of your organisation in force covers {purpose.value} for these records about this person",
     )
+
+
+def _about(
+    facts: Facts, candidates: Sequence[AgreementTerms], *, person_id: str, organisation_id: int, at: dt.datetime
+) -> frozenset[About]:
+    """Everyone, and the person's relationships to the organisation (own pupil, own case) in force at ``at``. The
+    relationships are read only when one of the ``candidates`` (the agreements that could decide) is about fewer
+    people than everyone: otherwise they cannot change the answer, and not reading them saves a query."""
+    if all(About.EVERYONE in terms.about for terms in candidates):
+        return frozenset({About.EVERYONE})
+    return facts.relationships(person_id=person_id, organisation_id=organisation_id, at=at) | {About.EVERYONE}
 
 
 def agreements_covering(
@@ -240,11 +299,15 @@ def feeds_open_to(
     """The feeds whose records about ``person_id`` the person may see for ``purpose``: the union of the feeds of
     every agreement of their organisation in force at ``at`` that allows the purpose and is about people like
     this one. A page that has been let through ``view-person`` shows only records from these feeds."""
-    about = facts.relationships(person_id=person_id, organisation_id=principal.organisation_id, at=at)
-    about |= {About.EVERYONE}
+    candidates = [
+        terms
+        for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
+        if purpose in terms.purposes
+    ]
+    about = _about(facts, candidates, person_id=person_id, organisation_id=principal.organisation_id, at=at)
     feeds: set[str] = set()
-    for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at):
-        if purpose in terms.purposes and terms.about & about:
+    for terms in candidates:
+        if terms.about & about:
             feeds |= terms.feeds
     return frozenset(feeds)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -36,6 +39,12 @@ resolver; identifiable reads need a stated purpose and are audited."""
 
 def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAPI:
     """The web application over the operational store named by ``settings`` (or the ``engine`` given)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        yield
+
     app = FastAPI(
         title="commonground",
         version=__version__,
@@ -43,6 +52,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=lifespan,
     )
     engine = engine or make_engine(settings.resolved_database_url)
     app.state.settings = settings

@@ -9,7 +9,7 @@ audited. A test enumerates every route and fails if one does not depend on ``req
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from commonground.access import audit
 from commonground.access.actions import action
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Decision, Principal, StoreFacts, Subject, resolve
+from commonground.access.resolver import Decision, Principal, RequestFacts, StoreFacts, Subject, resolve
 from commonground.api.security import csrf_ok, session_cookie_name
 from commonground.hub.accounts import user_for_token
 from commonground.hub.db import utcnow
@@ -31,10 +31,19 @@ ACTION_ATTRIBUTE = "__commonground_action__"
 NOT_FOUND = "not found, or not yours to see"
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A session for the request. Opened on the event loop (it touches the store only when first used) and closed
+    there too when the route has committed or rolled back; a transaction left open is rolled back in a worker
+    thread. Each move to a worker thread costs a request about as much CPU as a statement does."""
     factory: sessionmaker[Session] = request.app.state.sessions
-    with factory() as session:
+    session = factory()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 def settings_of(request: Request) -> HubSettings:
@@ -70,6 +79,8 @@ class Access:
     principal: Principal | None
     decision: Decision
     now: dt.datetime
+    facts: RequestFacts
+    """The agreements and relationships this request has read, read once (:class:`RequestFacts`)."""
 
     def me(self) -> Principal:
         if self.principal is None:
@@ -87,7 +98,7 @@ class Access:
         return resolve(
             name,
             principal=self.principal,
-            facts=StoreFacts(self.db),
+            facts=self.facts,
             at=self.now,
             subject=subject,
             purpose=purpose,
@@ -145,10 +156,12 @@ def require(name: str) -> Callable[..., object]:
     """The dependency that guards a route with the declared action ``name``."""
     act = action(name)
 
-    def decide(request: Request, db: Session, now: dt.datetime) -> tuple[User | None, Principal | None, Decision]:
+    def decide(
+        request: Request, db: Session, now: dt.datetime, facts: RequestFacts
+    ) -> tuple[User | None, Principal | None, Decision]:
         user = None if act.public else signed_in_user(request, db, now=now)
         principal = principal_of(user) if user is not None else None
-        decision = resolve(name, principal=principal, facts=StoreFacts(db), at=now)
+        decision = resolve(name, principal=principal, facts=facts, at=now)
         if not decision.allowed and principal is not None:
             audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
             db.commit()
@@ -156,15 +169,16 @@ def require(name: str) -> Callable[..., object]:
 
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
         now = utcnow()
+        facts = RequestFacts(StoreFacts(db))
         # The store is read in a worker thread: the event loop keeps serving other requests meanwhile.
-        user, principal, decision = await run_in_threadpool(decide, request, db, now)
+        user, principal, decision = await run_in_threadpool(decide, request, db, now, facts)
         if not decision.allowed:
             raise HTTPException(decision.status, decision.reason)
         if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
             raise HTTPException(403, "the form or request has no valid CSRF token; reload and try again")
         if db.dirty:
             await run_in_threadpool(db.commit)  # keep a session's last-seen time
-        return Access(db=db, request=request, user=user, principal=principal, decision=decision, now=now)
+        return Access(db=db, request=request, user=user, principal=principal, decision=decision, now=now, facts=facts)
 
     setattr(dependency, ACTION_ATTRIBUTE, name)
     dependency.__name__ = f"require_{name.replace('-', '_')}"

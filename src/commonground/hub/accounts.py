@@ -12,11 +12,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from commonground.access import audit
@@ -369,18 +370,33 @@ def start_session(session: Session, *, user: User, method: str, settings: HubSet
 
 
 def user_for_token(session: Session, *, token: str, settings: HubSettings, now: dt.datetime) -> User | None:
-    """The active account a session token signs in, or None when the session is unknown, ended or expired."""
-    row = session.scalar(select(SignInSession).where(SignInSession.token_hash == _token_hash(token)))
-    if row is None or row.ended_at is not None or row.expires_at <= now:
+    """The active account a session token signs in, or None when the session is unknown, ended or expired.
+    Read from the store on every request, in one statement (the session, its account and organisation): ending a
+    session, or changing the account, takes effect at the next request."""
+    found = session.execute(_session_statement(), {"token_hash": _token_hash(token)}).first()
+    if found is None:
+        return None
+    row, user = found.tuple()
+    if row.ended_at is not None or row.expires_at <= now:
         return None
     if now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if now - row.last_seen_at > dt.timedelta(seconds=60):
         row.last_seen_at = now
     return user
+
+
+@cache
+def _session_statement() -> Select[SignInSession, User]:
+    """Built once, with a bound parameter: every request runs it, and building a statement costs more CPU than
+    running it."""
+    return (
+        select(SignInSession, User)
+        .join(User, User.id == SignInSession.user_id)
+        .where(SignInSession.token_hash == bindparam("token_hash"))
+    )
 
 
 def end_session(session: Session, *, token: str, now: dt.datetime) -> None:

@@ -92,7 +92,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # A service thread per request (FastAPI's thread pool holds 40): enough connections that none waits for one.
+    # A service thread per request (``COMMONGROUND_WORKER_THREADS``, 8 by default, at most 200; the CLI and the
+    # tests use fewer): enough connections that a thread seldom waits for one.
     return create_engine(parsed, pool_pre_ping=True, pool_size=20, max_overflow=30)
 
 

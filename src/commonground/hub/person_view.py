@@ -13,6 +13,9 @@ records are spread over ten feed tables. ``commonground hub sync`` writes, besid
 ``indicators`` ``flags``  the rules output, and ``evidence`` behind each; ``rules`` describes every rule
 ========================  ================================================================================
 
+and, in ``person_documents.sqlite``, one pre-assembled JSON document per person for the API
+(:mod:`commonground.hub.person_documents`).
+
 Written under a temporary name and renamed, so a reader sees the old file or the new one. The hub opens it
 read-only and gives each request its own cursor (DuckDB connections are thread-safe through cursors).
 """
@@ -30,6 +33,7 @@ from typing import Any
 import duckdb
 
 from commonground.contracts import FEEDS
+from commonground.hub.person_documents import DOCUMENTS_FILE, PersonDocuments, assemble_document, write_person_documents
 
 VIEW_FILE = "person_view.duckdb"
 
@@ -142,6 +146,7 @@ def write_person_view(build_dir: Path) -> Path:
         ):
             con.execute(f"CREATE INDEX ix_{table}_{column} ON {table} ({column})")
         con.execute("DETACH b")
+        write_person_documents(con, build_dir / DOCUMENTS_FILE)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -280,9 +285,22 @@ class PersonView:
         self._local = threading.local()
         self._titles: dict[str, str] | None = None
         self._rules: tuple[dict[str, dict[str, Any]], dict[tuple[str, Any], str]] | None = None
+        documents = path.with_name(DOCUMENTS_FILE)
+        self._documents = PersonDocuments(documents) if documents.exists() else None
 
     def close(self) -> None:
         self._con.close()
+        if self._documents is not None:
+            self._documents.close()
+
+    def document(self, person_id: str) -> dict[str, Any] | None:
+        """Everything the API shows about the person, before any agreement is applied
+        (:mod:`commonground.hub.person_documents`): one lookup in the documents ``hub sync`` wrote beside the view,
+        or, for a view laid out without them, assembled from the detailed queries."""
+        if self._documents is None:
+            return assemble_document(self, person_id)
+        text = self._documents.get(person_id)
+        return None if text is None else dict(json.loads(text))
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         cursor = getattr(self._local, "cursor", None)
@@ -328,7 +346,9 @@ class PersonView:
 
     def events(self, person_id: str, *, feeds: frozenset[str]) -> list[Event]:
         rows = self._rows(
-            "SELECT feed, record_id, moment, data FROM events WHERE person_id = ? ORDER BY moment DESC", [person_id]
+            "SELECT feed, record_id, moment, data FROM events WHERE person_id = ? "
+            "ORDER BY moment DESC, feed, record_id",
+            [person_id],
         )
         return [
             Event(feed=r["feed"], record_id=r["record_id"], at=r["moment"], data=json.loads(r["data"]))
@@ -340,7 +360,7 @@ class PersonView:
         rows = self._rows(
             "SELECT household_id, person_id, date_of_birth, start_date, end_date FROM household_periods "
             "WHERE household_id IN (SELECT household_id FROM household_periods WHERE person_id = ?) "
-            "ORDER BY start_date DESC, date_of_birth",
+            "ORDER BY start_date DESC, date_of_birth, person_id, household_id, end_date",
             [person_id],
         )
         own = [r for r in rows if r["person_id"] == person_id]
@@ -392,17 +412,17 @@ class PersonView:
             )
         return out
 
-    def rule_results(self, person_id: str, *, feeds: frozenset[str]) -> list[RuleResult]:
+    def rule_results(self, person_id: str, *, feeds: frozenset[str] | None) -> list[RuleResult]:
         """Indicators and flags of the person, each with the evidence records from ``feeds`` (evidence from other
-        feeds is counted but not itemised)."""
+        feeds is counted but not itemised; ``None``: from every feed)."""
         rules, labels = self._rule_texts()
         evidence: dict[str, list[EvidenceItem]] = {}
         for e in self._rows(
             "SELECT rule_id, feed, record_id, signal, item, via_person_id, evidence_at FROM evidence "
-            "WHERE person_id = ? ORDER BY evidence_at DESC",
+            "WHERE person_id = ? ORDER BY evidence_at DESC, feed, record_id, item, via_person_id",
             [person_id],
         ):
-            if e["feed"] in feeds:
+            if feeds is None or e["feed"] in feeds:
                 evidence.setdefault(e["rule_id"], []).append(
                     EvidenceItem(
                         feed=e["feed"],
@@ -415,7 +435,8 @@ class PersonView:
                 )
         out: list[RuleResult] = []
         for kind, table in (("indicator", "indicators"), ("flag", "flags")):
-            for row in self._rows(f"SELECT * FROM {table} WHERE person_id = ? ORDER BY rule_id", [person_id]):
+            sql = f"SELECT * FROM {table} WHERE person_id = ? ORDER BY rule_id, rule_version"
+            for row in self._rows(sql, [person_id]):
                 rule = rules.get(row["rule_id"], {})
                 items = tuple(evidence.get(row["rule_id"], ()))
                 out.append(

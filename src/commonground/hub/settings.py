@@ -57,6 +57,10 @@ class HubSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     public_url: str = "http://127.0.0.1:8000"
     """The hub's address as people reach it, for links in emails."""
+    worker_threads: int = Field(default=8, ge=1, le=200)
+    """Threads per server process that run the routes' work on the store and the person view (anyio's default is
+    40). A process runs Python on one core at a time, so more threads than this only queue for it, less fairly:
+    with 50 clients on two processes, 8 threads halved the 95th percentile against 40 at the same throughput."""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

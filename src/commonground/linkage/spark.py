@@ -149,12 +149,12 @@ def register_duckdb_jaro_winkler(spark: SparkSession) -> None:
     on both engines keeps "the same input, the same persons" true at any threshold; the cost is
     Python on Spark's side (docs/linkage.md#spark).
     """
-    import pandas as pd
-    from pyspark.sql.functions import pandas_udf
+    import pandas as pd  # type: ignore[import-untyped]
+    from pyspark.sql.pandas.functions import pandas_udf
 
     from commonground.linkage.pycompare import jaro_winkler
 
-    def similarity(left: pd.Series, right: pd.Series) -> pd.Series:  # type: ignore[type-arg]
+    def similarity(left: pd.Series, right: pd.Series) -> pd.Series:
         values = [
             None if a is None or b is None else jaro_winkler(a, b)
             for a, b in zip(left.tolist(), right.tolist(), strict=True)

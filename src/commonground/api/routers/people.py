@@ -8,13 +8,15 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from commonground.access.actions import SubjectKind
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Decision, StoreFacts, Subject, feeds_open_to
+from commonground.access.resolver import Decision, Subject, feeds_open_to
 from commonground.api.deps import NOT_FOUND, Access, require
 from commonground.api.routers.common import ERRORS
+from commonground.hub.person_documents import shown_to
 from commonground.hub.person_view import PersonView
 
 router = APIRouter(prefix="/api/people", tags=["people"], responses=ERRORS)
@@ -108,13 +110,6 @@ def _subject(person_id: str) -> Subject:
     return Subject(kind=SubjectKind.PERSON, id=person_id, person_id=person_id)
 
 
-def _identity(view: PersonView, person_id: str) -> IdentityOut:
-    identity = view.identity(person_id)
-    if identity is None:
-        raise HTTPException(404, NOT_FOUND)
-    return IdentityOut(**{k: getattr(identity, k) for k in IdentityOut.model_fields})
-
-
 @router.get("", response_model=PeopleFound, summary="Find people by family name (and given name, date of birth)")
 def find_people(
     request: Request,
@@ -148,73 +143,23 @@ def person(
     purpose: PurposeQuery,
     access: Annotated[Access, Depends(require("view-person"))],
     break_glass_reason: BreakGlassHeader = None,
-) -> PersonOut:
+) -> Response:
     view = _view(request)
-    identity = _identity(view, person_id)
+    doc = view.document(person_id)  # one lookup: the person's pre-assembled document, before any agreement
+    if doc is None:
+        raise HTTPException(404, NOT_FOUND)
     subject = _subject(person_id)
     decision = access.check("view-person", subject, purpose=purpose, break_glass_reason=break_glass_reason)
     if not decision.allowed:
         raise access.refuse(decision, subject, not_found=True)
-    held = view.feeds_of(person_id)
     if decision.break_glass:
-        feeds = held
+        feeds = frozenset(doc["feeds"])
     else:
-        feeds = feeds_open_to(
-            access.me(), person_id=person_id, purpose=purpose, facts=StoreFacts(access.db), at=access.now
-        )
-    results = view.rule_results(person_id, feeds=feeds)
-    body = PersonOut(
-        identity=identity,
-        purpose=purpose,
-        break_glass=decision.break_glass,
-        feeds_shown=sorted(held & feeds),
-        feeds_withheld=len(held - feeds),
-        records=[
-            RecordOut(feed=r.feed, record_id=r.record_id, match_probability=r.match_probability, identity=r.identity)
-            for r in view.records(person_id, feeds=feeds)
-        ],
-        events=[
-            EventOut(feed=e.feed, record_id=e.record_id, at=e.at, data=e.data)
-            for e in view.events(person_id, feeds=feeds)
-        ],
-        indicators=[_result(r) for r in results if r.kind == "indicator"],
-        flags=[_result(r) for r in results if r.kind == "flag"],
-        household=[
-            HouseholdPeriodOut(
-                household_id=p.household_id,
-                start_date=p.start_date,
-                end_date=p.end_date,
-                members=[m.person_id for m in p.members],
-            )
-            for p in view.household(person_id)
-        ],
-    )
+        feeds = feeds_open_to(access.me(), person_id=person_id, purpose=purpose, facts=access.facts, at=access.now)
+    body = shown_to(doc, feeds=feeds, purpose=purpose.value, break_glass=decision.break_glass)
     # Audited last, just before the commit: the audit chain's head is locked only for as long as the commit takes.
     access.audit_reads([(decision, subject)], purpose=purpose, reason=break_glass_reason)
     access.db.commit()
-    return body
-
-
-def _result(r: Any) -> RuleResultOut:
-    return RuleResultOut(
-        rule_id=r.rule_id,
-        rule_version=r.rule_version,
-        kind=r.kind,
-        title=r.title,
-        description=r.description,
-        legal_basis=r.legal_basis,
-        first_evidence=r.first_evidence,
-        latest_evidence=r.latest_evidence,
-        route_to=r.route_to,
-        due_by=r.due_by,
-        evidence=[
-            EvidenceOut(
-                feed=e.feed,
-                record_id=e.record_id,
-                what=r.labels.get(e.item, str(e.item)),
-                evidence_at=e.evidence_at,
-                via_person_id=e.via_person_id,
-            )
-            for e in r.evidence
-        ],
-    )
+    # Written as it is, not validated again on every request: the document has the shape of PersonOut (a test
+    # holds it so, person by person, against the detailed queries).
+    return JSONResponse(body)

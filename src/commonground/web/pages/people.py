@@ -19,7 +19,6 @@ from commonground.access.purposes import Purpose
 from commonground.access.resolver import (
     MIN_BREAK_GLASS_REASON,
     Decision,
-    StoreFacts,
     Subject,
     feeds_open_to,
     purposes_open_to,
@@ -124,7 +123,7 @@ def person_page(
     if not decision.allowed:
         access.refuse(decision, subject)  # audited as a refusal
         return _ask_purpose(access, person_id, refused=decision.reason, status=403, chosen=purpose)
-    feeds = feeds_open_to(me, person_id=person_id, purpose=chosen, facts=StoreFacts(access.db), at=access.now)
+    feeds = feeds_open_to(me, person_id=person_id, purpose=chosen, facts=access.facts, at=access.now)
     response = _render(
         access,
         view,
@@ -168,7 +167,7 @@ def break_glass(
     feeds = (
         view.feeds_of(person_id)
         if decision.break_glass
-        else feeds_open_to(access.me(), person_id=person_id, purpose=chosen, facts=StoreFacts(access.db), at=access.now)
+        else feeds_open_to(access.me(), person_id=person_id, purpose=chosen, facts=access.facts, at=access.now)
     )
     response = _render(access, view, person_id, purpose=chosen, feeds=feeds, break_glass=decision.break_glass)
     access.audit_reads([(decision, subject)], purpose=chosen, reason=reason.strip())
@@ -209,7 +208,7 @@ def _ask_purpose(
     status: int = 200,
 ) -> HTMLResponse:
     me = access.me()
-    open_for = purposes_open_to(me, person_id=person_id, facts=StoreFacts(access.db), at=access.now)
+    open_for = purposes_open_to(me, person_id=person_id, facts=access.facts, at=access.now)
     options = [(p.value, p.value.replace("_", " ").capitalize(), p.description) for p in open_for]
     return page(
         access,
