@@ -17,18 +17,13 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from commonground.linkage.compile import settings_creator
 from commonground.linkage.prepare import prepare_records
-from commonground.linkage.training import SPLINK_LOG_LEVEL, TrainedModel
-
-
-def record_count(prepared: SplinkDataFrame) -> int:
-    rows = prepared.query_sql("SELECT COUNT(*) AS n FROM {this}").as_record_list()
-    return int(rows[0]["n"])
+from commonground.linkage.training import SPLINK_LOG_LEVEL, TrainedModel, count_records
 
 
 def linker_for(model: TrainedModel, *, prepared: SplinkDataFrame) -> Linker:
     """A Splink linker for the trained model, compiled for ``prepared``'s backend, with the
     blocking rules for its number of records (``spec.blocking_rules_for``)."""
-    rules = model.spec.blocking_rules_for(record_count(prepared))
+    rules = model.spec.blocking_rules_for(count_records(prepared))
     settings = settings_creator(model.spec, parameters=model.parameters, blocking_rules=rules)
     return Linker(prepared, settings, log_level=SPLINK_LOG_LEVEL)
 

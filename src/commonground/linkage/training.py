@@ -105,7 +105,7 @@ def latest_model(directory: Path) -> TrainedModel | None:
     return max(found, key=lambda m: m.training.trained_at, default=None)
 
 
-def _count_records(prepared: SplinkDataFrame) -> int:
+def count_records(prepared: SplinkDataFrame) -> int:
     rows = prepared.query_sql("SELECT COUNT(*) AS n FROM {this}").as_record_list()
     return int(rows[0]["n"])
 
@@ -128,7 +128,7 @@ def train(spec: LinkageModelSpec, *, prepared: SplinkDataFrame) -> TrainedModel:
     """
     started = time.perf_counter()
     training = spec.training
-    record_count = _count_records(prepared)
+    record_count = count_records(prepared)
     trained_on = prepared
     if training.max_records is not None and record_count > training.max_records:
         trained_on = _sample(prepared, training.max_records)
@@ -153,7 +153,7 @@ def train(spec: LinkageModelSpec, *, prepared: SplinkDataFrame) -> TrainedModel:
     summary = TrainingSummary(
         trained_at=datetime.now(UTC),
         record_count=record_count,
-        records_trained_on=None if trained_on is prepared else _count_records(trained_on),
+        records_trained_on=None if trained_on is prepared else count_records(trained_on),
         dialect=prepared.db_api.sql_dialect.sql_dialect_str,
         splink_version=splink.__version__,
         seconds=round(time.perf_counter() - started, 2),
