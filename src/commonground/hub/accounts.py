@@ -376,7 +376,7 @@ def user_for_token(session: Session, *, token: str, settings: HubSettings, now: 
     found = session.execute(_session_statement(), {"token_hash": _token_hash(token)}).first()
     if found is None:
         return None
-    row, user = found.tuple()
+    row, user = found
     if row.ended_at is not None or row.expires_at <= now:
         return None
     if now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
