@@ -29,6 +29,7 @@ of every request. The file is written under a temporary name, synced and renamed
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -215,17 +216,7 @@ def assemble_document(view: PersonView, person_id: str) -> dict[str, Any] | None
     held = view.feeds_of(person_id)
     results = view.rule_results(person_id, feeds=None)
     doc = {
-        "identity": {
-            "person_id": identity.person_id,
-            "given_name": identity.given_name,
-            "family_name": identity.family_name,
-            "date_of_birth": identity.date_of_birth,
-            "sex": identity.sex,
-            "nhs_number": identity.nhs_number,
-            "record_count": identity.record_count,
-            "first_seen": identity.first_seen,
-            "last_seen": identity.last_seen,
-        },
+        "identity": {k: v for k, v in dataclasses.asdict(identity).items() if k != "feeds"},
         "feeds": sorted(held),
         "records": [
             {"feed": r.feed, "record_id": r.record_id, "match_probability": r.match_probability, "identity": r.identity}

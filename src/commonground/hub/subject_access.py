@@ -20,7 +20,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,19 +125,7 @@ def _identity(export: Export) -> None:
         "identity.json",
         {
             "person_id": export.person_id,
-            "as_linked": {
-                "given_name": identity.given_name,
-                "family_name": identity.family_name,
-                "date_of_birth": identity.date_of_birth,
-                "sex": identity.sex,
-                "nhs_number": identity.nhs_number,
-                "record_count": identity.record_count,
-                "feeds": list(identity.feeds),
-                "first_seen": identity.first_seen,
-                "last_seen": identity.last_seen,
-            }
-            if identity
-            else None,
+            "as_linked": {k: v for k, v in asdict(identity).items() if k != "person_id"} if identity else None,
             "linked_records": [
                 {"feed": r.feed, "record_id": r.record_id, "match_probability": r.match_probability, **r.identity}
                 for r in records
