@@ -27,8 +27,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 CLI = str(Path(sys.executable).parent / "commonground")
 
 
@@ -81,32 +79,59 @@ def _bare_splink(build_db: Path, model: Any, threshold: float) -> tuple[float, i
     return seconds, n
 
 
-def _sweep(data_dir: Path, area: Path) -> dict[str, Any]:
+def _sweep(data_dir: Path, area: Path, *, floor: float) -> dict[str, Any]:
+    """Pairwise precision and recall at every half point of match weight from ``floor`` to +30,
+    scored once and clustered again at each threshold, all as arrays (1,000,000 people fit)."""
     from splink import DuckDBAPI
 
     from commonground.linkage.builds import require_current_build
-    from commonground.linkage.evaluate import choose_threshold, sweep_table, threshold_sweep
-    from commonground.linkage.predict import link, scored_edges
-    from commonground.linkage.reports import model_of, read_truth
+    from commonground.linkage.evaluate import choose_threshold, sweep_table, threshold_sweep_arrays
+    from commonground.linkage.pipeline import scratch_connection
+    from commonground.linkage.predict import score
+    from commonground.linkage.reports import model_of
     from commonground.linkage.sources import input_sql, person_feeds
 
     build = require_current_build(data_dir)
     model = model_of(data_dir, build)
-    con = duckdb.connect()
+    truth = area / "truth" / "records.csv"
+    scratch = Path(tempfile.mkdtemp(prefix="bench-link-sweep-")) / "scratch"
+    con = scratch_connection(scratch)
     con.execute(f"ATTACH '{build.database}' AS build (READ_ONLY)").fetchall()
     tables = [
         r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'build'").fetchall()
     ]
     con.execute(f"CREATE TABLE source_records AS {input_sql(person_feeds(tables), catalog='build')}").fetchall()
-    result = link(model, db_api=DuckDBAPI(con), source_table="source_records")
-    edges = scored_edges(result.predictions)
-    truth = read_truth(area)
-    ids = [r[0] for r in con.execute("SELECT unique_id FROM source_records").fetchall()]
-    labels = [truth.get((i.split(":", 1)[0], i.split(":", 1)[1]), i) for i in ids]
-    points = threshold_sweep(record_ids=ids, truth=labels, edges=edges, thresholds=[x / 2 for x in range(-4, 61)])
+    # Every record numbered, with its true person as an integer (a record the truth does not know is
+    # a person of its own).
+    con.execute(
+        "CREATE TABLE sweep_nodes AS SELECT s.unique_id, (ROW_NUMBER() OVER () - 1)::BIGINT AS node, "
+        "DENSE_RANK() OVER (ORDER BY COALESCE('P' || t.person_id, 'R' || s.unique_id)) - 1 AS entity "
+        "FROM source_records AS s LEFT JOIN read_csv("
+        f"'{truth}', header = true, all_varchar = true) AS t ON t.feed || ':' || t.record_id = s.unique_id"
+    ).fetchall()
+    scored = score(
+        model,
+        db_api=DuckDBAPI(con),
+        source_table="source_records",
+        threshold_match_weight=floor,
+        keep_pairs_below_threshold=False,
+    )
+    edges = con.execute(
+        f"SELECT l.node AS l, r.node AS r, p.match_weight AS w FROM {scored.predictions.physical_name} AS p "
+        "JOIN sweep_nodes AS l ON l.unique_id = p.unique_id_l JOIN sweep_nodes AS r ON r.unique_id = p.unique_id_r"
+    ).fetchnumpy()
+    entity = con.execute("SELECT entity FROM sweep_nodes ORDER BY node").fetchnumpy()["entity"]
+    con.close()
+    shutil.rmtree(scratch.parent, ignore_errors=True)
+    points = threshold_sweep_arrays(
+        left=edges["l"],
+        right=edges["r"],
+        weights=edges["w"],
+        truth_codes=entity,
+        thresholds=[x / 2 for x in range(int(floor * 2), 61)],
+    )
     chosen = choose_threshold(points, min_precision=0.9995)
     best = choose_threshold(points)
-    con.close()
     return {
         "table": sweep_table(points),
         "chosen": {
@@ -130,6 +155,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=None, help="Keep the area and data here (default: temporary).")
     parser.add_argument("--sweep", action="store_true", help="Also sweep the threshold against the truth.")
+    parser.add_argument(
+        "--sweep-from", type=float, default=-2.0, help="The sweep's lowest threshold (pairs below it are not kept)."
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="Link builds and bare Splink runs, alternated.")
     parser.add_argument("--reuse-model", action="store_true", help="Skip training when WORK has a model.")
@@ -211,7 +239,7 @@ def main() -> None:
         "person_ids_second_build": built.person_ids,
     }
     if args.sweep:
-        result["sweep"] = _sweep(data_dir, area)
+        result["sweep"] = _sweep(data_dir, area, floor=args.sweep_from)
     if args.json:
         print(json.dumps(result, indent=2))
         return

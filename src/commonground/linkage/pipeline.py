@@ -3,14 +3,14 @@
 Steps (each reported to ``on_progress(stage, done, total)``): snapshot every ``feed_*`` table of
 ``ingest.duckdb`` into a new build; stack the person-level records into the linkage input
 (``unique_id = feed:record_id``); train if asked or if no model is saved (models live in
-``data_dir/analytical/models/``); predict and cluster; give clusters stable person ids; derive
-persons and households; publish atomically (:mod:`.builds`). The build is written from an in-memory
-DuckDB session with the ingest store (read-only) and the new build's file attached. Only training,
-prediction and clustering depend on the engine (:func:`_link_duckdb`, :func:`_link_spark`): on
-DuckDB Splink works in that same session (its work tables never reach the build); on Spark the
-linkage input goes to Spark as Arrow, Splink's ``SparkAPI`` prepares, predicts and clusters, and the
-predictions and clusters come back as Arrow into the DuckDB session, so everything after is one
-code path.
+``data_dir/analytical/models/``); predict; cluster (:mod:`.components`); give clusters stable
+person ids; derive persons and households; publish atomically (:mod:`.builds`). The build is
+written from a file-backed scratch DuckDB session with the ingest store (read-only) and the new
+build's file attached. Only training and prediction depend on the engine (:func:`_link_duckdb`,
+:func:`_link_spark`): on DuckDB Splink works in that same session (its work tables never reach the
+build); on Spark the linkage input goes to Spark as Arrow, Splink's ``SparkAPI`` prepares and
+predicts, and the pairs at or above the threshold come back as Arrow into the DuckDB session, so
+clustering and everything after it is one code path.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from commonground.errors import UserError
 from commonground.linkage import builds
+from commonground.linkage.components import create_clusters
 from commonground.linkage.households import create_households
 from commonground.linkage.person_ids import assign_person_ids
 from commonground.linkage.sources import DISPLAY_COLUMNS, events_sql, input_sql, person_feeds, quote
@@ -254,15 +255,18 @@ def _build(
         con, data_dir=data_dir, model=model, train=train, spec=spec, threshold=threshold, progress=progress
     )
     model, trained, threshold_used = linked.model, linked.trained, linked.threshold_match_weight
+    create_clusters(
+        con,
+        records="source_records",
+        pairs=quote(linked.predictions),
+        threshold_match_weight=threshold_used,
+        target="record_clusters",
+    )
+    progress("link", 1, 1)
 
     progress("person ids", 0, 1)
-    clusters = quote(linked.clusters)
-    _run(
-        con,
-        f"CREATE TEMP TABLE cluster_keys AS SELECT cluster_id, MIN(unique_id) AS cluster_key "
-        f"FROM {clusters} GROUP BY cluster_id",
-    )
-    keys = [r[0] for r in con.execute("SELECT cluster_key FROM cluster_keys").fetchall()]
+    # A cluster's id is its smallest unique_id (components.py): the key person ids are carried by.
+    keys = [r[0] for r in con.execute("SELECT DISTINCT cluster_id FROM record_clusters").fetchall()]
     overlaps: list[tuple[str, str, int]] = []
     previous_ids: list[str] = []
     next_number = 1
@@ -271,10 +275,9 @@ def _build(
         overlaps = [
             (str(a), str(b), int(n))
             for a, b, n in con.execute(
-                f"SELECT k.cluster_key, p.person_id, COUNT(*) FROM {clusters} AS c "
-                "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
+                "SELECT c.cluster_id, p.person_id, COUNT(*) FROM record_clusters AS c "
                 "JOIN prev.main.person_records AS p ON p.feed || ':' || p.record_id = c.unique_id "
-                "GROUP BY k.cluster_key, p.person_id"
+                "GROUP BY c.cluster_id, p.person_id"
             ).fetchall()
         ]
         previous_ids = [r[0] for r in con.execute("SELECT person_id FROM prev.main.persons").fetchall()]
@@ -283,16 +286,15 @@ def _build(
     assignment = assign_person_ids(clusters=keys, overlaps=overlaps, previous_ids=previous_ids, next_number=next_number)
     mapping = pa.table(
         {
-            "cluster_key": pa.array(list(assignment.ids), pa.string()),
+            "cluster_id": pa.array(list(assignment.ids), pa.string()),
             "person_id": pa.array(list(assignment.ids.values()), pa.string()),
         }
     )
     con.register("person_id_of_cluster", mapping)
     _run(
         con,
-        f"CREATE TEMP TABLE record_person AS SELECT c.unique_id, m.person_id FROM {clusters} AS c "
-        "JOIN cluster_keys AS k ON k.cluster_id = c.cluster_id "
-        "JOIN person_id_of_cluster AS m ON m.cluster_key = k.cluster_key",
+        "CREATE TEMP TABLE record_person AS SELECT c.unique_id, m.person_id FROM record_clusters AS c "
+        "JOIN person_id_of_cluster AS m ON m.cluster_id = c.cluster_id",
     )
     progress("person ids", 1, 1)
 
@@ -333,10 +335,8 @@ class _Linked:
     trained: bool
     threshold_match_weight: float
     predictions: str
-    """A table of the session: every scored pair (``unique_id_l``, ``unique_id_r``, ``match_weight``,
-    ``match_probability``, ``gamma_*``, ``mw_*``, ``bf_*``...)."""
-    clusters: str
-    """A table of the session: ``cluster_id``, ``unique_id``, one row per record."""
+    """A table of the session: the scored pairs at or above the threshold (``unique_id_l``,
+    ``unique_id_r``, ``match_weight``, ``match_probability``, ``gamma_*``, ``mw_*``, ``bf_*``...)."""
 
 
 def _link_duckdb(
@@ -352,27 +352,25 @@ def _link_duckdb(
     """Train if needed, predict and cluster with Splink in the build's own DuckDB session."""
     from splink import DuckDBAPI
 
-    from commonground.linkage.predict import link
+    from commonground.linkage.predict import score
 
     db_api = DuckDBAPI(con)
     model, trained = _model(
         db_api, data_dir=data_dir, model=model, train=train, spec=spec, progress=progress, source_table="source_records"
     )
     progress("link", 0, 1)
-    result = link(
+    result = score(
         model,
         db_api=db_api,
         source_table="source_records",
         threshold_match_weight=threshold,
         keep_pairs_below_threshold=False,
     )
-    progress("link", 1, 1)
     return _Linked(
         model=model,
         trained=trained,
         threshold_match_weight=result.threshold_match_weight,
         predictions=result.predictions.physical_name,
-        clusters=result.clusters.physical_name,
     )
 
 
@@ -387,9 +385,9 @@ def _link_spark(
     progress: OnProgress,
 ) -> _Linked:
     """The same model, prepare SQL (translated) and Splink calls on Spark (``SparkAPI``, local mode);
-    the predictions and clusters come back as Arrow into ``spark_predictions`` and ``spark_clusters``
-    of the DuckDB session. Splink re-raises a failing Spark statement with its SQL."""
-    from commonground.linkage.predict import link
+    the predictions come back as Arrow into ``spark_predictions`` of the DuckDB session. Splink
+    re-raises a failing Spark statement with its SQL."""
+    from commonground.linkage.predict import score
     from commonground.linkage.spark import splink_spark_api
 
     db_api = splink_spark_api()
@@ -406,14 +404,14 @@ def _link_spark(
             source_table=source.physical_name,
         )
         progress("link", 0, 1)
-        result = link(
+        result = score(
             model,
             db_api=db_api,
             source_table=source.physical_name,
             threshold_match_weight=threshold,
             keep_pairs_below_threshold=False,
         )
-        made += [result.prepared, result.predictions, result.clusters]
+        made += [result.prepared, result.predictions]
         predictions = result.predictions.as_spark_dataframe()
         kept = [
             c
@@ -422,14 +420,8 @@ def _link_spark(
             or c.startswith(("gamma_", "mw_", "bf_"))
         ]
         con.register("spark_predictions_arrow", predictions.select(*kept).toArrow())
-        con.register(
-            "spark_clusters_arrow", result.clusters.as_spark_dataframe().select("cluster_id", "unique_id").toArrow()
-        )
         _run(con, "CREATE TEMP TABLE spark_predictions AS SELECT * FROM spark_predictions_arrow")
-        _run(con, "CREATE TEMP TABLE spark_clusters AS SELECT * FROM spark_clusters_arrow")
         con.unregister("spark_predictions_arrow")
-        con.unregister("spark_clusters_arrow")
-        progress("link", 1, 1)
     finally:
         for frame in made:
             frame.drop_table_from_database_and_remove_from_cache()
@@ -438,7 +430,6 @@ def _link_spark(
         trained=trained,
         threshold_match_weight=result.threshold_match_weight,
         predictions="spark_predictions",
-        clusters="spark_clusters",
     )
 
 
@@ -470,20 +461,26 @@ def _model(
 
 
 def _write_links(con: duckdb.DuckDBPyConnection, *, predictions: str, threshold: float) -> None:
-    """The accepted links, with each comparison's level and weight (never the compared values)."""
+    """The accepted links, with each comparison's level and weight (never the compared values).
+
+    Each side's feed and record id are read back from its ``unique_id`` (``feed:record_id``; a
+    feed's name has no colon), not joined from the records: at 1,000,000 people there are 13.6
+    million links."""
     columns = [r[0] for r in con.execute(f"DESCRIBE {predictions}").fetchall()]
     kept = [c for c in columns if c.startswith(("gamma_", "mw_", "bf_"))]
     extra = "".join(f", pr.{quote(c)}" for c in kept)
+    sides = ", ".join(
+        f"SPLIT_PART(pr.unique_id_{s}, ':', 1) AS feed_{s}, "
+        f"SUBSTR(pr.unique_id_{s}, STRPOS(pr.unique_id_{s}, ':') + 1) AS record_id_{s}"
+        for s in ("l", "r")
+    )
     _run(
         con,
-        "CREATE TABLE build.main.links AS SELECT "
-        "l.feed AS feed_l, l.record_id AS record_id_l, r.feed AS feed_r, r.record_id AS record_id_r, "
+        f"CREATE TABLE build.main.links AS SELECT {sides}, "
         "rp.person_id, pr.unique_id_l, pr.unique_id_r, pr.match_weight, pr.match_probability"
         f"{extra} FROM {predictions} AS pr "
-        "JOIN source_records AS l ON l.unique_id = pr.unique_id_l "
-        "JOIN source_records AS r ON r.unique_id = pr.unique_id_r "
         "JOIN record_person AS rp ON rp.unique_id = pr.unique_id_l "
-        f"WHERE pr.match_weight >= {float(threshold)!r} ORDER BY pr.unique_id_l, pr.unique_id_r",
+        f"WHERE pr.match_weight >= {float(threshold)!r}",
     )
 
 

@@ -53,15 +53,23 @@ def cluster(linker: Linker, predictions: SplinkDataFrame, *, threshold_match_wei
     )
 
 
-def link(
+@dataclass(frozen=True)
+class Scored:
+    linker: Linker
+    prepared: SplinkDataFrame
+    predictions: SplinkDataFrame
+    threshold_match_weight: float
+
+
+def score(
     model: TrainedModel,
     *,
     db_api: DatabaseAPI[Any],
     source_table: str,
     threshold_match_weight: float | None = None,
     keep_pairs_below_threshold: bool = True,
-) -> LinkResult:
-    """Prepare, predict and cluster the records in ``source_table``.
+) -> Scored:
+    """Prepare the records in ``source_table`` and score their candidate pairs.
 
     The threshold defaults to the one the spec records (chosen from evaluation). The predictions
     keep pairs down to the spec's ``keep_pairs_above_match_weight`` (for sweeps and near misses),
@@ -72,9 +80,33 @@ def link(
     prepared = prepare_records(db_api=db_api, source_table=source_table)
     linker = linker_for(model, prepared=prepared)
     predictions = predict(linker, model, keep_pairs_above=None if keep_pairs_below_threshold else threshold)
-    clusters = cluster(linker, predictions, threshold_match_weight=threshold)
+    return Scored(linker=linker, prepared=prepared, predictions=predictions, threshold_match_weight=threshold)
+
+
+def link(
+    model: TrainedModel,
+    *,
+    db_api: DatabaseAPI[Any],
+    source_table: str,
+    threshold_match_weight: float | None = None,
+    keep_pairs_below_threshold: bool = True,
+) -> LinkResult:
+    """:func:`score`, then Splink's clustering at the threshold (the build clusters the same pairs
+    with :mod:`.components` instead, which is faster and the same on both engines)."""
+    scored = score(
+        model,
+        db_api=db_api,
+        source_table=source_table,
+        threshold_match_weight=threshold_match_weight,
+        keep_pairs_below_threshold=keep_pairs_below_threshold,
+    )
+    clusters = cluster(scored.linker, scored.predictions, threshold_match_weight=scored.threshold_match_weight)
     return LinkResult(
-        linker=linker, prepared=prepared, predictions=predictions, clusters=clusters, threshold_match_weight=threshold
+        linker=scored.linker,
+        prepared=scored.prepared,
+        predictions=scored.predictions,
+        clusters=clusters,
+        threshold_match_weight=scored.threshold_match_weight,
     )
 
 
