@@ -22,6 +22,8 @@ import pytest
 from browser_support import Area, Findings, Visitor
 from playwright.sync_api import BrowserContext
 
+from commonground.hub.person_view import view_path
+
 PEOPLE = 1_500
 SEED = 1
 CHROMIUM = os.environ.get("COMMONGROUND_CHROMIUM", "/usr/bin/chromium")
@@ -95,7 +97,7 @@ def _pupils_at_domestic_incidents(build: Path) -> dict[str, Pupil]:
 def _flagged_child(build: Path, pupils: set[str]) -> tuple[str, list[str]]:
     """A child with the domestic-abuse indicator and its evidence records (``feed:record_id``), not one of the
     pupils whose school gets a notice (so that the tests do not share a person)."""
-    con = duckdb.connect(str(build / "person_view.duckdb"), read_only=True)
+    con = duckdb.connect(str(view_path(build)), read_only=True)
     try:
         rows = con.execute(
             "SELECT person_id, feed, record_id FROM evidence WHERE rule_id = 'ace.domestic_abuse' "

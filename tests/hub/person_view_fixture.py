@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from commonground.hub.person_documents import DOCUMENTS_FILE, write_person_documents
-from commonground.hub.person_view import VIEW_FILE, _empty_rules
+from commonground.hub.person_view import VIEW_FILE, _empty_rules, make_current, new_view_folder
 
 BUILD_ID = "20261101T070000Z-testview"
 
@@ -28,10 +28,10 @@ class ViewPerson:
 
 def write_test_view(data_dir: Path, people: list[ViewPerson]) -> Path:
     builds = data_dir / "analytical" / "builds"
-    folder = builds / BUILD_ID
-    folder.mkdir(parents=True, exist_ok=True)
+    build = builds / BUILD_ID
+    build.mkdir(parents=True, exist_ok=True)
+    folder = new_view_folder(build)  # as hub sync does: a new view each time, then made the current one
     path = folder / VIEW_FILE
-    path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
     try:
         con.execute(
@@ -83,5 +83,6 @@ def write_test_view(data_dir: Path, people: list[ViewPerson]) -> Path:
         write_person_documents(con, folder / DOCUMENTS_FILE)  # as hub sync does: the API reads these
     finally:
         con.close()
+    make_current(folder)
     (builds / "CURRENT").write_text(BUILD_ID, encoding="utf-8")
     return path

@@ -61,7 +61,7 @@ def write_view(data_dir: Path) -> Path:
         )
     finally:
         con.close()
-    build = duckdb.connect(str(path.parent / "build.duckdb"))
+    build = duckdb.connect(str(path.parents[2] / "build.duckdb"))
     try:
         build.execute(
             "CREATE TABLE feed_custody_records (record_id VARCHAR, arrested_at TIMESTAMP, offence_group VARCHAR, "

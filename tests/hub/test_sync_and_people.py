@@ -29,7 +29,7 @@ from commonground.hub.db import utcnow
 from commonground.hub.demo import seed_partnership
 from commonground.hub.models import User, WorkItem
 from commonground.hub.person_documents import DOCUMENTS_FILE, assemble_document
-from commonground.hub.person_view import PersonView
+from commonground.hub.person_view import PersonView, view_path
 from commonground.hub.settings import HubSettings
 from commonground.hub.sync import coverage_gaps, sync_current_build
 from commonground.linkage.builds import require_current_build
@@ -144,7 +144,7 @@ def test_the_person_view_holds_every_linked_record(area: Path, sessions: session
         "SELECT person_id, count(*) AS n FROM person_records GROUP BY person_id ORDER BY n DESC, person_id LIMIT 1"
     ).fetchone()  # type: ignore[misc]
     con.close()
-    view = PersonView(build.path / "person_view.duckdb")
+    view = PersonView(_view_file(build.path))
     try:
         feeds = view.feeds_of(person_id)
         records = view.records(person_id, feeds=feeds)
@@ -246,9 +246,15 @@ def test_a_school_opens_only_its_own_pupils(area: Path, hub_app: FastAPI, sessio
     assert page.status_code == 403 and "break glass" not in page.text.lower()
 
 
+def _view_file(build_path: Path) -> Path:
+    found = view_path(build_path)
+    assert found is not None, "hub sync lays out a view"
+    return found
+
+
 def _people_to_compare(build_path: Path) -> list[str]:
     """Every person with an indicator, a flag or a household, the ten with the most records, and every tenth."""
-    con = duckdb.connect(str(build_path / "person_view.duckdb"), read_only=True)
+    con = duckdb.connect(str(_view_file(build_path)), read_only=True)
     try:
         rows = con.execute(
             "SELECT person_id FROM evidence UNION SELECT person_id FROM household_periods "
@@ -263,8 +269,8 @@ def _people_to_compare(build_path: Path) -> list[str]:
 def test_each_person_document_is_what_the_detailed_queries_give(area: Path, sessions: sessionmaker[Session]) -> None:
     _seed_and_sync(sessions, area)
     build = require_current_build(area)
-    assert (build.path / DOCUMENTS_FILE).exists()
-    view = PersonView(build.path / "person_view.duckdb")
+    assert (_view_file(build.path).parent / DOCUMENTS_FILE).exists()
+    view = PersonView(_view_file(build.path))
     try:
         people = _people_to_compare(build.path)
         assert len(people) > 300
@@ -291,7 +297,7 @@ def test_the_api_answers_in_its_schema_with_only_the_feeds_the_agreements_open(
     of ``PersonOut``, and nothing from a feed the caller's agreements do not open for the purpose."""
     _seed_and_sync(sessions, area)
     build = require_current_build(area)
-    con = duckdb.connect(str(build.path / "person_view.duckdb"), read_only=True)
+    con = duckdb.connect(str(_view_file(build.path)), read_only=True)
     people = [
         str(r[0])
         for r in con.execute(
@@ -306,7 +312,7 @@ def test_the_api_answers_in_its_schema_with_only_the_feeds_the_agreements_open(
     answers: dict[tuple[str, str], Any] = {}
     for layout in ("documents", "detailed queries"):
         if layout == "detailed queries":
-            (build.path / DOCUMENTS_FILE).unlink()
+            (_view_file(build.path).parent / DOCUMENTS_FILE).unlink()
         settings = HubSettings(data_dir=area, secret_key="s" * 40, cookie_secure=True)  # type: ignore[arg-type]
         client = TestClient(create_app(settings, engine=engine), base_url="https://testserver")
         for email, purpose in callers:

@@ -82,6 +82,7 @@ def set_up_partnership(settings: Settings, area: Path, *, run_rules_again: bool)
     from commonground.hub.db import make_engine, session_factory
     from commonground.hub.demo import DEMO, demo_password, seed_partnership
     from commonground.hub.migrate import upgrade
+    from commonground.hub.person_view import view_path
     from commonground.hub.settings import hub_settings
     from commonground.hub.sync import sync_current_build
     from commonground.linkage.builds import require_current_build
@@ -100,7 +101,7 @@ def set_up_partnership(settings: Settings, area: Path, *, run_rules_again: bool)
             seed_library(session, DEMO)
             seed_landscape(session, DEMO)
             session.commit()
-        moments = rules_moments(area) if run_rules_again or not (build.path / "person_view.duckdb").exists() else []
+        moments = rules_moments(area) if run_rules_again or view_path(build.path) is None else []
         for moment in moments:
             out.print(f"Running the rules as of {moment:%-d %B %Y, %H:%M} ...")
             print_rules_summary(run_rules(build_dir=build.path, as_of=moment))

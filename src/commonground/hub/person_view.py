@@ -1,8 +1,9 @@
 """The person view: what the pages and the API read about a person, laid out for reading one person at a time.
 
 A build (:mod:`commonground.linkage`) and its rules output are laid out for whole-population work: a person's
-records are spread over ten feed tables. ``commonground hub sync`` writes, beside the build, one more DuckDB file,
-``person_view.duckdb``, with one table per thing a person page shows, each indexed on ``person_id``:
+records are spread over ten feed tables. ``commonground hub sync`` writes, in a new folder of the build's
+``views/`` each time, one more DuckDB file, ``person_view.duckdb``, with one table per thing a person page shows,
+each indexed on ``person_id``:
 
 ========================  ================================================================================
 ``identity``              the person as linked (display identity, record count, feeds, first and last seen)
@@ -16,14 +17,18 @@ records are spread over ten feed tables. ``commonground hub sync`` writes, besid
 and, in ``person_documents.sqlite``, one pre-assembled JSON document per person for the API
 (:mod:`commonground.hub.person_documents`).
 
-Written under a temporary name and renamed, so a reader sees the old file or the new one. The hub opens it
-read-only and gives each request its own cursor (DuckDB connections are thread-safe through cursors).
+Each sync writes a new folder (``views/<stamp>/``) and then points ``views/CURRENT`` at it, so a reader sees the
+old view or the new one, never half of one, and a running service can open the new view while requests finish on
+the old (DuckDB allows one open instance of a file path per process, so a view is never replaced in place). Older
+folders are removed, keeping the one before the current. The hub opens a view read-only and gives each request its
+own cursor (DuckDB connections are thread-safe through cursors).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +41,46 @@ from commonground.contracts import FEEDS
 from commonground.hub.person_documents import DOCUMENTS_FILE, PersonDocuments, assemble_document, write_person_documents
 
 VIEW_FILE = "person_view.duckdb"
+VIEWS_DIR = "views"
+CURRENT_VIEW = "CURRENT"
+KEEP_VIEWS = 2
+"""The current view's folder and the one before it (which requests already reading it may still hold)."""
+
+
+def view_path(build_dir: Path) -> Path | None:
+    """The current person view of the build in ``build_dir``, or None before ``hub sync`` has laid one out."""
+    pointer = build_dir / VIEWS_DIR / CURRENT_VIEW
+    try:
+        stamp = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = build_dir / VIEWS_DIR / stamp / VIEW_FILE
+    return path if path.exists() else None
+
+
+def new_view_folder(build_dir: Path) -> Path:
+    """A new, empty folder for a view of the build in ``build_dir``."""
+    views = build_dir / VIEWS_DIR
+    views.mkdir(exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder, n = views / stamp, 1
+    while folder.exists():
+        n += 1
+        folder = views / f"{stamp}-{n}"
+    folder.mkdir()
+    return folder
+
+
+def make_current(folder: Path) -> None:
+    """Point the build's ``views/CURRENT`` at ``folder`` (a :func:`new_view_folder`) and remove older views."""
+    views = folder.parent
+    partial = views / f".{CURRENT_VIEW}.partial"
+    partial.write_text(folder.name, encoding="utf-8")
+    partial.replace(views / CURRENT_VIEW)
+    older = sorted((d for d in views.iterdir() if d.is_dir() and d != folder), key=lambda d: d.name)
+    for stale in older[: max(0, len(older) - (KEEP_VIEWS - 1))]:
+        shutil.rmtree(stale, ignore_errors=True)
+
 
 EVENT_MOMENT: dict[str, str] = {
     "police_incident_persons": "occurred_at",
@@ -98,11 +143,11 @@ def _record_select(feed: str, tables: set[str]) -> str | None:
 
 
 def write_person_view(build_dir: Path) -> Path:
-    """Lay out ``build_dir``'s build and rules output for person pages; returns the file written."""
-    target = build_dir / VIEW_FILE
-    partial = build_dir / f".{VIEW_FILE}.partial"
-    partial.unlink(missing_ok=True)
-    con = duckdb.connect(str(partial))
+    """Lay out ``build_dir``'s build and rules output for person pages, in a new folder of ``views/`` that then
+    becomes the current one; returns the file written."""
+    folder = new_view_folder(build_dir)
+    target = folder / VIEW_FILE
+    con = duckdb.connect(str(target))
     try:
         con.execute(f"ATTACH '{build_dir / 'build.duckdb'}' AS b (READ_ONLY)")
         tables = {
@@ -146,11 +191,14 @@ def write_person_view(build_dir: Path) -> Path:
         ):
             con.execute(f"CREATE INDEX ix_{table}_{column} ON {table} ({column})")
         con.execute("DETACH b")
-        write_person_documents(con, build_dir / DOCUMENTS_FILE)
+        write_person_documents(con, folder / DOCUMENTS_FILE)
         con.execute("CHECKPOINT")
-    finally:
+    except BaseException:
         con.close()
-    partial.replace(target)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    con.close()
+    make_current(folder)
     return target
 
 
@@ -287,6 +335,11 @@ class PersonView:
         self._rules: tuple[dict[str, dict[str, Any]], dict[tuple[str, Any], str]] | None = None
         documents = path.with_name(DOCUMENTS_FILE)
         self._documents = PersonDocuments(documents) if documents.exists() else None
+
+    @property
+    def build_dir(self) -> Path:
+        """The folder of the build this view was laid out from (``<build>/views/<stamp>/person_view.duckdb``)."""
+        return self.path.parents[2]
 
     def close(self) -> None:
         self._con.close()

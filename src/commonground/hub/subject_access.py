@@ -309,7 +309,7 @@ def export_subject_access(
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UserError(f"{out_dir} is not empty; choose a new folder for the export")
     out_dir.mkdir(parents=True, exist_ok=True)
-    database = person_view.path.parent / BUILD_FILE if person_view is not None else None
+    database = person_view.build_dir / BUILD_FILE if person_view is not None else None
     export = Export(
         session=session,
         view=person_view,
@@ -336,7 +336,7 @@ def export_subject_access(
 
 
 def _readme(export: Export, by: Actor) -> None:
-    build = export.view.path.parent.name if export.view is not None else "none published yet"
+    build = export.view.build_dir.name if export.view is not None else "none published yet"
     lines = [
         f"Subject access export for person {export.person_id}",
         "",

@@ -1,11 +1,12 @@
-"""Which person view the service reads: the current build's, reopened when a newer build is published."""
+"""Which person view the service reads: the current build's current view, opened again when a newer build is
+published or ``commonground hub sync`` lays out a new view (after the rules ran again, for instance)."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from commonground.hub.person_view import VIEW_FILE, PersonView
+from commonground.hub.person_view import PersonView, view_path
 from commonground.linkage.builds import builds_dir, current_build_id
 
 
@@ -15,20 +16,20 @@ class PersonViews:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self._lock = threading.Lock()
-        self._open: tuple[str, PersonView] | None = None
+        self._open: tuple[str, Path, PersonView] | None = None
 
     def current(self) -> PersonView | None:
         build_id = current_build_id(self.data_dir)
         if build_id is None:
             return None
+        path = view_path(builds_dir(self.data_dir) / build_id)
+        if path is None:
+            return None
         with self._lock:
-            if self._open is not None and self._open[0] == build_id:
-                return self._open[1]
-            path = builds_dir(self.data_dir) / build_id / VIEW_FILE
-            if not path.exists():
-                return None
+            if self._open is not None and self._open[1] == path:
+                return self._open[2]
             view = PersonView(path)
-            self._open = (build_id, view)  # the previous view stays open for requests already reading it
+            self._open = (build_id, path, view)  # the previous view stays open for requests already reading it
             return view
 
     @property
