@@ -25,6 +25,14 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     con.execute(sql).fetchall()
 
 
+def component_labels(left: np.ndarray, right: np.ndarray, *, nodes: int) -> tuple[int, np.ndarray]:
+    """The number of connected components of the graph on ``0 .. nodes - 1`` whose edge ``i`` joins
+    ``left[i]`` and ``right[i]``, and each node's component label."""
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(nodes, nodes)).tocsr()
+    count, labels = connected_components(graph, directed=False)
+    return int(count), labels
+
+
 def create_clusters(
     con: duckdb.DuckDBPyConnection, *, records: str, pairs: str, threshold_match_weight: float, target: str
 ) -> int:
@@ -46,10 +54,7 @@ def create_clusters(
             f"JOIN {target}_nodes AS r ON r.unique_id = p.unique_id_r "
             f"WHERE p.match_weight >= {float(threshold_match_weight)!r}"
         ).fetchnumpy()
-        left = np.asarray(edges["l"], dtype=np.int32)
-        right = np.asarray(edges["r"], dtype=np.int32)
-        graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(nodes, nodes)).tocsr()
-        count, labels = connected_components(graph, directed=False)
+        count, labels = component_labels(edges["l"], edges["r"], nodes=nodes)
         con.register(
             f"{target}_labels",
             pa.table({"node": pa.array(np.arange(nodes, dtype=np.int32)), "label": pa.array(labels.astype(np.int32))}),
@@ -63,4 +68,4 @@ def create_clusters(
         con.unregister(f"{target}_labels")
     finally:
         _run(con, f"DROP TABLE IF EXISTS {target}_nodes")
-    return int(count)
+    return count

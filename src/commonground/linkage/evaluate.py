@@ -16,8 +16,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from commonground.linkage.components import component_labels
 
 
 class PairwiseScores(BaseModel):
@@ -197,10 +197,7 @@ def threshold_sweep_arrays(
     points = []
     for threshold in sorted(set(thresholds)):
         kept = weights >= threshold
-        graph = coo_matrix(
-            (np.ones(int(kept.sum()), dtype=np.int8), (left[kept], right[kept])), shape=(records, records)
-        ).tocsr()
-        labels = connected_components(graph, directed=False)[1].astype(np.int64)
+        labels = component_labels(left[kept], right[kept], nodes=records)[1].astype(np.int64)
         cell_sizes = np.unique(labels * entities + truth_codes, return_counts=True)[1]
         points.append(
             SweepPoint(

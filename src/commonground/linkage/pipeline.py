@@ -349,7 +349,7 @@ def _link_duckdb(
     threshold: float | None,
     progress: OnProgress,
 ) -> _Linked:
-    """Train if needed, predict and cluster with Splink in the build's own DuckDB session."""
+    """Train if needed and score the pairs with Splink in the build's own DuckDB session."""
     from splink import DuckDBAPI
 
     from commonground.linkage.predict import score
