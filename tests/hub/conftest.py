@@ -17,13 +17,13 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hub_support import empty_postgres
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from commonground.access.audit import GENESIS
 from commonground.api.app import create_app
 from commonground.hub import accounts
-from commonground.hub.db import all_metadata, make_engine, session_factory
+from commonground.hub.db import make_engine, session_factory
 from commonground.hub.migrate import upgrade
 from commonground.hub.settings import HubSettings
 
@@ -69,15 +69,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _empty_postgres(engine: Engine) -> None:
-    """Empty every table (DELETE is quicker than TRUNCATE on tables this small) and reset the audit head."""
-    with engine.begin() as connection:
-        connection.execute(text("SET LOCAL session_replication_role = replica"))  # triggers and foreign keys sleep
-        for table in reversed(all_metadata().sorted_tables):
-            connection.execute(table.delete())
-        connection.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :g)"), {"g": GENESIS})
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -92,7 +83,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def engine(store_url: str) -> Iterator[Engine]:
     engine = make_engine(store_url)
     if engine.dialect.name == "postgresql":
-        _empty_postgres(engine)
+        empty_postgres(engine)
     yield engine
     engine.dispose()
 

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from commonground.access.audit import Actor
+from commonground.access.audit import CHAINS, GENESIS, Actor
 from commonground.hub import accounts
-from commonground.hub.db import utcnow
+from commonground.hub.db import all_metadata, utcnow
 from commonground.hub.models import User
 from commonground.hub.settings import HubSettings
 
@@ -49,3 +49,16 @@ def as_superuser(engine: Engine, sql: str) -> None:
             connection.execute(text("DROP TRIGGER audit_events_no_update"))
             connection.execute(text("DROP TRIGGER audit_events_no_delete"))
             connection.execute(text(sql))
+
+
+def empty_postgres(engine: Engine) -> None:
+    """Empty every table (DELETE is quicker than TRUNCATE on tables this small) and reset the audit head."""
+    with engine.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))  # triggers and foreign keys sleep
+        for table in reversed(all_metadata().sorted_tables):
+            connection.execute(table.delete())
+        connection.execute(
+            text("INSERT INTO audit_head (id, seq, hash) VALUES (:id, 0, :g)"),
+            [{"id": chain, "g": GENESIS} for chain in range(1, CHAINS + 1)],
+        )
+        connection.execute(text("ALTER SEQUENCE audit_events_seq_seq RESTART WITH 1"))

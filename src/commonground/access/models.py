@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commonground.hub.db import Base, utcnow
@@ -78,9 +78,16 @@ class AuditEvent(Base):
     Database triggers refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_person_id", "person_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_person_id", "person_id"),
+        Index("ix_audit_events_chain", "chain", "chain_seq", unique=True),
+    )
 
-    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(primary_key=True)
+    """The order entries were written in, given by the database; the hash covers ``chain`` and ``chain_seq``."""
+    chain: Mapped[int] = mapped_column(server_default=text("1"))
+    chain_seq: Mapped[int] = mapped_column(server_default=text("0"))
+    """The entry's place in its chain, from 1 (0 only for a row inserted by hand, which the check then names)."""
     occurred_at: Mapped[dt.datetime]
     actor_user_id: Mapped[int | None]
     actor: Mapped[str] = mapped_column(String(320))
@@ -100,7 +107,8 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """The single row holding the last sequence number and hash; appending locks it, so the chain never forks."""
+    """A chain's head: its number (``id``), the place and hash of its last entry. Appending locks the row, so a
+    chain never forks; there are several chains so that concurrent appends need not wait for one lock."""
 
     __tablename__ = "audit_head"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -54,8 +55,9 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
         openapi_url=None,
         lifespan=lifespan,
     )
-    engine = engine or make_engine(settings.resolved_database_url)
+    engine = engine or make_engine(settings.resolved_database_url, pool_size=settings.database_pool)
     app.state.settings = settings
+    app.state.db_gate = asyncio.Semaphore(settings.database_pool)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.secret = settings.resolved_secret_key()

@@ -8,6 +8,7 @@ audited. A test enumerates every route and fails if one does not depend on ``req
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -34,16 +35,26 @@ NOT_FOUND = "not found, or not yours to see"
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """A session for the request. Opened on the event loop (it touches the store only when first used) and closed
     there too when the route has committed or rolled back; a transaction left open is rolled back in a worker
-    thread. Each move to a worker thread costs a request about as much CPU as a statement does."""
+    thread. Each move to a worker thread costs a request about as much CPU as a statement does.
+
+    At most ``database_pool`` requests of a process hold a session at once (``app.state.db_gate``); the rest wait
+    on the event loop, holding nothing. A request keeps its connection from its first statement to its end, across
+    its moves between threads, so without the gate a burst of requests would need more connections than the pool
+    keeps, and each one past the pool would be opened and closed again: a new PostgreSQL backend per request."""
+    gate: asyncio.Semaphore = request.app.state.db_gate
     factory: sessionmaker[Session] = request.app.state.sessions
-    session = factory()
+    await gate.acquire()
     try:
-        yield session
+        session = factory()
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                await run_in_threadpool(session.close)
+            else:
+                session.close()
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+        gate.release()
 
 
 def settings_of(request: Request) -> HubSettings:

@@ -110,6 +110,8 @@ class MeOut(BaseModel):
 
 class AuditEventOut(Out):
     seq: int
+    chain: int
+    chain_seq: int = Field(description="The entry's place in its hash chain")
     occurred_at: dt.datetime
     actor: str
     actor_user_id: int | None
@@ -127,11 +129,17 @@ class AuditEventOut(Out):
     hash: str
 
 
+class ChainHeadOut(BaseModel):
+    chain: int
+    seq: int = Field(description="The place of the chain's last entry (0: none yet)")
+    hash: str
+
+
 class VerificationOut(BaseModel):
     ok: bool
     checked: int
-    head_seq: int
-    head_hash: str
+    heads: list[ChainHeadOut]
+    anchor: str = Field(description="Keep it outside the service; `commonground audit verify --expect` checks it")
     problems: list[str]
 
 

@@ -196,23 +196,23 @@ def agreements_add(
 def audit_verify(
     ctx: typer.Context,
     expect: Annotated[
-        str | None, typer.Option("--expect", help="SEQ:HASH printed by an earlier run; it must still be there.")
+        str | None,
+        typer.Option("--expect", help="The anchor (PLACES:HASH) printed by an earlier run; it must still be there."),
     ] = None,
 ) -> None:
-    """Check the audit log's hash chain; exit 1 if any entry was edited or deleted."""
-    from commonground.access.audit import verify_audit
+    """Check the audit log's hash chains; exit 1 if any entry was edited or deleted."""
+    from commonground.access.audit import Anchor, verify_audit
 
-    anchor = None
-    if expect is not None:
-        seq, _, digest = expect.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
-            raise UserError("--expect takes SEQ:HASH, as printed by `commonground audit verify`")
-        anchor = (int(seq), digest)
+    try:
+        anchor = Anchor.parse(expect) if expect is not None else None
+    except ValueError as error:
+        raise UserError(f"--expect: {error}") from None
     with _store(ctx) as session:
         result = verify_audit(session, expect=anchor)
     if result.ok:
         out.print(
-            f"The audit log is whole: {result.checked:,} entries. Head: {result.head_seq}:{result.head_hash}",
+            f"The audit log is whole: {result.checked:,} entries in {len(result.heads)} chains. "
+            f"Anchor (keep it elsewhere; check it later with --expect): {result.anchor}",
             soft_wrap=True,
         )
         return

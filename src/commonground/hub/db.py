@@ -83,8 +83,10 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; for a SQLite file, its folder is created and foreign keys are enforced."""
+def make_engine(url: str, *, pool_size: int = 16) -> Engine:
+    """An engine for ``url``; for a SQLite file, its folder is created and foreign keys are enforced. On
+    PostgreSQL the pool keeps ``pool_size`` connections open (the service asks for one a request it serves at
+    once) and opens up to as many more for a burst, closing those when they are handed back."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -92,9 +94,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(parsed, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # A service thread per request (``COMMONGROUND_WORKER_THREADS``, 8 by default, at most 200; the CLI and the
-    # tests use fewer): enough connections that a thread seldom waits for one.
-    return create_engine(parsed, pool_pre_ping=True, pool_size=20, max_overflow=30)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -61,6 +61,10 @@ class HubSettings(BaseSettings):
     """Threads per server process that run the routes' work on the store and the person view (anyio's default is
     40). A process runs Python on one core at a time, so more threads than this only queue for it, less fairly:
     with 50 clients on two processes, 8 threads halved the 95th percentile against 40 at the same throughput."""
+    database_pool: int = Field(default=16, ge=1, le=200)
+    """Connections to the operational store each server process keeps, and so the requests it serves at once
+    (the rest wait their turn without holding anything). Several processes share PostgreSQL's
+    ``max_connections`` (100 by default)."""
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Self:

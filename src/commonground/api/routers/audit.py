@@ -11,7 +11,7 @@ from commonground.access import audit
 from commonground.access.models import AuditEvent, BreakGlassReport
 from commonground.api.deps import NOT_FOUND, Access, require
 from commonground.api.routers.common import ERRORS, IdPath
-from commonground.api.schemas import MAX_ID, AuditEventOut, BreakGlassOut, ReviewIn, VerificationOut
+from commonground.api.schemas import MAX_ID, AuditEventOut, BreakGlassOut, ChainHeadOut, ReviewIn, VerificationOut
 from commonground.errors import UserError
 
 router = APIRouter(prefix="/api", tags=["audit"], responses=ERRORS)
@@ -34,8 +34,8 @@ def verify(access: Annotated[Access, Depends(require("verify-audit"))]) -> Verif
     return VerificationOut(
         ok=result.ok,
         checked=result.checked,
-        head_seq=result.head_seq,
-        head_hash=result.head_hash,
+        heads=[ChainHeadOut(chain=h.chain, seq=h.seq, hash=h.hash) for h in result.heads],
+        anchor=str(result.anchor),
         problems=list(result.problems),
     )
 
