@@ -103,7 +103,7 @@ class StoreFacts:
         self.session = session
 
     def agreements_in_force(self, *, organisation_id: int, at: dt.datetime) -> Sequence[AgreementTerms]:
-        rows = self.session.execute(_agreements_statement(), {"organisation_id": organisation_id})
+        rows = self.session.connection().execute(_agreements_statement(), {"organisation_id": organisation_id})
         return [
             AgreementTerms(
                 reference=row.reference,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -102,6 +103,19 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     app.add_middleware(RequestLog)
     return app
+
+
+def settle_for_serving() -> None:
+    """Call once in a server process when the application is built, before it serves.
+
+    What a process loaded to start (modules, the application, its routes and models: about 200,000 objects) stays
+    for its whole life, yet Python's cyclic garbage collector scanned all of it in every full collection, and under
+    load the objects of requests in flight age into the oldest generation fast enough to set one off every few
+    seconds: each paused every request of the process for 200 to 250 ms on this machine, which was most of the
+    99th percentile. ``gc.freeze()`` moves what exists now out of the collector's sight (it is not collected,
+    and never needed to be); full collections then scan only what requests create, 20 to 40 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 ERROR_HEADINGS = {

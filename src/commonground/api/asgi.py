@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from commonground.api.app import create_app
+from commonground.api.app import create_app, settle_for_serving
 from commonground.hub.settings import hub_settings
 from commonground.settings import load_settings
 
 app = create_app(hub_settings(load_settings()))
+settle_for_serving()

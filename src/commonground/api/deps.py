@@ -23,7 +23,7 @@ from commonground.access.actions import action
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Principal, RequestFacts, StoreFacts, Subject, resolve
 from commonground.api.security import csrf_ok, session_cookie_name
-from commonground.hub.accounts import user_for_token
+from commonground.hub.accounts import SignedIn, signed_in
 from commonground.hub.db import utcnow
 from commonground.hub.models import User
 from commonground.hub.settings import HubSettings
@@ -72,12 +72,22 @@ def principal_of(user: User) -> Principal:
     )
 
 
-def signed_in_user(request: Request, db: Session, *, now: dt.datetime) -> User | None:
+def signed_in_as(request: Request, db: Session, *, now: dt.datetime) -> SignedIn | None:
     settings = settings_of(request)
     token = request.cookies.get(session_cookie_name(settings))
     if not token:
         return None
-    return user_for_token(db, token=token, settings=settings, now=now)
+    return signed_in(db, token=token, settings=settings, now=now)
+
+
+def principal_from(who: SignedIn) -> Principal:
+    return Principal(
+        user_id=who.user_id,
+        label=who.email,
+        organisation_id=who.organisation_id,
+        organisation_type=who.organisation_type,
+        role=who.role,
+    )
 
 
 @dataclass
@@ -86,12 +96,17 @@ class Access:
 
     db: Session
     request: Request
-    user: User | None
     principal: Principal | None
     decision: Decision
     now: dt.datetime
     facts: RequestFacts
     """The agreements and relationships this request has read, read once (:class:`RequestFacts`)."""
+
+    @property
+    def user(self) -> User | None:
+        """The signed-in account as a stored object, for the routes that show or change it (read when asked:
+        most routes need only :attr:`principal`)."""
+        return None if self.principal is None else self.db.get(User, self.principal.user_id)
 
     def me(self) -> Principal:
         if self.principal is None:
@@ -169,27 +184,27 @@ def require(name: str) -> Callable[..., object]:
 
     def decide(
         request: Request, db: Session, now: dt.datetime, facts: RequestFacts
-    ) -> tuple[User | None, Principal | None, Decision]:
-        user = None if act.public else signed_in_user(request, db, now=now)
-        principal = principal_of(user) if user is not None else None
+    ) -> tuple[Principal | None, Decision]:
+        who = None if act.public else signed_in_as(request, db, now=now)
+        principal = principal_from(who) if who is not None else None
         decision = resolve(name, principal=principal, facts=facts, at=now)
         if not decision.allowed and principal is not None:
             audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
             db.commit()
-        return user, principal, decision
+        elif db.info.pop("touched", False):
+            db.commit()  # keep a session's last-seen time
+        return principal, decision
 
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
         now = utcnow()
         facts = RequestFacts(StoreFacts(db))
         # The store is read in a worker thread: the event loop keeps serving other requests meanwhile.
-        user, principal, decision = await run_in_threadpool(decide, request, db, now, facts)
+        principal, decision = await run_in_threadpool(decide, request, db, now, facts)
         if not decision.allowed:
             raise HTTPException(decision.status, decision.reason)
         if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
             raise HTTPException(403, "the form or request has no valid CSRF token; reload and try again")
-        if db.dirty:
-            await run_in_threadpool(db.commit)  # keep a session's last-seen time
-        return Access(db=db, request=request, user=user, principal=principal, decision=decision, now=now, facts=facts)
+        return Access(db=db, request=request, principal=principal, decision=decision, now=now, facts=facts)
 
     setattr(dependency, ACTION_ATTRIBUTE, name)
     dependency.__name__ = f"require_{name.replace('-', '_')}"

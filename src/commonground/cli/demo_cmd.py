@@ -129,9 +129,11 @@ def _print_accounts(accounts: list[object], password: str, *, host: str, port: i
 def _serve(settings: Settings, *, host: str, port: int) -> None:
     import uvicorn
 
-    from commonground.api.app import create_app
+    from commonground.api.app import create_app, settle_for_serving
     from commonground.hub.settings import hub_settings
 
     hub = hub_settings(settings, cookie_secure=False)  # plain HTTP on this machine; production needs HTTPS
     out.print("Serving; stop with Ctrl+C.")
-    uvicorn.run(create_app(hub), host=host, port=port, access_log=False, log_level="warning")
+    app = create_app(hub)
+    settle_for_serving()
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")

@@ -315,10 +315,12 @@ def serve(
     """Serve the hub's web service and API (the API reference is at /api/docs)."""
     import uvicorn
 
-    from commonground.api.app import create_app
+    from commonground.api.app import create_app, settle_for_serving
 
     settings = _hub(ctx)
     with _store(ctx):
         pass  # refuses to start on a store that is missing or not up to date
     out.print(f"Serving commonground on http://{host}:{port}/ (API reference: /api/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info")
+    app = create_app(settings)
+    settle_for_serving()
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")

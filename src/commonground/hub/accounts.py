@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Executable, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from commonground.access import audit
@@ -26,6 +26,7 @@ from commonground.access.roles import ROLE_ORGANISATION_TYPES, Role
 from commonground.errors import UserError
 from commonground.hub.db import utcnow
 from commonground.hub.models import Organisation, SignInAttempt, SignInSession, User, UserVersion
+from commonground.hub.organisation_types import OrganisationType
 from commonground.hub.settings import HubSettings
 
 MIN_PASSWORD_LENGTH = 12
@@ -369,33 +370,67 @@ def start_session(session: Session, *, user: User, method: str, settings: HubSet
     return token
 
 
-def user_for_token(session: Session, *, token: str, settings: HubSettings, now: dt.datetime) -> User | None:
-    """The active account a session token signs in, or None when the session is unknown, ended or expired.
-    Read from the store on every request, in one statement (the session, its account and organisation): ending a
-    session, or changing the account, takes effect at the next request."""
-    found = session.execute(_session_statement(), {"token_hash": _token_hash(token)}).first()
-    if found is None:
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a session token signs in, as every request needs it: the account, its organisation and role."""
+
+    user_id: int
+    email: str
+    organisation_id: int
+    organisation_type: OrganisationType
+    role: Role
+
+
+def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.datetime) -> SignedIn | None:
+    """Who a session token signs in, or None when the session is unknown, ended or expired, or the account is not
+    active. Read from the store on every request, in one statement of plain columns (the session, its account and
+    the organisation's type): ending a session, or changing the account, takes effect at the next request. A
+    session's last-seen time is moved on at most once a minute; the caller commits it (``touched``)."""
+    found = session.connection().execute(_session_statement(), {"token_hash": _token_hash(token)}).first()
+    if found is None or found.ended_at is not None or found.expires_at <= now or not found.active:
         return None
-    row, user = found
-    if row.ended_at is not None or row.expires_at <= now:
+    if now - found.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
         return None
-    if now - row.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
-        return None
-    if not user.active:
-        return None
-    if now - row.last_seen_at > dt.timedelta(seconds=60):
-        row.last_seen_at = now
-    return user
+    if now - found.last_seen_at > dt.timedelta(seconds=60):
+        session.connection().execute(_touch_statement(), {"session_id": found.id, "now": now})
+        session.info["touched"] = True
+    return SignedIn(
+        user_id=found.user_id,
+        email=found.email,
+        organisation_id=found.organisation_id,
+        organisation_type=OrganisationType(found.organisation_type),
+        role=Role(found.role),
+    )
 
 
 @cache
-def _session_statement() -> Select[SignInSession, User]:
+def _session_statement() -> Executable:
     """Built once, with a bound parameter: every request runs it, and building a statement costs more CPU than
-    running it."""
+    running it. Plain columns, not ORM objects: loading an account and its organisation as objects cost a request
+    more than the statement did."""
     return (
-        select(SignInSession, User)
+        select(
+            SignInSession.id,
+            SignInSession.last_seen_at,
+            SignInSession.expires_at,
+            SignInSession.ended_at,
+            User.id.label("user_id"),
+            User.email,
+            User.active,
+            User.role,
+            User.organisation_id,
+            Organisation.type.label("organisation_type"),
+        )
         .join(User, User.id == SignInSession.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(SignInSession.token_hash == bindparam("token_hash"))
+    )
+
+
+@cache
+def _touch_statement() -> Update:
+    return (
+        update(SignInSession).where(SignInSession.id == bindparam("session_id")).values(last_seen_at=bindparam("now"))
     )
 
 
