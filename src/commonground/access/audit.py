@@ -151,8 +151,14 @@ def record_many(session: Session, events: Sequence[Event], *, at: dt.datetime | 
         prev_hash = row.hash
         rows.append(row)
     values = [{c: getattr(row, c) for c in _COLUMNS} for row in rows]
-    numbers = connection.execute(insert_rows, values[0] if len(values) == 1 else values).scalars().all()
-    connection.execute(set_hash, {"chain_id": chain, "new_hash": prev_hash})
+    to_head = {"chain_id": chain, "new_hash": prev_hash}
+    numbers: Sequence[int]
+    if len(rows) == 1 and connection.dialect.name == "postgresql":  # one statement: one trip to the database
+        entry = {f"e_{c}": v for c, v in values[0].items()}
+        numbers = [connection.execute(_insert_and_set_hash(), entry | to_head).scalar_one()]
+    else:
+        numbers = connection.execute(insert_rows, values[0] if len(values) == 1 else values).scalars().all()
+        connection.execute(set_hash, to_head)
     for event, row, seq in zip(events, rows, numbers, strict=True):
         row.seq = seq
         if event.break_glass and event.outcome == "allowed":
@@ -174,6 +180,25 @@ def _statements() -> tuple[UpdateBase, UpdateBase, UpdateBase, UpdateBase]:
     set_hash = update(_HEAD).where(head.id == bindparam("chain_id")).values(hash=bindparam("new_hash"))
     insert_rows = insert(_TABLE).returning(_TABLE.c.seq, sort_by_parameter_order=True)
     return take_free, take_any, insert_rows, set_hash
+
+
+@cache
+def _insert_and_set_hash() -> UpdateBase:
+    """PostgreSQL: insert one entry and set its chain's head hash in one statement (the insert as a CTE)."""
+    entry = (
+        insert(_TABLE)
+        .values({c: bindparam(f"e_{c}", type_=_TABLE.c[c].type) for c in _COLUMNS})
+        .returning(_TABLE.c.seq)
+        .cte("entry")
+    )
+    head = _HEAD.c
+    return (
+        update(_HEAD)
+        .where(head.id == bindparam("chain_id"))
+        .values(hash=bindparam("new_hash"))
+        .returning(select(entry.c.seq).scalar_subquery())
+        .add_cte(entry)
+    )
 
 
 def _row(event: Event, *, chain: int, place: int, at: dt.datetime, prev_hash: str) -> AuditEvent:

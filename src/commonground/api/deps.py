@@ -182,24 +182,23 @@ def require(name: str) -> Callable[..., object]:
     """The dependency that guards a route with the declared action ``name``."""
     act = action(name)
 
-    def decide(
-        request: Request, db: Session, now: dt.datetime, facts: RequestFacts
-    ) -> tuple[Principal | None, Decision]:
-        who = None if act.public else signed_in_as(request, db, now=now)
-        principal = principal_from(who) if who is not None else None
-        decision = resolve(name, principal=principal, facts=facts, at=now)
-        if not decision.allowed and principal is not None:
-            audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
-            db.commit()
-        elif db.info.pop("touched", False):
-            db.commit()  # keep a session's last-seen time
-        return principal, decision
+    def record_refusal(db: Session, principal: Principal, decision: Decision) -> None:
+        audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
+        db.commit()
 
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
         now = utcnow()
         facts = RequestFacts(StoreFacts(db))
-        # The store is read in a worker thread: the event loop keeps serving other requests meanwhile.
-        principal, decision = await run_in_threadpool(decide, request, db, now, facts)
+        # Who is asking: one keyed read, which takes no lock, done here on the event loop (which waits for it,
+        # but other requests' threads go on meanwhile): sending it to a worker thread and back cost a request
+        # more CPU than the read itself. Anything that writes (and waits for the disk) goes to a thread.
+        who = None if act.public else signed_in_as(request, db, now=now)
+        principal = principal_from(who) if who is not None else None
+        decision = resolve(name, principal=principal, facts=facts, at=now)
+        if not decision.allowed and principal is not None:
+            await run_in_threadpool(record_refusal, db, principal, decision)
+        elif db.info.pop("touched", False):
+            await run_in_threadpool(db.commit)  # keep a session's last-seen time
         if not decision.allowed:
             raise HTTPException(decision.status, decision.reason)
         if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
