@@ -9,11 +9,16 @@ The operational store is a fresh PostgreSQL database (dropped at the end), as in
 under uvicorn with ``--workers`` processes; ``--clients`` concurrent clients (asyncio, one sign-in each, as the
 MASH practitioner whose agreement covers everyone) request ``GET /api/people/{id}?purpose=safeguarding_children``
 for random linked people for ``--seconds``. Every request is a real identifiable read: resolved, and audited in the
-same transaction. Each client signs in through the real form, then keeps one connection, closed loop (the next
-request when the answer is in). Client and server share this 2-core machine, so the figures are an upper bound on
-latency. Besides latency it prints the CPU time per request of the service (uvicorn's processes), of PostgreSQL
-and of this load generator, and the load average (the machine may be shared). Figures go to stdout and to
-``benchmarks/out/people-api-<people>.json``.
+same transaction. ``--front nginx`` serves the same application as ``--workers`` single-process uvicorn
+servers behind nginx, which sends each request to the least busy one (``least_conn``; nginx-light is installed
+with apt if missing); ``--front uvicorn`` (the default) is one ``uvicorn --workers N``, where each client's
+connection stays with whichever process accepted it. Give ``--front`` twice to measure both, one after the other,
+on the same preparation; ``--repeat`` runs the load that many times against each. Each client signs in through
+the real form, then keeps one connection, closed loop (the next request when the answer is in). Client and server
+share this 2-core machine, so the figures are an upper bound on latency. Besides latency it prints the CPU time
+per request of the service (uvicorn's processes), of PostgreSQL, of nginx and of this load generator, and the
+load average (the machine may be shared). Figures go to stdout and to
+``benchmarks/out/people-api-<people>-<front>.json``.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ import os
 import random
 import re
 import secrets
+import shlex
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -87,8 +95,9 @@ def prepare(people: int, work: Path, database_url: str) -> tuple[Path, dict[str,
     return data_dir, timings
 
 
-def _cpu_seconds(*, pgid: int | None = None, command: str | None = None) -> float:
-    """CPU time (user + system) of the live processes of a process group, or whose command is ``command``."""
+def _cpu_seconds(*, pgid: int | None = None, command: str | None = None, but: str | None = None) -> float:
+    """CPU time (user + system) of the live processes of a process group, or whose command is ``command``; not
+    counting those whose command is ``but``."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -98,6 +107,8 @@ def _cpu_seconds(*, pgid: int | None = None, command: str | None = None) -> floa
             continue  # ended meanwhile
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
+        if name == but:
+            continue
         if (pgid is not None and int(fields[2]) == pgid) or (command is not None and name == command):
             total += int(fields[11]) + int(fields[12])
     return total / tick
@@ -194,8 +205,9 @@ async def _requests(client: _Client, ids: list[str], until: float, latencies: li
 
 def _cpu_now(server_pgid: int) -> dict[str, float]:
     return {
-        "server": _cpu_seconds(pgid=server_pgid),
+        "server": _cpu_seconds(pgid=server_pgid, but="nginx"),
         "postgres": _cpu_seconds(command="postgres"),
+        "nginx": _cpu_seconds(command="nginx"),
         "client": time.process_time(),
     }
 
@@ -238,6 +250,71 @@ async def load(
     }
 
 
+NGINX_CONF = """worker_processes 1;
+pid {run}/nginx.pid;
+error_log {run}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {run}/body; proxy_temp_path {run}/proxy; fastcgi_temp_path {run}/fastcgi;
+  uwsgi_temp_path {run}/uwsgi; scgi_temp_path {run}/scgi;
+  upstream commonground {{ least_conn; {servers} keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://commonground;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }}
+  }}
+}}
+"""
+
+
+def _nginx() -> str:
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if found is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], check=True, stdout=subprocess.DEVNULL)
+        found = shutil.which("nginx", path="/usr/sbin:/usr/bin")
+    if found is None:
+        raise SystemExit("nginx is needed for --front nginx (apt-get install nginx-light)")
+    return found
+
+
+def _uvicorn(port: int, workers: int) -> list[str]:
+    command = [sys.executable, "-m", "uvicorn", "commonground.api.asgi:app", "--port", str(port)]
+    return [*command, "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+
+
+def serve(
+    front: str, workers: int, env: dict[str, str], run_dir: Path
+) -> tuple[subprocess.Popen[bytes], int, list[int]]:
+    """Start the service; returns its process group's leader, the port clients use and the application's ports."""
+    if front == "uvicorn":
+        port = _free_port()
+        return subprocess.Popen(_uvicorn(port, workers), env=env, start_new_session=True), port, [port]
+    ports = [_free_port() for _ in range(workers)]
+    front_port = _free_port()
+    servers = " ".join(f"server 127.0.0.1:{p};" for p in ports)
+    (run_dir / "nginx.conf").write_text(NGINX_CONF.format(run=run_dir, servers=servers, port=front_port))
+    script = " & ".join(shlex.join(_uvicorn(p, 1)) for p in ports)
+    script += f" & exec {shlex.quote(_nginx())} -c {shlex.quote(str(run_dir / 'nginx.conf'))} -g 'daemon off;'"
+    return subprocess.Popen(["bash", "-c", script], env=env, start_new_session=True), front_port, ports
+
+
+def _wait_for(port: int) -> None:
+    for _ in range(240):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the service on port {port} did not answer /health")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=100_000)
@@ -245,6 +322,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--front", choices=["uvicorn", "nginx"], action="append")
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     name = f"cg_bench_{secrets.token_hex(4)}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -255,7 +334,6 @@ def main() -> None:
     try:
         print(f"Preparing {args.people:,} people in {args.work} ...", flush=True)
         data_dir, timings = prepare(args.people, args.work, database_url)
-        port = _free_port()
         env = {
             **os.environ,
             "COMMONGROUND_DATA_DIR": str(data_dir),
@@ -263,47 +341,39 @@ def main() -> None:
             "COMMONGROUND_COOKIE_SECURE": "false",
             "COMMONGROUND_LOGIN_RATE_PER_MINUTE": "1000",
         }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "commonground.api.asgi:app",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(1)
         ids = _person_ids(data_dir, 20_000)
         password = (data_dir / "demo-password").read_text(encoding="ascii").strip()
-        print(f"Load: {args.clients} clients for {args.seconds:g} s against {args.workers} workers ...", flush=True)
-        result = asyncio.run(
-            load(base, password, ids, clients=args.clients, seconds=args.seconds, server_pgid=server.pid)
-        )
-        result |= {
-            "people": args.people,
-            "clients": args.clients,
-            "workers": args.workers,
-            "seconds": args.seconds,
-            "preparation_s": timings,
-            "load_average": os.getloadavg(),
-        }
-        print(json.dumps(result, indent=2))
-        OUT.mkdir(exist_ok=True)
-        (OUT / f"people-api-{args.people}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        for front in args.front or ["uvicorn"]:
+            run_dir = Path(tempfile.mkdtemp(prefix="cg-bench-"))
+            server, port, backends = serve(front, args.workers, env, run_dir)
+            for backend in [*backends, port]:
+                _wait_for(backend)
+            base = f"http://127.0.0.1:{port}"
+            layout = f"{args.workers} workers" if front == "uvicorn" else f"nginx and {args.workers} servers"
+            runs = []
+            for run in range(1, args.repeat + 1):
+                print(f"Load {run}: {args.clients} clients for {args.seconds:g} s against {layout} ...", flush=True)
+                result = asyncio.run(
+                    load(base, password, ids, clients=args.clients, seconds=args.seconds, server_pgid=server.pid)
+                )
+                print(json.dumps(result), flush=True)
+                runs.append(result)
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+            server = None
+            summary = {
+                "people": args.people,
+                "clients": args.clients,
+                "front": front,
+                "workers": args.workers,
+                "seconds": args.seconds,
+                "runs": runs,
+                "median_p95_ms": statistics.median(r["p95_ms"] for r in runs),
+                "preparation_s": timings,
+            }
+            print(json.dumps(summary, indent=2))
+            OUT.mkdir(exist_ok=True)
+            (OUT / f"people-api-{args.people}-{front}.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
