@@ -343,8 +343,9 @@ def test_the_api_answers_in_its_schema_with_only_the_feeds_the_agreements_open(
 def test_the_person_endpoint_reads_agreements_and_relationships_once(
     area: Path, hub_app: FastAPI, engine: Engine, sessions: sessionmaker[Session]
 ) -> None:
-    """One read of each per request; relationships only when an agreement that could decide is about fewer people
-    than everyone (the MASH's agreement is about everyone; a school's, about its own pupils)."""
+    """One read of each per request (the agreements in the same statement as who is asking); relationships only
+    when an agreement that could decide is about fewer people than everyone (the MASH's agreement is about
+    everyone; a school's, about its own pupils)."""
     _seed_and_sync(sessions, area)
     build = require_current_build(area)
     con = duckdb.connect(str(build.path / "build.duckdb"), read_only=True)
@@ -370,7 +371,8 @@ def test_the_person_endpoint_reads_agreements_and_relationships_once(
             assert client.get(f"/api/people/{pupil}?purpose={purpose}").status_code == 200
         finally:
             event.remove(engine, "before_cursor_execute", seen)
-        assert sum("FROM agreements" in s for s in statements) == 1, email
+        signing_in = [s for s in statements if "FROM sign_in_sessions" in s]
+        assert len(signing_in) == 1 and "JOIN agreements" in signing_in[0], email  # who asks, and their agreements
+        assert sum("agreements" in s for s in statements) == 1, email
         assert sum("FROM person_relationships" in s for s in statements) == relationships, email
-        assert sum("FROM sign_in_sessions" in s for s in statements) == 1, email
         assert sum("INSERT INTO audit_events" in s for s in statements) == 1, email

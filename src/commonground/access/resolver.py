@@ -22,12 +22,12 @@ Precedence, in the order it is applied (the first rule that decides, decides):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import ColumnElement, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from commonground.access.actions import BREAK_GLASS, Action, SubjectKind, action, denial_for
@@ -104,27 +104,43 @@ class StoreFacts:
 
     def agreements_in_force(self, *, organisation_id: int, at: dt.datetime) -> Sequence[AgreementTerms]:
         rows = self.session.connection().execute(_agreements_statement(), {"organisation_id": organisation_id})
-        return [
-            AgreementTerms(
-                reference=row.reference,
-                feeds=frozenset(row.feeds),
-                about=frozenset(About(a) for a in row.about),
-                purposes=frozenset(Purpose(p) for p in row.purposes),
-            )
-            for row in rows
-            if in_force_between(valid_from=row.valid_from, valid_until=row.valid_until, ended_at=row.ended_at, at=at)
-        ]
+        return terms_in_force(rows, at=at)
 
     def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
         return relationships_of(self.session, person_id=person_id, organisation_id=organisation_id, at=at)
 
 
-@cache
-def _agreements_statement() -> Select[str, list[str], list[str], list[str], dt.date, dt.date | None, Any]:
-    """An organisation's agreements, the columns the resolver reads: built once, with a bound parameter (every
-    identifiable request runs it, and building a statement costs more CPU than running it)."""
+class AgreementRow(Protocol):
+    """An agreement as the resolver reads it from the store (the columns of :func:`agreement_columns`)."""
+
+    reference: str
+    feeds: list[str]
+    about: list[str]
+    purposes: list[str]
+    valid_from: dt.date
+    valid_until: dt.date | None
+    ended_at: dt.datetime | None
+
+
+def terms_in_force(rows: Iterable[AgreementRow], *, at: dt.datetime) -> list[AgreementTerms]:
+    """The terms of the agreements among ``rows`` that are in force at ``at``."""
+    return [
+        AgreementTerms(
+            reference=row.reference,
+            feeds=frozenset(row.feeds),
+            about=frozenset(About(a) for a in row.about),
+            purposes=frozenset(Purpose(p) for p in row.purposes),
+        )
+        for row in rows
+        if in_force_between(valid_from=row.valid_from, valid_until=row.valid_until, ended_at=row.ended_at, at=at)
+    ]
+
+
+def agreement_columns() -> tuple[ColumnElement[Any], ...]:
+    """The columns of ``agreements`` the resolver reads; the sign-in statement reads them too (one statement for
+    who is asking and what their organisation's agreements allow)."""
     table = cast(Table, Agreement.__table__)
-    return select(
+    return (
         table.c.reference,
         table.c.feeds,
         table.c.about,
@@ -132,7 +148,15 @@ def _agreements_statement() -> Select[str, list[str], list[str], list[str], dt.d
         table.c.valid_from,
         table.c.valid_until,
         table.c.ended_at,
-    ).where(table.c.organisation_id == bindparam("organisation_id"))
+    )
+
+
+@cache
+def _agreements_statement() -> Select[str, list[str], list[str], list[str], dt.date, dt.date | None, Any]:
+    """An organisation's agreements, the columns the resolver reads: built once, with a bound parameter (every
+    identifiable request runs it, and building a statement costs more CPU than running it)."""
+    table = cast(Table, Agreement.__table__)
+    return select(*agreement_columns()).where(table.c.organisation_id == bindparam("organisation_id"))
 
 
 class RequestFacts:
@@ -146,6 +170,10 @@ class RequestFacts:
         self._facts = facts
         self._agreements: dict[tuple[int, dt.datetime], Sequence[AgreementTerms]] = {}
         self._relationships: dict[tuple[str, int, dt.datetime], frozenset[About]] = {}
+
+    def know_agreements(self, *, organisation_id: int, at: dt.datetime, terms: Sequence[AgreementTerms]) -> None:
+        """Agreements read with the sign-in, in this request's transaction: not read again."""
+        self._agreements[(organisation_id, at)] = terms
 
     def agreements_in_force(self, *, organisation_id: int, at: dt.datetime) -> Sequence[AgreementTerms]:
         key = (organisation_id, at)

@@ -21,7 +21,15 @@ from starlette.concurrency import run_in_threadpool
 from commonground.access import audit
 from commonground.access.actions import action
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Decision, Principal, RequestFacts, StoreFacts, Subject, resolve
+from commonground.access.resolver import (
+    Decision,
+    Principal,
+    RequestFacts,
+    StoreFacts,
+    Subject,
+    resolve,
+    terms_in_force,
+)
 from commonground.api.security import csrf_ok, session_cookie_name
 from commonground.hub.accounts import SignedIn, signed_in
 from commonground.hub.db import utcnow
@@ -194,6 +202,10 @@ def require(name: str) -> Callable[..., object]:
         # more CPU than the read itself. Anything that writes (and waits for the disk) goes to a thread.
         who = None if act.public else signed_in_as(request, db, now=now)
         principal = principal_from(who) if who is not None else None
+        if who is not None:
+            facts.know_agreements(
+                organisation_id=who.organisation_id, at=now, terms=terms_in_force(who.agreements, at=now)
+            )
         decision = resolve(name, principal=principal, facts=facts, at=now)
         if not decision.allowed and principal is not None:
             await run_in_threadpool(record_refusal, db, principal, decision)

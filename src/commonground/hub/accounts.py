@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from commonground.access import audit
 from commonground.access.audit import ANONYMOUS, Actor
+from commonground.access.models import Agreement
+from commonground.access.resolver import AgreementRow, agreement_columns
 from commonground.access.roles import ROLE_ORGANISATION_TYPES, Role
 from commonground.errors import UserError
 from commonground.hub.db import utcnow
@@ -379,6 +381,8 @@ class SignedIn:
     organisation_id: int
     organisation_type: OrganisationType
     role: Role
+    agreements: tuple[AgreementRow, ...]
+    """The organisation's agreements (all of them, in force or not), read in the same statement."""
 
 
 def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.datetime) -> SignedIn | None:
@@ -386,13 +390,14 @@ def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.da
     active. Read from the store on every request, in one statement of plain columns (the session, its account and
     the organisation's type): ending a session, or changing the account, takes effect at the next request. A
     session's last-seen time is moved on at most once a minute; the caller commits it (``touched``)."""
-    found = session.connection().execute(_session_statement(), {"token_hash": _token_hash(token)}).first()
-    if found is None or found.ended_at is not None or found.expires_at <= now or not found.active:
+    rows = session.connection().execute(_session_statement(), {"token_hash": _token_hash(token)}).all()
+    found = rows[0] if rows else None
+    if found is None or found.session_ended_at is not None or found.expires_at <= now or not found.active:
         return None
     if now - found.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
         return None
     if now - found.last_seen_at > dt.timedelta(seconds=60):
-        session.connection().execute(_touch_statement(), {"session_id": found.id, "now": now})
+        session.connection().execute(_touch_statement(), {"session_id": found.session_id, "now": now})
         session.info["touched"] = True
     return SignedIn(
         user_id=found.user_id,
@@ -400,6 +405,7 @@ def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.da
         organisation_id=found.organisation_id,
         organisation_type=OrganisationType(found.organisation_type),
         role=Role(found.role),
+        agreements=tuple(row for row in rows if row.reference is not None),
     )
 
 
@@ -407,22 +413,25 @@ def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.da
 def _session_statement() -> Executable:
     """Built once, with a bound parameter: every request runs it, and building a statement costs more CPU than
     running it. Plain columns, not ORM objects: loading an account and its organisation as objects cost a request
-    more than the statement did."""
+    more than the statement did. One row per agreement of the organisation (one with empty agreement columns if it
+    has none): the resolver then need not read them again."""
     return (
         select(
-            SignInSession.id,
+            SignInSession.id.label("session_id"),
             SignInSession.last_seen_at,
             SignInSession.expires_at,
-            SignInSession.ended_at,
+            SignInSession.ended_at.label("session_ended_at"),
             User.id.label("user_id"),
             User.email,
             User.active,
             User.role,
             User.organisation_id,
             Organisation.type.label("organisation_type"),
+            *agreement_columns(),
         )
         .join(User, User.id == SignInSession.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
+        .outerjoin(Agreement, Agreement.organisation_id == User.organisation_id)
         .where(SignInSession.token_hash == bindparam("token_hash"))
     )
 
