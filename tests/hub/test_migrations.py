@@ -23,7 +23,7 @@ from commonground.access.models import AuditEvent
 from commonground.hub.db import all_metadata, make_engine, session_factory
 from commonground.hub.migrate import alembic_config, current_revision, head_revision, upgrade
 
-HEAD = "0007"  # change with each new migration, on purpose
+HEAD = "0008"  # change with each new migration, on purpose
 
 
 def test_the_head_is_pinned() -> None:

@@ -3,7 +3,8 @@
 Precedence, in the order it is applied (the first rule that decides, decides):
 
 1. An action open to everyone (signing in, the health check, the API reference) is allowed.
-2. Nobody signed in: refused (401).
+2. Nobody signed in: refused (401). Signed in with a one-time password someone else chose: only seeing one's own
+   account and changing the password are allowed until it is changed.
 3. A written denial for the person's role (``DENIALS``) refuses the action, and any action it also requires.
    Deny beats allow: no grant, agreement or break-glass overrides a denial.
 4. The role must be granted the action and every action it also requires; otherwise refused.
@@ -40,6 +41,8 @@ from commonground.access.roles import ROLE_GRANTS, Role
 from commonground.hub.organisation_types import OrganisationType
 
 MIN_BREAK_GLASS_REASON = 20
+WHILE_PASSWORD_CHANGE_DUE = frozenset({"view-self", "change-own-password"})
+CHANGE_PASSWORD_FIRST = "change the one-time password you were given before anything else"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Principal:
     organisation_id: int
     organisation_type: OrganisationType
     role: Role
+    password_change_due: bool = False
+    """Signed in with a password someone else chose: only :data:`WHILE_PASSWORD_CHANGE_DUE` until it is changed."""
 
     @property
     def actor(self) -> Actor:
@@ -238,6 +243,8 @@ def resolve(
         return Decision(allowed=True, action=name, reason="open to everyone")
     if principal is None:
         return _refuse(act, "sign in first", status=401)
+    if principal.password_change_due and name not in WHILE_PASSWORD_CHANGE_DUE:
+        return _refuse(act, CHANGE_PASSWORD_FIRST)
     decision = _role_level(principal, act)
     if not decision.allowed or subject is None:
         return decision

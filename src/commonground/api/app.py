@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from commonground import __version__
+from commonground.access.resolver import CHANGE_PASSWORD_FIRST
 from commonground.api.routers import agreements, audit, meta, organisations, users, work_items
 from commonground.api.routers import notices as notices_api
 from commonground.api.routers import password as password_api
@@ -155,6 +156,8 @@ def _add_error_handlers(app: FastAPI) -> None:
         wants_page = not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
         if error.status_code == 401 and wants_page:
             return RedirectResponse("/sign-in", status_code=303)
+        if error.detail == CHANGE_PASSWORD_FIRST and wants_page:
+            return RedirectResponse("/account#change-password", status_code=303)
         if wants_page:
             return error_page(request, error.status_code, str(error.detail))
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)

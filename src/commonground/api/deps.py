@@ -95,6 +95,7 @@ def principal_from(who: SignedIn) -> Principal:
         organisation_id=who.organisation_id,
         organisation_type=who.organisation_type,
         role=who.role,
+        password_change_due=who.must_change_password,
     )
 
 

@@ -120,10 +120,13 @@ def create_user(
     role: Role,
     by: Actor,
     password: str | None = None,
+    one_time: bool = False,
     oidc_issuer: str | None = None,
     oidc_subject: str | None = None,
 ) -> User:
-    """Add an account. Without a password it can sign in only through OIDC (linked on first sign-in by email)."""
+    """Add an account. Without a password it can sign in only through OIDC (linked on first sign-in by email).
+    ``one_time``: the password was chosen by someone else (an administrator), and signing in with it lets the
+    person change it and nothing else until they have."""
     email = normalise_email(email)
     _check_role_fits(role, organisation)
     if not display_name.strip():
@@ -141,6 +144,7 @@ def create_user(
         active=True,
         failed_sign_ins=0,
         version=1,
+        must_change_password=one_time and password is not None,
     )
     session.add(user)
     session.flush()
@@ -226,6 +230,7 @@ def change_own_password(session: Session, *, user: User, current: str, new: str,
     if problem:
         raise UserError(problem)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     user.version += 1
     others = SignInSession.user_id == user.id
     if keep_token is not None:
@@ -381,6 +386,7 @@ class SignedIn:
     organisation_id: int
     organisation_type: OrganisationType
     role: Role
+    must_change_password: bool
     agreements: tuple[AgreementRow, ...]
     """The organisation's agreements (all of them, in force or not), read in the same statement."""
 
@@ -405,6 +411,7 @@ def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.da
         organisation_id=found.organisation_id,
         organisation_type=OrganisationType(found.organisation_type),
         role=Role(found.role),
+        must_change_password=bool(found.must_change_password),
         agreements=tuple(row for row in rows if row.reference is not None),
     )
 
@@ -425,6 +432,7 @@ def _session_statement() -> Executable:
             User.email,
             User.active,
             User.role,
+            User.must_change_password,
             User.organisation_id,
             Organisation.type.label("organisation_type"),
             *agreement_columns(),

@@ -7,7 +7,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commonground.access.purposes import Purpose
@@ -55,6 +55,9 @@ class User(Base):
     last_sign_in_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Set when someone else chose the password (an administrator's one-time password): until the person changes
+    it, signing in lets them change it and nothing else."""
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 

@@ -62,6 +62,7 @@ def add_user(body: UserIn, access: Annotated[Access, Depends(require("manage-use
         organisation=_organisation(access, body.organisation),
         role=body.role,
         password=body.password,
+        one_time=True,
         by=access.me().actor,
     )
     access.db.commit()

@@ -170,6 +170,7 @@ def add_account(
                 organisation=found,
                 role=Role(role),
                 password=password,
+                one_time=True,
                 by=access.me().actor,
             )
         except UserError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from commonground.access.roles import ROLE_GRANTS, Role
@@ -45,8 +45,10 @@ def queue_summary(access: Access) -> dict[str, int]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLResponse:
+def home(access: Annotated[Access, Depends(require("view-self"))]) -> Response:
     me = access.me()
+    if me.password_change_due:  # signed in with a one-time password: the account page is all there is
+        return RedirectResponse("/account#change-password", status_code=303)
     context: dict[str, Any] = {"role": me.role, "casework": me.role in CASEWORK}
     if me.role in CASEWORK:
         context["queue"] = queue_summary(access)
