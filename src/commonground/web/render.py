@@ -73,7 +73,7 @@ def _render(access: Access, template: str, *, title: str, token: str, **context:
         user=user,
         role_label=user.role.label if user else None,
         organisation=user.organisation if user else None,
-        nav=nav_for(user.role) if user else [],
+        nav=nav_for(user.role) if user and not user.must_change_password else [],
         path=request.url.path,
         csrf_token=token,
         done=DONE_MESSAGES.get(done) if done else None,
