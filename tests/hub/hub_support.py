@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.audit import CHAINS, GENESIS, Actor
+from commonground.access.resolver import Principal
 from commonground.hub import accounts
 from commonground.hub.db import all_metadata, utcnow
 from commonground.hub.models import User
@@ -62,3 +63,15 @@ def empty_postgres(engine: Engine) -> None:
             [{"id": chain, "g": GENESIS} for chain in range(1, CHAINS + 1)],
         )
         connection.execute(text("ALTER SEQUENCE audit_events_seq_seq RESTART WITH 1"))
+
+
+def principal_of(user: User) -> Principal:
+    """The resolver's view of a stored account (the service builds it from the sign-in statement instead)."""
+    return Principal(
+        user_id=user.id,
+        label=user.email,
+        organisation_id=user.organisation_id,
+        organisation_type=user.organisation.type,
+        role=user.role,
+        password_change_due=user.must_change_password,
+    )

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hub_support import login_as
+from hub_support import login_as, principal_of
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +23,6 @@ from commonground.access.models import AuditEvent
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import StoreFacts, feeds_open_to
 from commonground.api.app import create_app
-from commonground.api.deps import principal_of
 from commonground.api.routers.people import PersonOut
 from commonground.hub.db import utcnow
 from commonground.hub.demo import seed_partnership

@@ -70,16 +70,6 @@ def settings_of(request: Request) -> HubSettings:
     return settings
 
 
-def principal_of(user: User) -> Principal:
-    return Principal(
-        user_id=user.id,
-        label=user.email,
-        organisation_id=user.organisation_id,
-        organisation_type=user.organisation.type,
-        role=user.role,
-    )
-
-
 def signed_in_as(request: Request, db: Session, *, now: dt.datetime) -> SignedIn | None:
     settings = settings_of(request)
     token = request.cookies.get(session_cookie_name(settings))
