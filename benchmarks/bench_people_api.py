@@ -291,10 +291,11 @@ def _uvicorn(port: int, workers: int) -> list[str]:
 def serve(
     front: str, workers: int, env: dict[str, str], run_dir: Path
 ) -> tuple[subprocess.Popen[bytes], int, list[int]]:
-    """Start the service; returns its process group's leader, the port clients use and the application's ports."""
+    """Start the service; returns its process group's leader, the port clients use and the ports of the servers
+    behind nginx (none without it)."""
     if front == "uvicorn":
         port = _free_port()
-        return subprocess.Popen(_uvicorn(port, workers), env=env, start_new_session=True), port, [port]
+        return subprocess.Popen(_uvicorn(port, workers), env=env, start_new_session=True), port, []
     ports = [_free_port() for _ in range(workers)]
     front_port = _free_port()
     servers = " ".join(f"server 127.0.0.1:{p};" for p in ports)
@@ -361,6 +362,7 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
             server = None
+            shutil.rmtree(run_dir, ignore_errors=True)
             summary = {
                 "people": args.people,
                 "clients": args.clients,

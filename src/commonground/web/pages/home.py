@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
+from commonground.access.resolver import CHANGE_PASSWORD_FIRST
 from commonground.access.roles import ROLE_GRANTS, Role
 from commonground.api.deps import Access, require
 from commonground.hub.models import WorkItem, WorkItemStatus
@@ -45,10 +46,10 @@ def queue_summary(access: Access) -> dict[str, int]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(access: Annotated[Access, Depends(require("view-self"))]) -> Response:
+def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLResponse:
     me = access.me()
-    if me.password_change_due:  # signed in with a one-time password: the account page is all there is
-        return RedirectResponse("/account#change-password", status_code=303)
+    if me.password_change_due:  # "view-self" lets them see their account; the error handler takes them there
+        raise HTTPException(403, CHANGE_PASSWORD_FIRST)
     context: dict[str, Any] = {"role": me.role, "casework": me.role in CASEWORK}
     if me.role in CASEWORK:
         context["queue"] = queue_summary(access)
