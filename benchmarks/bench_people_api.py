@@ -60,15 +60,15 @@ def _timed(label: str, timings: dict[str, float], fn: Any, *args: Any, **kwargs:
 
 
 def prepare(people: int, work: Path, database_url: str) -> tuple[Path, dict[str, float]]:
+    from commonground.cases.demo import demo_password, seed_partnership
+    from commonground.cases.sync import sync_current_build
     from commonground.cli.demo_cmd import rules_moments
-    from commonground.hub.db import make_engine, session_factory
-    from commonground.hub.demo import demo_password, seed_partnership
-    from commonground.hub.migrate import upgrade
-    from commonground.hub.sync import sync_current_build
     from commonground.ingest import ingest_directory
     from commonground.linkage.builds import current_build_id, require_current_build
     from commonground.linkage.pipeline import build_from_store
     from commonground.rules import run_rules
+    from commonground.store.db import make_engine, session_factory
+    from commonground.store.migrate import upgrade
     from commonground.synth import generate
 
     timings: dict[str, float] = {}
@@ -284,7 +284,7 @@ def _nginx() -> str:
 
 
 def _uvicorn(port: int, workers: int) -> list[str]:
-    command = [sys.executable, "-m", "uvicorn", "commonground.api.asgi:app", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "commonground.web.asgi:app", "--port", str(port)]
     return [*command, "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
 
 

@@ -22,7 +22,7 @@ import pytest
 from browser_support import Area, Findings, Visitor
 from playwright.sync_api import BrowserContext
 
-from commonground.hub.person_view import view_path
+from commonground.cases.person_view import view_path
 
 PEOPLE = 1_500
 SEED = 1
@@ -121,13 +121,12 @@ def _add_work(data_dir: Path) -> tuple[int, str, dict[str, int]]:
     from commonground.access.audit import RULES_STAGE
     from commonground.access.purposes import Purpose
     from commonground.access.roles import Role
-    from commonground.hub.db import make_engine, session_factory
-    from commonground.hub.models import WorkItem
-    from commonground.hub.notices import NOTICE_RULE, Notice, notices_from_work_items
-    from commonground.hub.organisation_types import OrganisationType as OT
-    from commonground.hub.settings import hub_settings
-    from commonground.hub.work_items import FlagRecord, RouteTo, upsert_work_items
+    from commonground.cases.notices import NOTICE_RULE, Notice, notices_from_work_items
+    from commonground.cases.work_items import FlagRecord, RouteTo, WorkItem, upsert_work_items
     from commonground.linkage.builds import require_current_build
+    from commonground.store.db import make_engine, session_factory
+    from commonground.store.organisation_types import OrganisationType as OT
+    from commonground.store.settings import hub_settings
     from commonground.web.views import PersonViews
 
     build = require_current_build(data_dir).path
@@ -204,10 +203,10 @@ def area(tmp_path_factory: pytest.TempPathFactory, chromium: str) -> Iterator[Ar
     """The demo, as ``commonground demo`` makes it, served on a free port of 127.0.0.1 for the session."""
     import uvicorn
 
-    from commonground.api.app import create_app
     from commonground.cli.demo_cmd import set_up_partnership
-    from commonground.hub.settings import hub_settings
     from commonground.settings import Settings
+    from commonground.store.settings import hub_settings
+    from commonground.web.app import create_app
 
     root = tmp_path_factory.mktemp("browser-area")
     area_dir, data_dir = _build_area(root)

@@ -25,9 +25,9 @@ from commonground.access.models import Agreement, AgreementVersion
 from commonground.access.purposes import Purpose
 from commonground.contracts import FEEDS
 from commonground.errors import UserError
-from commonground.hub.db import refuse_nul, utcnow
-from commonground.hub.models import Organisation
-from commonground.hub.organisation_types import OrganisationType
+from commonground.store.db import refuse_nul, utcnow
+from commonground.store.models import Organisation
+from commonground.store.organisation_types import OrganisationType
 
 UK = ZoneInfo("Europe/London")
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import UpdateBase
 
 from commonground.access.models import AuditEvent, AuditHead, BreakGlassReport
-from commonground.hub.db import utcnow
+from commonground.store.db import utcnow
 
 GENESIS = "0" * 64
 CHAINS = 8

@@ -1,15 +1,18 @@
-"""Tables of access control: data-sharing agreements and their history, people's relationships to organisations,
-the hash-chained audit log with its head, and break-glass reports for the data protection officer."""
+"""Tables of access control: the people who sign in (with the history of their roles), their sign-in sessions and
+attempts; data-sharing agreements and their history, people's relationships to organisations, the hash-chained
+audit log with its head, and break-glass reports for the data protection officer."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, false, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commonground.hub.db import Base, utcnow
+from commonground.access.roles import Role
+from commonground.store.db import Base, utcnow
+from commonground.store.models import Organisation, str_enum
 
 
 class Agreement(Base):
@@ -134,3 +137,73 @@ class BreakGlassReport(Base):
     reviewed_at: Mapped[dt.datetime | None]
     reviewed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_note: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    """Someone who signs in: one organisation and one role at a time; changes keep history (UserVersion)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    oidc_issuer: Mapped[str | None] = mapped_column(String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    last_sign_in_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Set when someone else chose the password (an administrator's one-time password): until the person changes
+    it, signing in lets them change it and nothing else."""
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class UserVersion(Base):
+    """History of an account's organisation, role and status, one row per change (never the password)."""
+
+    __tablename__ = "user_versions"
+    __table_args__ = (UniqueConstraint("user_id", "version", name="uq_user_versions_user_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int]
+    change: Mapped[str] = mapped_column(String(40))
+    snapshot: Mapped[dict[str, Any]]
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_by_user_id: Mapped[int | None]
+
+
+class SignInSession(Base):
+    """A signed-in browser or client. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+
+
+class SignInAttempt(Base):
+    """One attempt to sign in with a password, for rate limiting: the client address and a hash of the email."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_client_at", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    client: Mapped[str] = mapped_column(String(64))
+    email_hash: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool]

@@ -1,7 +1,7 @@
 """People's relationships to organisations: a pupil on a school's roll, a case routed to an organisation.
 
 Agreements that cover only "own pupils" or "own cases" are checked against these rows. Work items add the
-"own cases" rows themselves (:func:`commonground.hub.work_items.upsert_work_items`); the linkage build adds the
+"own cases" rows themselves (:func:`commonground.cases.work_items.upsert_work_items`); the linkage build adds the
 pupils from the school roll through :func:`record_relationship`.
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from commonground.access.agreements import About
 from commonground.access.models import PersonRelationship
-from commonground.hub.db import UTCDateTime, utcnow
+from commonground.store.db import UTCDateTime, utcnow
 
 KIND_OF = {About.OWN_PUPILS: "pupil", About.OWN_CASES: "case"}
 ABOUT_OF = {kind: about for about, kind in KIND_OF.items()}

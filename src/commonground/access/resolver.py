@@ -38,7 +38,7 @@ from commonground.access.models import Agreement
 from commonground.access.purposes import Purpose
 from commonground.access.relationships import relationships_of
 from commonground.access.roles import ROLE_GRANTS, Role
-from commonground.hub.organisation_types import OrganisationType
+from commonground.store.organisation_types import OrganisationType
 
 MIN_BREAK_GLASS_REASON = 20
 WHILE_PASSWORD_CHANGE_DUE = frozenset({"view-self", "change-own-password"})

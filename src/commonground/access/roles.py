@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from commonground.hub.organisation_types import OrganisationType
+from commonground.store.organisation_types import OrganisationType
 
 OT = OrganisationType
 

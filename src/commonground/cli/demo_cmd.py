@@ -78,15 +78,15 @@ def set_up_partnership(settings: Settings, area: Path, *, run_rules_again: bool)
     """Upgrade the operational store, add the demonstration partnership (and the good-practice library and a
     landscape survey written for the demo), run the rules fortnightly for six weeks and bring the hub up to date
     with the build after each run."""
+    from commonground.cases.demo import DEMO, demo_password, seed_partnership
+    from commonground.cases.person_view import view_path
+    from commonground.cases.sync import sync_current_build
     from commonground.cli.hub_cmd import print_sync_summary
-    from commonground.hub.db import make_engine, session_factory
-    from commonground.hub.demo import DEMO, demo_password, seed_partnership
-    from commonground.hub.migrate import upgrade
-    from commonground.hub.person_view import view_path
-    from commonground.hub.settings import hub_settings
-    from commonground.hub.sync import sync_current_build
     from commonground.linkage.builds import require_current_build
     from commonground.rules import run_rules
+    from commonground.store.db import make_engine, session_factory
+    from commonground.store.migrate import upgrade
+    from commonground.store.settings import hub_settings
     from commonground.whatworks.seed import seed_landscape, seed_library
 
     hub = hub_settings(settings)
@@ -114,7 +114,7 @@ def set_up_partnership(settings: Settings, area: Path, *, run_rules_again: bool)
 
 
 def _print_accounts(accounts: list[object], password: str, *, host: str, port: int) -> None:
-    from commonground.hub.demo import DemoAccount
+    from commonground.cases.demo import DemoAccount
 
     out.print("[bold]Demo accounts[/] (all synthetic; sign in with the email address):")
     for account in accounts:
@@ -129,8 +129,8 @@ def _print_accounts(accounts: list[object], password: str, *, host: str, port: i
 def _serve(settings: Settings, *, host: str, port: int) -> None:
     import uvicorn
 
-    from commonground.api.app import create_app, settle_for_serving
-    from commonground.hub.settings import hub_settings
+    from commonground.store.settings import hub_settings
+    from commonground.web.app import create_app, settle_for_serving
 
     hub = hub_settings(settings, cookie_secure=False)  # plain HTTP on this machine; production needs HTTPS
     out.print("Serving; stop with Ctrl+C.")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from commonground.access.audit import Actor
-    from commonground.hub.settings import HubSettings
+    from commonground.store.settings import HubSettings
 
 db_app = typer.Typer(help="The operational store: create or upgrade its tables.", no_args_is_help=True)
 organisations_app = typer.Typer(help="Partner organisations.", no_args_is_help=True)
@@ -36,7 +36,7 @@ app.add_typer(hub_app, name="hub")
 
 
 def _hub(ctx: typer.Context) -> HubSettings:
-    from commonground.hub.settings import hub_settings
+    from commonground.store.settings import hub_settings
 
     return hub_settings(settings_of(ctx))
 
@@ -52,8 +52,8 @@ def _store(ctx: typer.Context) -> Iterator[Session]:
     """A session on an up-to-date operational store; committed when the block ends without error."""
     from sqlalchemy.exc import OperationalError
 
-    from commonground.hub.db import make_engine, session_factory
-    from commonground.hub.migrate import current_revision, head_revision
+    from commonground.store.db import make_engine, session_factory
+    from commonground.store.migrate import current_revision, head_revision
 
     engine = make_engine(_hub(ctx).resolved_database_url)
     try:
@@ -76,7 +76,7 @@ def db_upgrade(ctx: typer.Context) -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import OperationalError
 
-    from commonground.hub.migrate import upgrade
+    from commonground.store.migrate import upgrade
 
     url = _hub(ctx).resolved_database_url
     try:
@@ -96,8 +96,8 @@ def organisations_add(
     urn: Annotated[str | None, typer.Option("--urn", help="A school's URN (6 digits).")] = None,
 ) -> None:
     """Add a partner organisation."""
-    from commonground.hub.organisation_types import OrganisationType
-    from commonground.hub.organisations import create_organisation
+    from commonground.cases.organisations import create_organisation
+    from commonground.store.organisation_types import OrganisationType
 
     try:
         kind = OrganisationType(type_)
@@ -112,7 +112,7 @@ def organisations_add(
 @user_errors
 def organisations_list(ctx: typer.Context) -> None:
     """List the partner organisations."""
-    from commonground.hub.organisations import list_organisations
+    from commonground.cases.organisations import list_organisations
 
     with _store(ctx) as session:
         table = Table("code", "name", "type", "URN", title="Organisations")
@@ -133,9 +133,9 @@ def users_add(
     oidc_only: Annotated[bool, typer.Option("--oidc-only", help="No password: sign in through OIDC only.")] = False,
 ) -> None:
     """Add a person who can sign in (asks for the password unless --password-stdin or --oidc-only)."""
+    from commonground.access.accounts import create_user
     from commonground.access.roles import Role
-    from commonground.hub.accounts import create_user
-    from commonground.hub.organisations import organisation_by_code
+    from commonground.cases.organisations import organisation_by_code
 
     try:
         chosen = Role(role)
@@ -160,7 +160,7 @@ def users_list(ctx: typer.Context) -> None:
     """List the people who can sign in."""
     from sqlalchemy import select
 
-    from commonground.hub.models import User
+    from commonground.access.models import User
 
     with _store(ctx) as session:
         table = Table("id", "email", "role", "organisation", "active", title="Users")
@@ -225,7 +225,7 @@ def audit_verify(
 @user_errors
 def hub_sync(ctx: typer.Context) -> None:
     """Bring the hub up to date with the current build: the person view, pupils on school rolls, flags as work."""
-    from commonground.hub.sync import sync_current_build
+    from commonground.cases.sync import sync_current_build
 
     with _store(ctx) as session:
         result = sync_current_build(session, data_dir=settings_of(ctx).data_dir, base_url=_hub(ctx).public_url)
@@ -233,7 +233,7 @@ def hub_sync(ctx: typer.Context) -> None:
 
 
 def print_sync_summary(result: object) -> None:
-    from commonground.hub.sync import SyncResult
+    from commonground.cases.sync import SyncResult
 
     assert isinstance(result, SyncResult)
     items = result.work_items
@@ -258,7 +258,7 @@ def print_sync_summary(result: object) -> None:
 @user_errors
 def hub_send_notices(ctx: typer.Context) -> None:
     """Make Operation Encompass notices from new work items and send the outbox's emails (COMMONGROUND_SMTP_*)."""
-    from commonground.hub.notices import send_notices
+    from commonground.cases.notices import send_notices
     from commonground.web.views import PersonViews
 
     settings = _hub(ctx)
@@ -289,7 +289,7 @@ def hub_export_triage(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write street_triage.csv into.")],
 ) -> None:
     """Write the street-triage log as street_triage.csv in the feed's columns, for `commonground ingest`."""
-    from commonground.hub.triage import export_triage
+    from commonground.cases.triage import export_triage
     from commonground.web.views import PersonViews
 
     settings = _hub(ctx)
@@ -315,7 +315,7 @@ def serve(
     """Serve the hub's web service and API (the API reference is at /api/docs)."""
     import uvicorn
 
-    from commonground.api.app import create_app, settle_for_serving
+    from commonground.web.app import create_app, settle_for_serving
 
     settings = _hub(ctx)
     with _store(ctx):

@@ -22,7 +22,7 @@ def sar(
     """Export everything held about a person, and every access to it (a subject access request); audited."""
     import re
 
-    from commonground.hub.subject_access import export_subject_access
+    from commonground.cases.subject_access import export_subject_access
     from commonground.web.views import PersonViews
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", person_id):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import Response
 
-from commonground.api.deps import Access, require
+from commonground.web.deps import Access, require
 
 router = APIRouter(include_in_schema=False)
 

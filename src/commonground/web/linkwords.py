@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from commonground.hub.person_view import Link
+from commonground.cases.person_view import Link
 from commonground.linkage.spec import ComparisonSpec, LevelSpec, MissingLevel, default_spec
 
 

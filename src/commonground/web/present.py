@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from commonground.cases.person_view import EVENT_MOMENT, Event
 from commonground.contracts import FEEDS, codes
-from commonground.hub.person_view import EVENT_MOMENT, Event
 
 FEED_AGENCY: dict[str, str] = {
     "police_incident_persons": "Police",

@@ -15,9 +15,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from commonground.access.roles import ROLE_GRANTS
-from commonground.api.deps import Access
-from commonground.api.security import csrf_basis, csrf_token
+from commonground.web.deps import Access
 from commonground.web.nav import nav_for
+from commonground.web.security import csrf_basis, csrf_token
 
 UK = ZoneInfo("Europe/London")
 

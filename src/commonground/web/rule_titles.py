@@ -3,8 +3,8 @@ in the current build's person view; the rule id when no view is laid out yet."""
 
 from __future__ import annotations
 
-from commonground.api.deps import Access
-from commonground.hub.person_view import PersonView
+from commonground.cases.person_view import PersonView
+from commonground.web.deps import Access
 
 
 def rule_title(access: Access, rule_id: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from commonground.hub.person_view import Event
+from commonground.cases.person_view import Event
 from commonground.web.present import agency
 
 WIDTH = 700

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from commonground.hub.person_view import PersonView, view_path
+from commonground.cases.person_view import PersonView, view_path
 from commonground.linkage.builds import builds_dir, current_build_id
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from commonground.access import audit
 from commonground.access.audit import Actor
 from commonground.errors import UserError
-from commonground.hub.db import utcnow
+from commonground.store.db import utcnow
 from commonground.whatworks.models import (
     Comment,
     CommentStatus,

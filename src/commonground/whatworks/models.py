@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from commonground.hub.db import Base, utcnow
-from commonground.hub.models import Organisation, User, str_enum
+from commonground.access.models import User
+from commonground.store.db import Base, utcnow
+from commonground.store.models import Organisation, str_enum
 
 
 class EntryStatus(StrEnum):

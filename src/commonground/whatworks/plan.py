@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from commonground.access import audit
 from commonground.access.audit import Actor
 from commonground.errors import UserError
-from commonground.hub.db import utcnow
-from commonground.hub.models import Organisation
+from commonground.store.db import utcnow
+from commonground.store.models import Organisation
 from commonground.whatworks.forces import BARRIERS, PRACTICES
 from commonground.whatworks.models import PlanItem, PlanStatus
 

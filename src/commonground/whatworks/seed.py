@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commonground.access.audit import Actor
-from commonground.hub.db import utcnow
-from commonground.hub.models import Organisation
-from commonground.hub.organisation_types import OrganisationType
+from commonground.store.db import utcnow
+from commonground.store.models import Organisation
+from commonground.store.organisation_types import OrganisationType
 from commonground.whatworks.forces import BARRIERS, FORCES, PARTNERS, PRACTICES
 from commonground.whatworks.library import EntryFields, Outcome, Study, create_entry
 from commonground.whatworks.models import EntryStatus, LibraryEntry, PlanStatus, QuestionKind, Survey

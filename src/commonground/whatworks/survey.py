@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from commonground.access import audit
 from commonground.access.audit import Actor
 from commonground.errors import UserError
-from commonground.hub.db import utcnow
-from commonground.hub.models import Organisation
-from commonground.hub.organisation_types import OrganisationType
+from commonground.store.db import utcnow
+from commonground.store.models import Organisation
+from commonground.store.organisation_types import OrganisationType
 from commonground.whatworks.forces import BARRIERS, FORCES_BY_CODE, ORGANISATION_KINDS, PARTNERS, PRACTICES, SINCE
 from commonground.whatworks.models import (
     QuestionKind,

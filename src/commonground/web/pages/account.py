@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, Response
 
-from commonground.api.deps import Access, require
-from commonground.api.routers.password import change_password_of
+from commonground.access.accounts import MIN_PASSWORD_LENGTH, password_problem
 from commonground.errors import UserError
-from commonground.hub.accounts import MIN_PASSWORD_LENGTH, password_problem
+from commonground.web.api.password import change_password_of
+from commonground.web.deps import Access, require
 from commonground.web.render import page, redirect
 
 router = APIRouter(include_in_schema=False)

@@ -1,6 +1,6 @@
 """The administrator's pages: partner organisations (list, add) and accounts (list, add with a one-time password,
-deactivate and reactivate, unlock, change role). The functions of :mod:`commonground.hub.accounts` and
-:mod:`commonground.hub.organisations` do the work, with their history rows and audit events, as the JSON API does.
+deactivate and reactivate, unlock, change role). The functions of :mod:`commonground.access.accounts` and
+:mod:`commonground.cases.organisations` do the work, with their history rows and audit events, as the JSON API does.
 
 Administrators run the service and never open people's records: nothing here shows anything about a person.
 """
@@ -14,14 +14,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from commonground.access.accounts import change_user, create_user, unlock_user
+from commonground.access.models import User, UserVersion
 from commonground.access.roles import ROLE_ORGANISATION_TYPES, Role
-from commonground.api.deps import NOT_FOUND, Access, require
-from commonground.api.routers.common import IdPath
+from commonground.cases.organisations import create_organisation, list_organisations, organisation_by_code
 from commonground.errors import UserError
-from commonground.hub.accounts import change_user, create_user, unlock_user
-from commonground.hub.models import Organisation, User, UserVersion
-from commonground.hub.organisation_types import OrganisationType
-from commonground.hub.organisations import create_organisation, list_organisations, organisation_by_code
+from commonground.store.models import Organisation
+from commonground.store.organisation_types import OrganisationType
+from commonground.web.api.common import IdPath
+from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.render import DONE_MESSAGES, page, redirect
 
 router = APIRouter(include_in_schema=False)

@@ -29,15 +29,15 @@ from commonground.access.agreements import (
     history_of,
     in_force,
 )
-from commonground.access.models import Agreement, AuditEvent, BreakGlassReport
+from commonground.access.models import Agreement, AuditEvent, BreakGlassReport, User
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Subject
 from commonground.access.roles import ROLE_LABELS, Role
-from commonground.api.deps import NOT_FOUND, Access, require
-from commonground.api.routers.common import IdPath
 from commonground.contracts import FEEDS
 from commonground.errors import UserError
-from commonground.hub.models import Organisation, User
+from commonground.store.models import Organisation
+from commonground.web.api.common import IdPath
+from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.render import DONE_MESSAGES, page, redirect
 
 router = APIRouter(include_in_schema=False)

@@ -27,16 +27,16 @@ from starlette.datastructures import UploadFile
 from commonground.access import audit
 from commonground.access.actions import SubjectKind
 from commonground.access.resolver import Subject
-from commonground.api.deps import NOT_FOUND, Access, require
+from commonground.cases.referrals import Referral, ReferralStatus
 from commonground.errors import UserError
 from commonground.evaluation import NHS_ENGLAND, EvaluationResult, SmallNumbers, evaluate_intervention
 from commonground.evaluation.cohort import _DATE_COLUMNS, Cohort, cohort_from_pairs
 from commonground.evaluation.evaluate import SMD_FLAG
 from commonground.evaluation.outcomes import OutcomeSpec, default_outcomes
 from commonground.evaluation.report import WITHHELD, caveats, summary
-from commonground.hub.models import Organisation
-from commonground.hub.referrals import Referral, ReferralStatus
 from commonground.linkage.builds import require_current_build
+from commonground.store.models import Organisation
+from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.pages.library import parse_figures
 from commonground.web.render import UK, page, redirect
 from commonground.whatworks import library as lib

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from commonground.access.resolver import CHANGE_PASSWORD_FIRST
 from commonground.access.roles import ROLE_GRANTS, Role
-from commonground.api.deps import Access, require
-from commonground.hub.models import WorkItem, WorkItemStatus
+from commonground.cases.work_items import WorkItem, WorkItemStatus
+from commonground.web.deps import Access, require
 from commonground.web.render import page, time_left
 
 router = APIRouter(include_in_schema=False)
@@ -54,7 +54,7 @@ def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLRespon
     if me.role in CASEWORK:
         context["queue"] = queue_summary(access)
     if "handle-referral" in ROLE_GRANTS[me.role]:  # referrals sent to my organisation, waiting for an answer
-        from commonground.hub.referrals import Referral, ReferralStatus
+        from commonground.cases.referrals import Referral, ReferralStatus
 
         context["referrals_waiting"] = access.db.scalar(
             select(func.count())

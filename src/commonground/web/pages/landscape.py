@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from commonground.access.actions import SubjectKind
 from commonground.access.resolver import Subject
-from commonground.api.deps import NOT_FOUND, Access, require
-from commonground.api.routers.common import IdPath
 from commonground.errors import UserError
-from commonground.hub.models import Organisation
+from commonground.store.models import Organisation
+from commonground.web.api.common import IdPath
+from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.render import DONE_MESSAGES, page, redirect
 from commonground.whatworks import library as lib
 from commonground.whatworks import survey as sv

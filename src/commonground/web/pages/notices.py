@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
-from commonground.api.deps import Access, require
-from commonground.api.routers.common import IdPath
-from commonground.api.routers.notices import audit_notice_reads, open_notice, readable_notices
+from commonground.cases.notices import Notice, acknowledge, notices_for_school, unacknowledged
 from commonground.errors import UserError
-from commonground.hub.notices import Notice, acknowledge, notices_for_school, unacknowledged
+from commonground.web.api.common import IdPath
+from commonground.web.api.notices import audit_notice_reads, open_notice, readable_notices
+from commonground.web.deps import Access, require
 from commonground.web.render import DONE_MESSAGES, page, redirect, time_left
 
 router = APIRouter(include_in_schema=False)

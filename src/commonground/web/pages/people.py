@@ -23,9 +23,9 @@ from commonground.access.resolver import (
     feeds_open_to,
     purposes_open_to,
 )
-from commonground.api.deps import NOT_FOUND, Access, require
-from commonground.hub.notes import add_note, notes_for
-from commonground.hub.person_view import PersonView
+from commonground.cases.notes import add_note, notes_for
+from commonground.cases.person_view import PersonView
+from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.linkwords import link_words
 from commonground.web.present import agency, details, headline
 from commonground.web.render import page, redirect

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Select, select
 
+from commonground.access.models import User
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Principal, Subject
-from commonground.api.deps import NOT_FOUND, Access, require
-from commonground.api.routers.common import IdPath
-from commonground.api.routers.work_items import subject_of
-from commonground.hub.models import User, WorkItem, WorkItemStatus
-from commonground.hub.person_view import Identity
-from commonground.hub.work_items import update_work_item
+from commonground.cases.person_view import Identity
+from commonground.cases.work_items import WorkItem, WorkItemStatus, update_work_item
+from commonground.web.api.common import IdPath
+from commonground.web.api.work_items import subject_of
+from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.present import agency
 from commonground.web.render import page, redirect, time_left
 from commonground.web.rule_titles import rule_title

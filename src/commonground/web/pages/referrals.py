@@ -1,7 +1,7 @@
 """Referrals as pages: the lists sent and received, making one from a flag, and one referral with its history and
 the forms for the steps the state machine allows now (and only those).
 
-Every page goes through the same checks as the API (:mod:`commonground.api.routers.referrals`): a referral that is
+Every page goes through the same checks as the API (:mod:`commonground.web.api.referrals`): a referral that is
 not the organisation's is "not found"; reading one is checked by the resolver and audited; each step is audited in
 the same transaction. Free text travels only in POST bodies.
 """
@@ -16,20 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Subject
-from commonground.api.deps import Access, require
-from commonground.api.routers.common import IdPath
-from commonground.api.routers.referrals import (
-    handled_by_me,
-    make_referral,
-    open_referral,
-    open_work_item,
-    step_referral,
-    subject_of,
-)
-from commonground.errors import UserError
-from commonground.hub.models import WorkItem
-from commonground.hub.person_view import Identity
-from commonground.hub.referrals import (
+from commonground.cases.person_view import Identity
+from commonground.cases.referrals import (
     CONSENT_LABELS,
     MAX_TEXT,
     STATUS_LABELS,
@@ -43,6 +31,18 @@ from commonground.hub.referrals import (
     partners,
     referrals_of,
 )
+from commonground.cases.work_items import WorkItem
+from commonground.errors import UserError
+from commonground.web.api.common import IdPath
+from commonground.web.api.referrals import (
+    handled_by_me,
+    make_referral,
+    open_referral,
+    open_work_item,
+    step_referral,
+    subject_of,
+)
+from commonground.web.deps import Access, require
 from commonground.web.pages.people import PERSON_SECTIONS
 from commonground.web.render import DONE_MESSAGES, page, redirect
 from commonground.web.rule_titles import rule_title

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from commonground.api.deps import Access, require
-from commonground.hub.rule_packs import rule_pack_history
+from commonground.cases.rule_packs import rule_pack_history
+from commonground.web.deps import Access, require
 from commonground.web.render import page
 
 router = APIRouter(include_in_schema=False)

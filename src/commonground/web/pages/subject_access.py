@@ -1,6 +1,6 @@
 """Subject access for the data protection officer: enter a person id, confirm, download the export as a zip.
 
-The export (:func:`commonground.hub.subject_access.export_subject_access`) is written to a temporary folder, zipped
+The export (:func:`commonground.cases.subject_access.export_subject_access`) is written to a temporary folder, zipped
 in memory and sent as the response to the confirming POST, so the person id never travels in a query and nothing
 is left on the server's disk; the export is audited before the response is sent.
 """
@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from commonground.access.models import AuditEvent
-from commonground.api.deps import Access, require
-from commonground.hub.models import WorkItem
-from commonground.hub.subject_access import SECTIONS, export_subject_access
+from commonground.cases.subject_access import SECTIONS, export_subject_access
+from commonground.cases.work_items import WorkItem
+from commonground.web.deps import Access, require
 from commonground.web.render import page
 
 router = APIRouter(include_in_schema=False)

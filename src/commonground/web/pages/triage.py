@@ -16,10 +16,8 @@ from commonground.access.actions import SubjectKind
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Subject
 from commonground.access.roles import ROLE_GRANTS
-from commonground.api.deps import NOT_FOUND, Access, require
-from commonground.contracts.codes import TRIAGE_OUTCOME_MEANINGS, TRIAGE_SETTING_MEANINGS
-from commonground.hub.person_view import Identity
-from commonground.hub.triage import (
+from commonground.cases.person_view import Identity
+from commonground.cases.triage import (
     S136,
     Conveyance,
     TriageEntry,
@@ -28,6 +26,8 @@ from commonground.hub.triage import (
     logs_of_person,
     problems,
 )
+from commonground.contracts.codes import TRIAGE_OUTCOME_MEANINGS, TRIAGE_SETTING_MEANINGS
+from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.pages.people import PERSON_SECTIONS
 from commonground.web.render import DONE_MESSAGES, UK, page, redirect
 

@@ -1,0 +1,432 @@
+"""Referrals: a person referred from a flag to a partner organisation, and every step of it.
+
+A referral is sent from a work item (a flag routed to the sender), with a summary, the consent position (given,
+not needed and why, or refused and why it goes ahead), the lawful basis and the purpose. The organisation it is
+sent to accepts or rejects it (a reason is required), records what it does, transfers it to another partner
+(a reason is required; the new organisation receives it as sent) and closes it (an outcome is required).
+
+The workflow is a state machine whose allowed steps live in one place, :data:`TRANSITIONS`; pages and the API ask
+:func:`allowed_steps` which steps to offer. Every step is a :class:`ReferralEvent` (who, when, from which status
+to which, the note) and an audit event, written in the caller's transaction. Sending or transferring a referral
+records an "own case" relationship between the person and the receiving organisation, so that its agreement
+about its own cases lets it open the person's record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from commonground.access import audit
+from commonground.access.agreements import About
+from commonground.access.audit import Actor
+from commonground.access.models import User
+from commonground.access.purposes import Purpose
+from commonground.access.relationships import record_relationship
+from commonground.cases.work_items import WorkItem
+from commonground.errors import UserError
+from commonground.store.db import Base, utcnow
+from commonground.store.models import Organisation, str_enum
+from commonground.store.organisation_types import OrganisationType
+
+MAX_TEXT = 10_000
+MIN_REASON = 3
+RELATIONSHIP_SOURCE = "referrals"
+
+
+class ReferralStatus(StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+class Step(StrEnum):
+    SEND = "send"
+    ACCEPT = "accept"
+    REJECT = "reject"
+    RECORD_ACTION = "record_action"
+    TRANSFER = "transfer"
+    CLOSE = "close"
+
+
+class Consent(StrEnum):
+    GIVEN = "given"
+    NOT_NEEDED = "not_needed"
+    REFUSED = "refused"
+
+
+TRANSITIONS: dict[ReferralStatus | None, dict[Step, ReferralStatus]] = {
+    None: {Step.SEND: ReferralStatus.SENT},
+    ReferralStatus.SENT: {
+        Step.ACCEPT: ReferralStatus.ACCEPTED,
+        Step.REJECT: ReferralStatus.REJECTED,
+        Step.TRANSFER: ReferralStatus.SENT,
+    },
+    ReferralStatus.ACCEPTED: {
+        Step.RECORD_ACTION: ReferralStatus.ACCEPTED,
+        Step.TRANSFER: ReferralStatus.SENT,
+        Step.CLOSE: ReferralStatus.CLOSED,
+    },
+    ReferralStatus.REJECTED: {},
+    ReferralStatus.CLOSED: {},
+}
+"""The whole workflow: from each status (None: not yet sent), the steps allowed and the status each leads to.
+Every step after sending is taken by the organisation the referral is (now) sent to."""
+
+NOTE_REQUIRED: dict[Step, str] = {
+    Step.REJECT: "a reason for rejecting it",
+    Step.TRANSFER: "a reason for transferring it",
+    Step.RECORD_ACTION: "what was done",
+    Step.CLOSE: "the outcome",
+}
+"""Steps that need a note, and what the note must say."""
+
+STEP_LABELS: dict[Step, str] = {
+    Step.SEND: "Sent",
+    Step.ACCEPT: "Accepted",
+    Step.REJECT: "Rejected",
+    Step.RECORD_ACTION: "Action recorded",
+    Step.TRANSFER: "Transferred",
+    Step.CLOSE: "Closed",
+}
+
+STATUS_LABELS: dict[ReferralStatus, str] = {
+    ReferralStatus.SENT: "Sent",
+    ReferralStatus.ACCEPTED: "Accepted",
+    ReferralStatus.REJECTED: "Rejected",
+    ReferralStatus.CLOSED: "Closed",
+}
+
+CONSENT_LABELS: dict[Consent, str] = {
+    Consent.GIVEN: "Consent given",
+    Consent.NOT_NEEDED: "Consent not needed",
+    Consent.REFUSED: "Consent refused",
+}
+
+NOT_A_PARTNER: frozenset[OrganisationType] = frozenset({OrganisationType.PUBLIC_HEALTH_TEAM})
+"""Organisations that receive no referrals: the public-health team sees statistics only."""
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_to_organisation_status", "to_organisation_id", "status"),
+        Index("ix_referrals_from_organisation_status", "from_organisation_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64), index=True)
+    work_item_id: Mapped[int | None] = mapped_column(ForeignKey("work_items.id"))
+    rule_id: Mapped[str | None] = mapped_column(String(100))
+    from_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    from_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    to_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    summary: Mapped[str] = mapped_column(Text)
+    consent: Mapped[Consent] = mapped_column(str_enum(Consent))
+    consent_note: Mapped[str | None] = mapped_column(Text)
+    lawful_basis: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
+    status: Mapped[ReferralStatus] = mapped_column(str_enum(ReferralStatus))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+
+    from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_organisation_id], lazy="joined")
+    to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_organisation_id], lazy="joined")
+    from_user: Mapped[User] = relationship(foreign_keys=[from_user_id], lazy="joined")
+    work_item: Mapped[WorkItem | None] = relationship(lazy="select")
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id", lazy="selectin"
+    )
+
+    @property
+    def feeds(self) -> frozenset[str]:
+        """The feeds the referral's evidence comes from (those of its work item; none without one)."""
+        return self.work_item.evidence_feeds if self.work_item is not None else frozenset()
+
+
+class ReferralEvent(Base):
+    """One step of a referral: who took it, when, from which status to which, and the note they gave."""
+
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    step: Mapped[Step] = mapped_column(str_enum(Step))
+    from_status: Mapped[ReferralStatus | None] = mapped_column(str_enum(ReferralStatus))
+    to_status: Mapped[ReferralStatus] = mapped_column(str_enum(ReferralStatus))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    to_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    user: Mapped[User] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id], lazy="joined")
+    to_organisation: Mapped[Organisation | None] = relationship(foreign_keys=[to_organisation_id], lazy="joined")
+
+
+def allowed_steps(status: ReferralStatus | None) -> list[Step]:
+    """The steps the state machine allows from ``status``, in the table's order."""
+    return list(TRANSITIONS[status])
+
+
+def next_status(status: ReferralStatus | None, step: Step) -> ReferralStatus:
+    """The status ``step`` leads to from ``status``; a :class:`UserError` naming the allowed steps otherwise."""
+    allowed = TRANSITIONS[status]
+    if step not in allowed:
+        where = f"a {status.value} referral" if status else "a referral not yet sent"
+        options = ", ".join(s.value for s in allowed) or "nothing more"
+        raise UserError(f"{where} cannot be given the step '{step.value}' (allowed: {options})")
+    return allowed[step]
+
+
+def _text(value: str | None, *, what: str, required: bool) -> str | None:
+    text = (value or "").strip()
+    if "\x00" in text:
+        raise UserError("text cannot contain the NUL character")
+    if len(text) > MAX_TEXT:
+        raise UserError(f"{what} is at most {MAX_TEXT:,} characters")
+    if required and len(text) < MIN_REASON:
+        raise UserError(f"give {what}")
+    return text or None
+
+
+def partner_or_refuse(session: Session, organisation_id: int, *, not_id: int) -> Organisation:
+    """The active partner organisation a referral can go to (not the sender's own, not the analysts')."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.active or organisation.type in NOT_A_PARTNER:
+        raise UserError("choose an active partner organisation to refer to")
+    if organisation.id == not_id:
+        raise UserError("a referral goes to another organisation than the one it is with")
+    return organisation
+
+
+def partners(session: Session, *, excluding: int) -> list[Organisation]:
+    return [
+        o
+        for o in session.scalars(select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.name))
+        if o.id != excluding and o.type not in NOT_A_PARTNER
+    ]
+
+
+def can_open(
+    session: Session, organisation: Organisation, *, purpose: Purpose, feeds: frozenset[str], at: dt.datetime
+) -> bool:
+    """Whether an agreement of ``organisation`` in force at ``at`` lets it open a referral for ``purpose`` about
+    records of ``feeds`` (as its own case, which the referral makes it)."""
+    from commonground.access.agreements import About
+    from commonground.access.resolver import StoreFacts, agreements_covering
+
+    about = {About.EVERYONE, About.OWN_CASES}
+    facts = StoreFacts(session)
+    return bool(
+        agreements_covering(facts, organisation_id=organisation.id, purpose=purpose, feeds=feeds, about=about, at=at)
+    )
+
+
+def refuse_unreadable(
+    session: Session, organisation: Organisation, *, purpose: Purpose, feeds: frozenset[str], at: dt.datetime
+) -> None:
+    """Refuse to send a referral the receiving partner could not open: it would sit unread."""
+    if not can_open(session, organisation, purpose=purpose, feeds=feeds, at=at):
+        raise UserError(
+            f"{organisation.name} has no data-sharing agreement in force that lets it open this referral for "
+            f"{purpose.value.replace('_', ' ')}: choose another partner or purpose, or ask your data protection "
+            "officer about an agreement"
+        )
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    """What a practitioner gives to send a referral."""
+
+    to_organisation_id: int
+    summary: str
+    consent: Consent
+    consent_note: str | None
+    lawful_basis: str
+    purpose: Purpose
+
+
+def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferral) -> Referral:
+    """Send a referral about the person of ``item`` to a partner: the referral, its first event, the audit event
+    and the receiving organisation's "own case" relationship, in the caller's transaction."""
+    if by.user_id is None or by.organisation_id is None:
+        raise UserError("only a signed-in person can make a referral")
+    summary = _text(new.summary, what="a summary of why you are referring", required=True)
+    lawful_basis = _text(new.lawful_basis, what="the lawful basis for sharing", required=True)
+    consent_note = _text(
+        new.consent_note,
+        what="why consent is not needed" if new.consent is Consent.NOT_NEEDED else "why it goes ahead without consent",
+        required=new.consent is not Consent.GIVEN,
+    )
+    to = partner_or_refuse(session, new.to_organisation_id, not_id=by.organisation_id)
+    now = utcnow()
+    refuse_unreadable(session, to, purpose=new.purpose, feeds=item.evidence_feeds, at=now)
+    referral = Referral(
+        person_id=item.person_id,
+        work_item_id=item.id,
+        rule_id=item.rule_id,
+        from_organisation_id=by.organisation_id,
+        from_user_id=by.user_id,
+        to_organisation_id=to.id,
+        summary=summary,
+        consent=new.consent,
+        consent_note=consent_note if new.consent is not Consent.GIVEN else None,
+        lawful_basis=lawful_basis,
+        purpose=new.purpose,
+        status=next_status(None, Step.SEND),
+        created_at=now,
+        updated_at=now,
+    )
+    referral.work_item = item
+    session.add(referral)
+    session.flush()
+    _step(session, referral, Step.SEND, by=by, from_status=None, note=None, to_organisation_id=to.id, now=now)
+    return referral
+
+
+def take_step(
+    session: Session,
+    *,
+    referral: Referral,
+    step: Step,
+    by: Actor,
+    note: str | None = None,
+    to_organisation_id: int | None = None,
+) -> Referral:
+    """Apply one step of the state machine, taken by someone of the organisation the referral is sent to."""
+    if step is Step.SEND:
+        raise UserError("a referral is sent once, when it is made")
+    if by.organisation_id != referral.to_organisation_id:
+        raise UserError("only the organisation the referral is sent to can take this step")
+    before = referral.status
+    after = next_status(before, step)
+    required = NOTE_REQUIRED.get(step)
+    text = _text(note, what=required or "a note", required=required is not None)
+    now = utcnow()
+    target: Organisation | None = None
+    if step is Step.TRANSFER:
+        if to_organisation_id is None:
+            raise UserError("choose the partner organisation to transfer the referral to")
+        target = partner_or_refuse(session, to_organisation_id, not_id=referral.to_organisation_id)
+        if target.id == referral.from_organisation_id:
+            raise UserError("a referral cannot be transferred back to the organisation that sent it")
+        feeds = referral.work_item.evidence_feeds if referral.work_item is not None else frozenset()
+        refuse_unreadable(session, target, purpose=referral.purpose, feeds=feeds, at=now)
+    elif step is Step.CLOSE:
+        referral.outcome = text
+        referral.closed_at = now
+    referral.status = after
+    referral.updated_at = now
+    _step(
+        session,
+        referral,
+        step,
+        by=by,
+        from_status=before,
+        note=text,
+        to_organisation_id=target.id if target else None,
+        now=now,
+    )
+    if target is not None:
+        referral.to_organisation = target
+        referral.to_organisation_id = target.id
+        session.flush()
+    return referral
+
+
+def _step(
+    session: Session,
+    referral: Referral,
+    step: Step,
+    *,
+    by: Actor,
+    from_status: ReferralStatus | None,
+    note: str | None,
+    to_organisation_id: int | None,
+    now: dt.datetime,
+) -> None:
+    assert by.user_id is not None and by.organisation_id is not None
+    session.add(
+        ReferralEvent(
+            referral_id=referral.id,
+            step=step,
+            from_status=from_status,
+            to_status=referral.status,
+            user_id=by.user_id,
+            organisation_id=by.organisation_id,
+            to_organisation_id=to_organisation_id,
+            note=note,
+            at=now,
+        )
+    )
+    if to_organisation_id is not None:
+        record_relationship(
+            session,
+            person_id=referral.person_id,
+            organisation_id=to_organisation_id,
+            about=About.OWN_CASES,
+            source=RELATIONSHIP_SOURCE,
+        )
+    session.flush()
+    session.expire(referral, ["events"])
+    detail: dict[str, object] = {
+        "step": step.value,
+        "from_status": from_status.value if from_status else None,
+        "to_status": referral.status.value,
+    }
+    if to_organisation_id is not None:
+        detail["to_organisation_id"] = to_organisation_id
+    audit.record(
+        session,
+        audit.Event(
+            actor=by,
+            action="make-referral" if step is Step.SEND else "handle-referral",
+            subject_type="referral",
+            subject_id=str(referral.id),
+            person_id=referral.person_id,
+            purpose=referral.purpose.value,
+            detail=detail,
+        ),
+        at=now,
+    )
+
+
+def referrals_of(
+    session: Session,
+    *,
+    organisation_id: int,
+    sent: bool = True,
+    received: bool = True,
+    person_id: str | None = None,
+    status: ReferralStatus | None = None,
+    limit: int = 500,
+) -> list[Referral]:
+    """Referrals sent by or (now) sent to an organisation, newest first."""
+    sides = []
+    if sent:
+        sides.append(Referral.from_organisation_id == organisation_id)
+    if received:
+        sides.append(Referral.to_organisation_id == organisation_id)
+    if not sides:
+        return []
+    query = select(Referral).where(or_(*sides)).order_by(Referral.created_at.desc(), Referral.id.desc())
+    if person_id is not None:
+        query = query.where(Referral.person_id == person_id)
+    if status is not None:
+        query = query.where(Referral.status == status)
+    return list(session.scalars(query.limit(limit)))
+
+
+def is_party(referral: Referral, organisation_id: int) -> bool:
+    """Whether an organisation sent the referral or is the one it is now sent to."""
+    return organisation_id in (referral.from_organisation_id, referral.to_organisation_id)

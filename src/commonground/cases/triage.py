@@ -1,0 +1,327 @@
+"""The street-triage log: a mental-health professional working with the police (in the control room, in a street
+triage car, or by phone) records a contact: the advice given and its outcome, whether a section 136 detention was
+avoided or used, conveyance, and whether the crisis team was asked to help.
+
+A log names the person by the pseudonymous id of the person view when they were found there, or by the identity
+typed in (name, date of birth, sex, postcode) when they were not. Each log is audited when recorded, shows on the
+person's page, and feeds the rules: :func:`export_triage` writes the logs as a ``street_triage.csv`` in the feed
+contract's exact columns, for ``commonground ingest`` (then link and flag) to read like any partner's file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from commonground.access import audit
+from commonground.access.audit import Actor
+from commonground.access.models import User
+from commonground.access.purposes import Purpose
+from commonground.contracts.codes import TRIAGE_OUTCOMES, TRIAGE_SETTINGS
+from commonground.contracts.feeds import STREET_TRIAGE
+from commonground.errors import UserError
+from commonground.store.db import Base, utcnow
+from commonground.store.models import str_enum
+
+LOCAL = ZoneInfo("Europe/London")
+MAX_ADVICE = 10_000
+FEED_FILE = "street_triage.csv"
+RECORD_PREFIX = "HUB-T"
+"""Record ids of exported logs: ``HUB-T`` and the log's id, stable across exports."""
+
+
+class S136(StrEnum):
+    AVOIDED = "avoided"
+    USED = "used"
+    NOT_CONSIDERED = "not_considered"
+
+    @property
+    def label(self) -> str:
+        return {
+            "avoided": "Avoided: a detention was likely and did not happen",
+            "used": "Used: the person was detained under section 136",
+            "not_considered": "Not considered",
+        }[self.value]
+
+
+class Conveyance(StrEnum):
+    NONE = "none"
+    ED = "ed"
+    PLACE_OF_SAFETY = "place_of_safety"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            "none": "None",
+            "ed": "Emergency department",
+            "place_of_safety": "Health-based place of safety",
+            "other": "Somewhere else",
+        }[self.value]
+
+
+class TriageLog(Base):
+    __tablename__ = "triage_logs"
+    __table_args__ = (Index("ix_triage_logs_organisation_contacted", "organisation_id", "contacted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    person_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The person view's pseudonymous id, when the person was found there."""
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(1))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    incident_reference: Mapped[str | None] = mapped_column(String(64))
+    contacted_at: Mapped[dt.datetime]
+    duration_minutes: Mapped[int | None]
+    setting: Mapped[str] = mapped_column(String(40))
+    advice: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(40))
+    s136: Mapped[S136] = mapped_column(str_enum(S136))
+    conveyance: Mapped[Conveyance] = mapped_column(str_enum(Conveyance))
+    crisis_team_referral: Mapped[bool]
+    recorded_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    recorded_by: Mapped[User] = relationship(lazy="joined")
+
+    @property
+    def record_id(self) -> str:
+        return f"{RECORD_PREFIX}{self.id}"
+
+    @property
+    def typed_name(self) -> str:
+        return " ".join(p for p in (self.given_name, self.family_name) if p)
+
+
+@dataclass(frozen=True)
+class TriageEntry:
+    """What the form (or an API client) gives; :func:`log_triage` checks it."""
+
+    contacted_at: dt.datetime
+    setting: str
+    advice: str
+    outcome: str
+    s136: S136
+    conveyance: Conveyance
+    crisis_team_referral: bool
+    person_id: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    date_of_birth: dt.date | None = None
+    sex: str | None = None
+    postcode: str | None = None
+    incident_reference: str | None = None
+    duration_minutes: int | None = None
+
+
+def problems(entry: TriageEntry, *, now: dt.datetime) -> dict[str, str]:
+    """Field name -> what is wrong, in words (empty when the entry can be recorded)."""
+    errors = _identity_problems(entry, now=now)
+    if entry.contacted_at > now + dt.timedelta(minutes=5):
+        errors["contacted_at"] = "The contact cannot be in the future"
+    if entry.setting not in TRIAGE_SETTINGS:
+        errors["setting"] = "Select where the advice was given"
+    if entry.outcome not in TRIAGE_OUTCOMES:
+        errors["outcome"] = "Select the outcome"
+    if not entry.advice.strip():
+        errors["advice"] = "Describe the advice given"
+    elif len(entry.advice) > MAX_ADVICE or "\x00" in entry.advice:
+        errors["advice"] = f"The advice is at most {MAX_ADVICE:,} characters of text"
+    if (entry.s136 is S136.USED) != (entry.outcome == "s136_detention"):
+        errors["s136"] = "A section 136 detention is used exactly when the outcome is a section 136 detention"
+    if entry.duration_minutes is not None and not 0 <= entry.duration_minutes <= 24 * 60:
+        errors["duration_minutes"] = "Enter the length of the contact in minutes, up to 1440"
+    if entry.incident_reference is not None and len(entry.incident_reference) > 64:
+        errors["incident_reference"] = "The incident reference is at most 64 characters"
+    return errors
+
+
+def _identity_problems(entry: TriageEntry, *, now: dt.datetime) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if entry.sex is not None and entry.sex not in {"F", "M", "X", "U"}:
+        errors["sex"] = "Select the person's sex as recorded, or not known"
+    if entry.person_id:
+        return errors
+    if not (entry.given_name or "").strip():
+        errors["given_name"] = "Enter the person's given name, or start from their record"
+    if not (entry.family_name or "").strip():
+        errors["family_name"] = "Enter the person's family name"
+    if entry.date_of_birth is None:
+        errors["date_of_birth"] = "Enter the person's date of birth, like 1990-04-27"
+    elif entry.date_of_birth > now.date():
+        errors["date_of_birth"] = "The date of birth must be in the past"
+    return errors
+
+
+def log_triage(session: Session, *, entry: TriageEntry, organisation_id: int, by: Actor) -> TriageLog:
+    """Record a triage contact, audited in the same transaction; a wrong entry is a :class:`UserError`."""
+    found = problems(entry, now=utcnow())
+    if found:
+        raise UserError("; ".join(found.values()))
+    if by.user_id is None:
+        raise UserError("only a signed-in person can record a triage contact")
+    log = TriageLog(
+        organisation_id=organisation_id,
+        person_id=entry.person_id or None,
+        given_name=_clean(entry.given_name) if not entry.person_id else None,
+        family_name=_clean(entry.family_name) if not entry.person_id else None,
+        date_of_birth=entry.date_of_birth if not entry.person_id else None,
+        sex=entry.sex if not entry.person_id else None,
+        postcode=(_clean(entry.postcode) or "").upper() or None if not entry.person_id else None,
+        incident_reference=_clean(entry.incident_reference),
+        contacted_at=entry.contacted_at,
+        duration_minutes=entry.duration_minutes,
+        setting=entry.setting,
+        advice=entry.advice.strip(),
+        outcome=entry.outcome,
+        s136=entry.s136,
+        conveyance=entry.conveyance,
+        crisis_team_referral=entry.crisis_team_referral,
+        recorded_by_user_id=by.user_id,
+    )
+    session.add(log)
+    session.flush()
+    audit.record(
+        session,
+        audit.Event(
+            actor=by,
+            action="log-triage",
+            subject_type="triage_log",
+            subject_id=str(log.id),
+            person_id=log.person_id,
+            purpose=Purpose.MENTAL_HEALTH_CRISIS_CARE.value,
+            detail={"outcome": log.outcome, "s136": log.s136.value, "linked": log.person_id is not None},
+        ),
+    )
+    return log
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.replace("\x00", "").strip()
+    return text or None
+
+
+def logs_of_organisation(session: Session, *, organisation_id: int, limit: int = 200) -> list[TriageLog]:
+    return list(
+        session.scalars(
+            select(TriageLog)
+            .where(TriageLog.organisation_id == organisation_id)
+            .order_by(TriageLog.contacted_at.desc(), TriageLog.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def logs_of_person(session: Session, *, person_id: str, organisation_id: int) -> list[TriageLog]:
+    """The logs about a person recorded by one organisation, newest first."""
+    return list(
+        session.scalars(
+            select(TriageLog)
+            .where(TriageLog.person_id == person_id, TriageLog.organisation_id == organisation_id)
+            .order_by(TriageLog.contacted_at.desc(), TriageLog.id.desc())
+        )
+    )
+
+
+# --- feeding the rules ------------------------------------------------------------------------------------------
+
+
+class IdentitySource(Protocol):
+    """What the export reads from the person view (:class:`commonground.cases.person_view.PersonView`)."""
+
+    def identity(self, person_id: str) -> Any: ...
+
+    def feeds_of(self, person_id: str) -> frozenset[str]: ...
+
+    def records(self, person_id: str, *, feeds: frozenset[str]) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int
+    skipped: int
+    """Logs of a person no longer in the person view (their identity cannot be written)."""
+
+
+def _common(values: list[str | None]) -> str:
+    found = Counter(v for v in values if v)
+    return found.most_common(1)[0][0] if found else ""
+
+
+def export_triage(session: Session, *, out_dir: Path, person_view: IdentitySource | None) -> ExportResult:
+    """Write every log as ``out_dir/street_triage.csv`` in the contract's columns, in order."""
+    columns = [c.name for c in STREET_TRIAGE.columns]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / FEED_FILE
+    partial = out_dir / f".{FEED_FILE}.partial"
+    rows = skipped = 0
+    with partial.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for log in session.scalars(select(TriageLog).order_by(TriageLog.id)):
+            identity = _identity_of(log, person_view)
+            if identity is None:
+                skipped += 1
+                continue
+            row = {
+                "record_id": log.record_id,
+                "contacted_at": log.contacted_at.astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M:%S"),
+                "setting": log.setting,
+                "outcome": log.outcome,
+                "incident_id": log.incident_reference or "",
+                "duration_minutes": "" if log.duration_minutes is None else str(log.duration_minutes),
+                "known_to_services": "",
+                "substances_involved": "",
+                "s136_avoided": {S136.AVOIDED: "true", S136.USED: "false"}.get(log.s136, ""),
+                "police_attendance_avoided": "",
+                **identity,
+            }
+            writer.writerow({c: row.get(c, "") for c in columns})
+            rows += 1
+    partial.replace(path)
+    return ExportResult(path=path, rows=rows, skipped=skipped)
+
+
+def _identity_of(log: TriageLog, view: IdentitySource | None) -> dict[str, str] | None:
+    if log.person_id is None:
+        return {
+            "given_name": log.given_name or "",
+            "family_name": log.family_name or "",
+            "date_of_birth": log.date_of_birth.isoformat() if log.date_of_birth else "",
+            "sex": log.sex or "U",
+            "postcode": log.postcode or "",
+            "address": "",
+            "nhs_number": "",
+            "uprn": "",
+        }
+    if view is None:
+        return None
+    identity = view.identity(log.person_id)
+    if identity is None:
+        return None
+    records = view.records(log.person_id, feeds=view.feeds_of(log.person_id))
+    return {
+        "given_name": identity.given_name or "",
+        "family_name": identity.family_name or "",
+        "date_of_birth": identity.date_of_birth.isoformat() if identity.date_of_birth else "",
+        "sex": identity.sex or "U",
+        "postcode": _common([r.identity.get("postcode") for r in records]),
+        "address": _common([r.identity.get("address") for r in records]),
+        "nhs_number": identity.nhs_number or "",
+        "uprn": "",
+    }

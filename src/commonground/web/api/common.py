@@ -1,0 +1,27 @@
+"""Pieces shared by the API routers: the error responses every route declares, and type aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path
+from pydantic import BaseModel
+
+from commonground.web.api.schemas import MAX_ID
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Refused: the request cannot be carried out (the message says why)"},
+    401: {"model": ErrorOut, "description": "Not signed in"},
+    403: {"model": ErrorOut, "description": "Not allowed (the message says why), or no valid CSRF token"},
+    404: {"model": ErrorOut, "description": "Not found, or not yours to see"},
+    409: {"model": ErrorOut, "description": "Conflicts with what is already there"},
+}
+
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+"""An identifier in a path: a positive 32-bit integer."""

@@ -1,0 +1,165 @@
+"""``/api/people``: a person as linked, with the records, events, indicators, flags and household the caller's
+agreements open for the stated purpose. The same resolver and audit as the pages: a purpose is required, every
+read is audited, and break-glass goes in the ``Commonground-Break-Glass-Reason`` header (never the URL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from commonground.access.actions import SubjectKind
+from commonground.access.purposes import Purpose
+from commonground.access.resolver import Decision, Subject, feeds_open_to
+from commonground.cases.person_documents import shown_to
+from commonground.cases.person_view import PersonView
+from commonground.web.api.common import ERRORS
+from commonground.web.deps import NOT_FOUND, Access, require
+
+router = APIRouter(prefix="/api/people", tags=["people"], responses=ERRORS)
+
+PersonIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+PurposeQuery = Annotated[Purpose, Query(description="Why you are opening these records (recorded in the audit log)")]
+BreakGlassHeader = Annotated[str | None, Header(alias="Commonground-Break-Glass-Reason", max_length=2_000)]
+
+
+class IdentityOut(BaseModel):
+    person_id: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: dt.date | None
+    sex: str | None
+    nhs_number: str | None
+    record_count: int
+    first_seen: dt.date | None
+    last_seen: dt.date | None
+
+
+class RecordOut(BaseModel):
+    feed: str
+    record_id: str
+    match_probability: float = Field(description="Of the strongest link that joined the record to the person")
+    identity: dict[str, str | None]
+
+
+class EventOut(BaseModel):
+    feed: str
+    record_id: str
+    at: dt.datetime | None
+    data: dict[str, Any]
+
+
+class EvidenceOut(BaseModel):
+    feed: str
+    record_id: str
+    what: str
+    evidence_at: dt.datetime | None
+    via_person_id: str | None
+
+
+class RuleResultOut(BaseModel):
+    rule_id: str
+    rule_version: int
+    kind: str
+    title: str
+    description: str
+    legal_basis: str
+    first_evidence: dt.datetime | None
+    latest_evidence: dt.datetime | None
+    route_to: str | None
+    due_by: dt.datetime | None
+    evidence: list[EvidenceOut]
+
+
+class HouseholdPeriodOut(BaseModel):
+    household_id: str
+    start_date: dt.date | None
+    end_date: dt.date | None
+    members: list[str] = Field(description="Person ids of the others who lived there at the same time")
+
+
+class PersonOut(BaseModel):
+    identity: IdentityOut
+    purpose: Purpose
+    break_glass: bool
+    feeds_shown: list[str]
+    feeds_withheld: int = Field(description="How many feeds hold records about the person that are not shown")
+    records: list[RecordOut]
+    events: list[EventOut]
+    indicators: list[RuleResultOut]
+    flags: list[RuleResultOut]
+    household: list[HouseholdPeriodOut]
+
+
+class PeopleFound(BaseModel):
+    people: list[IdentityOut]
+    withheld: int = Field(description="People who match but whom your agreements do not cover for this purpose")
+
+
+def _view(request: Request) -> PersonView:
+    view: PersonView | None = request.app.state.person_views.current()
+    if view is None:
+        raise HTTPException(404, "no linked build has been published to the hub yet")
+    return view
+
+
+def _subject(person_id: str) -> Subject:
+    return Subject(kind=SubjectKind.PERSON, id=person_id, person_id=person_id)
+
+
+@router.get("", response_model=PeopleFound, summary="Find people by family name (and given name, date of birth)")
+def find_people(
+    request: Request,
+    purpose: PurposeQuery,
+    access: Annotated[Access, Depends(require("find-person"))],
+    family_name: Annotated[str, Query(min_length=1, max_length=100)],
+    given_name: Annotated[str, Query(max_length=100)] = "",
+    date_of_birth: dt.date | None = None,
+) -> PeopleFound:
+    view = _view(request)
+    shown: list[IdentityOut] = []
+    allowed: list[tuple[Decision, Subject]] = []
+    withheld = 0
+    for identity in view.search(family_name=family_name, given_name=given_name, date_of_birth=date_of_birth):
+        subject = _subject(identity.person_id)
+        decision = access.check("find-person", subject, purpose=purpose)
+        if not decision.allowed:
+            withheld += 1
+            continue
+        allowed.append((decision, subject))
+        shown.append(IdentityOut(**{k: getattr(identity, k) for k in IdentityOut.model_fields}))
+    access.audit_reads(allowed, purpose=purpose)
+    access.db.commit()
+    return PeopleFound(people=shown, withheld=withheld)
+
+
+@router.get("/{person_id}", response_model=PersonOut, summary="Open a person's linked record")
+def person(
+    request: Request,
+    person_id: PersonIdPath,
+    purpose: PurposeQuery,
+    access: Annotated[Access, Depends(require("view-person"))],
+    break_glass_reason: BreakGlassHeader = None,
+) -> Response:
+    view = _view(request)
+    doc = view.document(person_id)  # one lookup: the person's pre-assembled document, before any agreement
+    if doc is None:
+        raise HTTPException(404, NOT_FOUND)
+    subject = _subject(person_id)
+    decision = access.check("view-person", subject, purpose=purpose, break_glass_reason=break_glass_reason)
+    if not decision.allowed:
+        raise access.refuse(decision, subject, not_found=True)
+    if decision.break_glass:
+        feeds = frozenset(doc["feeds"])
+    else:
+        feeds = feeds_open_to(access.me(), person_id=person_id, purpose=purpose, facts=access.facts, at=access.now)
+    body = shown_to(doc, feeds=feeds, purpose=purpose.value, break_glass=decision.break_glass)
+    # Audited last, just before the commit: the audit chain's head is locked only for as long as the commit takes.
+    access.audit_reads([(decision, subject)], purpose=purpose, reason=break_glass_reason)
+    access.db.commit()
+    # Written as it is, not validated again on every request: the document has the shape of PersonOut (a test
+    # holds it so, person by person, against the detailed queries).
+    return JSONResponse(body)

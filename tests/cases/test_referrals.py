@@ -1,0 +1,538 @@
+"""Referrals: the state machine (every step from every status, from its one table), the API (made from a flag, a
+partner accepts, acts, transfers and closes; a third organisation gets 404; every step audited and the chain
+whole) and the pages (made, accepted and closed by form posts with CSRF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from service_support import SETUP, form_csrf, login_as
+from service_world import World, build_world
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from commonground.access.agreements import About, AgreementSpec, create_agreement, end_agreement
+from commonground.access.audit import Actor, verify_audit
+from commonground.access.models import Agreement, AuditEvent, User
+from commonground.access.purposes import Purpose
+from commonground.access.relationships import relationships_of
+from commonground.cases.person_view import Identity, RuleResult
+from commonground.cases.referrals import (
+    NOTE_REQUIRED,
+    TRANSITIONS,
+    Consent,
+    NewReferral,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+    Step,
+    allowed_steps,
+    next_status,
+    send_referral,
+    take_step,
+)
+from commonground.cases.work_items import WorkItem
+from commonground.errors import UserError
+from commonground.store.db import utcnow
+
+HUB = "hub@la.example"
+PARTNER = "team@das.example"
+OFFICER = "officer@pol.example"
+TRIAGE = "triage@nhs.example"
+SCHOOL = "dsl@scha.example"
+PERSON = "P-LA-1"
+LEGAL_BASIS = "Children Act 2004 s11; UK GDPR 6(1)(e) and 9(2)(g); DPA 2018 Sch 1 para 18"
+
+STATUSES: list[ReferralStatus | None] = [None, *ReferralStatus]
+
+
+# --- the state machine, from its one table -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("status", "step"), list(itertools.product(STATUSES, Step)))
+def test_every_step_from_every_status_is_allowed_or_refused_by_the_table(
+    status: ReferralStatus | None, step: Step
+) -> None:
+    if step in TRANSITIONS[status]:
+        assert next_status(status, step) is TRANSITIONS[status][step]
+        assert step in allowed_steps(status)
+    else:
+        with pytest.raises(UserError, match="cannot be given the step"):
+            next_status(status, step)
+        assert step not in allowed_steps(status)
+
+
+def test_the_table_is_the_workflow() -> None:
+    assert set(TRANSITIONS) == set(STATUSES)
+    assert TRANSITIONS[None] == {Step.SEND: ReferralStatus.SENT}
+    assert TRANSITIONS[ReferralStatus.SENT] == {
+        Step.ACCEPT: ReferralStatus.ACCEPTED,
+        Step.REJECT: ReferralStatus.REJECTED,
+        Step.TRANSFER: ReferralStatus.SENT,
+    }
+    assert TRANSITIONS[ReferralStatus.ACCEPTED] == {
+        Step.RECORD_ACTION: ReferralStatus.ACCEPTED,
+        Step.TRANSFER: ReferralStatus.SENT,
+        Step.CLOSE: ReferralStatus.CLOSED,
+    }
+    assert TRANSITIONS[ReferralStatus.REJECTED] == {}
+    assert TRANSITIONS[ReferralStatus.CLOSED] == {}
+    assert set(NOTE_REQUIRED) == {Step.REJECT, Step.TRANSFER, Step.RECORD_ACTION, Step.CLOSE}
+
+
+# --- the partnership ------------------------------------------------------------------------------------------------
+
+
+def _own_cases_agreement(code: str) -> AgreementSpec:
+    return AgreementSpec(
+        reference=f"DSA-{code}-REFERRALS",
+        title=f"Referred cases to {code}",
+        organisation=code,
+        feeds=("police_incident_persons",),
+        about=(About.OWN_CASES,),
+        purposes=(Purpose.SAFEGUARDING_CHILDREN,),
+        lawful_basis="UK GDPR 6(1)(e); DPA 2018 Sch 1 para 18",
+        valid_from=dt.date(2020, 1, 1),
+    )
+
+
+def _world(sessions: sessionmaker[Session], *, partners: tuple[str, ...] = ("DAS", "NHS")) -> World:
+    """The test partnership with agreements, and for each partner an agreement about the cases referred to it."""
+    world = build_world(sessions, with_agreements=True)
+    with sessions() as db:
+        for code in partners:
+            create_agreement(db, spec=_own_cases_agreement(code), by=SETUP)
+        db.commit()
+    return world
+
+
+def _actor(db: Session, world: World, email: str) -> Actor:
+    user = db.get_one(User, world.users[email])
+    return Actor(label=email, user_id=user.id, organisation_id=user.organisation_id, role=user.role.value)
+
+
+def _new(world: World, to: str = "DAS", consent: Consent = Consent.GIVEN, note: str | None = None) -> NewReferral:
+    return NewReferral(
+        to_organisation_id=world.organisations[to],
+        summary="Repeated incidents at home; please offer the family support.",
+        consent=consent,
+        consent_note=note,
+        lawful_basis=LEGAL_BASIS,
+        purpose=Purpose.SAFEGUARDING_CHILDREN,
+    )
+
+
+def test_each_allowed_step_is_recorded_with_who_when_and_the_statuses(sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions)
+    with sessions() as db:
+        item = db.get_one(WorkItem, world.items[PERSON])
+        hub, das, nhs = (_actor(db, world, e) for e in (HUB, PARTNER, TRIAGE))
+        referral = send_referral(db, item=item, by=hub, new=_new(world))
+        walk = [
+            (das, Step.ACCEPT, None, None),
+            (das, Step.RECORD_ACTION, "Visited the family; support plan agreed.", None),
+            (das, Step.TRANSFER, "The mental-health team is better placed.", world.organisations["NHS"]),
+            (nhs, Step.ACCEPT, None, None),
+            (nhs, Step.CLOSE, "Support delivered; no further concerns.", None),
+        ]
+        for actor, step, note, to in walk:
+            take_step(db, referral=referral, step=step, by=actor, note=note, to_organisation_id=to)
+        db.commit()
+        events = list(db.scalars(select(ReferralEvent).where(ReferralEvent.referral_id == referral.id)))
+        assert [(e.step, e.from_status, e.to_status) for e in events] == [
+            (Step.SEND, None, ReferralStatus.SENT),
+            (Step.ACCEPT, ReferralStatus.SENT, ReferralStatus.ACCEPTED),
+            (Step.RECORD_ACTION, ReferralStatus.ACCEPTED, ReferralStatus.ACCEPTED),
+            (Step.TRANSFER, ReferralStatus.ACCEPTED, ReferralStatus.SENT),
+            (Step.ACCEPT, ReferralStatus.SENT, ReferralStatus.ACCEPTED),
+            (Step.CLOSE, ReferralStatus.ACCEPTED, ReferralStatus.CLOSED),
+        ]
+        assert [e.organisation_id for e in events] == [
+            world.organisations[c] for c in ("LA", "DAS", "DAS", "DAS", "NHS", "NHS")
+        ]
+        assert events[3].to_organisation_id == world.organisations["NHS"]
+        assert referral.status is ReferralStatus.CLOSED and referral.closed_at is not None
+        assert referral.outcome == "Support delivered; no further concerns."
+        assert referral.to_organisation_id == world.organisations["NHS"]
+        for code in ("DAS", "NHS"):
+            found = relationships_of(db, person_id=PERSON, organisation_id=world.organisations[code], at=utcnow())
+            assert About.OWN_CASES in found
+        audited = list(db.scalars(select(AuditEvent).where(AuditEvent.subject_type == "referral")))
+        assert [a.detail["step"] for a in audited] == [e.step.value for e in events]
+        assert {a.action for a in audited} == {"make-referral", "handle-referral"}
+        assert verify_audit(db).ok
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (Step.REJECT, "a reason for rejecting"),
+        (Step.TRANSFER, "a reason for transferring"),
+        (Step.RECORD_ACTION, "what was done"),
+        (Step.CLOSE, "the outcome"),
+    ],
+)
+def test_a_step_that_needs_a_note_is_refused_without_one(
+    sessions: sessionmaker[Session], step: Step, message: str
+) -> None:
+    world = _world(sessions, partners=("DAS",))
+    with sessions() as db:
+        item = db.get_one(WorkItem, world.items[PERSON])
+        referral = send_referral(db, item=item, by=_actor(db, world, HUB), new=_new(world))
+        das = _actor(db, world, PARTNER)
+        if step in (Step.RECORD_ACTION, Step.CLOSE):
+            take_step(db, referral=referral, step=Step.ACCEPT, by=das)
+        before = referral.status
+        with pytest.raises(UserError, match=message):
+            take_step(
+                db, referral=referral, step=step, by=das, note="  ", to_organisation_id=world.organisations["NHS"]
+            )
+        assert referral.status is before
+
+
+def test_refused_steps_change_nothing_and_only_the_receiver_acts(sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions, partners=("DAS",))
+    with sessions() as db:
+        item = db.get_one(WorkItem, world.items[PERSON])
+        hub, das = _actor(db, world, HUB), _actor(db, world, PARTNER)
+        referral = send_referral(db, item=item, by=hub, new=_new(world))
+        with pytest.raises(UserError, match="only the organisation the referral is sent to"):
+            take_step(db, referral=referral, step=Step.ACCEPT, by=hub)
+        with pytest.raises(UserError, match="cannot be given the step 'close'"):
+            take_step(db, referral=referral, step=Step.CLOSE, by=das, note="done and dusted")
+        take_step(db, referral=referral, step=Step.REJECT, by=das, note="Not a service we provide.")
+        for step in (Step.ACCEPT, Step.REJECT, Step.TRANSFER, Step.RECORD_ACTION, Step.CLOSE):
+            with pytest.raises(UserError, match="rejected referral cannot"):
+                take_step(db, referral=referral, step=step, by=das, note="again, please", to_organisation_id=1)
+        with pytest.raises(UserError, match="sent once"):
+            take_step(db, referral=referral, step=Step.SEND, by=das)
+        assert referral.status is ReferralStatus.REJECTED
+        assert len(db.scalars(select(ReferralEvent)).all()) == 2
+
+
+def test_consent_not_given_needs_a_reason_and_a_partner_must_be_another_organisation(
+    sessions: sessionmaker[Session],
+) -> None:
+    world = _world(sessions, partners=("DAS",))
+    with sessions() as db:
+        item = db.get_one(WorkItem, world.items[PERSON])
+        hub = _actor(db, world, HUB)
+        with pytest.raises(UserError, match="why consent is not needed"):
+            send_referral(db, item=item, by=hub, new=_new(world, consent=Consent.NOT_NEEDED))
+        with pytest.raises(UserError, match="another organisation"):
+            send_referral(db, item=item, by=hub, new=_new(world, to="LA"))
+        with pytest.raises(UserError, match="active partner"):
+            send_referral(db, item=item, by=hub, new=_new(world, to="PHT"))
+        made = send_referral(
+            db,
+            item=item,
+            by=hub,
+            new=_new(world, consent=Consent.NOT_NEEDED, note="safeguarding: consent would place the child at risk"),
+        )
+        assert made.consent_note == "safeguarding: consent would place the child at risk"
+
+
+# --- the API --------------------------------------------------------------------------------------------------------
+
+
+class As:
+    """One client per person, signed in, sending the CSRF header."""
+
+    def __init__(self, app: FastAPI, sessions: sessionmaker[Session], world: World, email: str) -> None:
+        self.client = TestClient(app, base_url="https://testserver")
+        self.csrf = login_as(self.client, sessions, world.users[email])
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        headers = {"X-CSRF-Token": self.csrf, **kw.pop("headers", {})}
+        return self.client.post(url, headers=headers, **kw)
+
+
+def _body(world: World, **extra: Any) -> dict[str, Any]:
+    return {
+        "work_item_id": world.items[PERSON],
+        "to_organisation_id": world.organisations["DAS"],
+        "summary": "Repeated incidents at home; please offer the family support.",
+        "consent": "not_needed",
+        "consent_note": "safeguarding: consent would place the child at risk",
+        "lawful_basis": LEGAL_BASIS,
+        **extra,
+    }
+
+
+def _refer(app: FastAPI, sessions: sessionmaker[Session], world: World) -> tuple[As, int]:
+    hub = As(app, sessions, world, HUB)
+    made = hub.post("/api/referrals", json=_body(world))
+    assert made.status_code == 201, made.text
+    return hub, int(made.json()["id"])
+
+
+def test_a_flag_is_referred_and_the_partner_accepts_acts_and_closes(
+    app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    world = _world(sessions, partners=("DAS",))
+    partner = As(app, sessions, world, PARTNER)
+    before = partner.get(f"/api/work-items/{world.items[PERSON]}?purpose=safeguarding_children")
+    assert before.status_code == 404
+    hub, rid = _refer(app, sessions, world)
+    made = hub.get(f"/api/referrals/{rid}").json()
+    assert made["status"] == "sent" and made["purpose"] == "safeguarding_children"
+    assert made["next_steps"] == ["accept", "reject", "transfer"]
+    assert [e["step"] for e in made["events"]] == ["send"]
+
+    received = partner.get("/api/referrals?side=received").json()
+    assert [r["id"] for r in received["items"]] == [rid] and received["withheld"] == 0
+    assert partner.get("/api/referrals?side=sent").json()["items"] == []
+    steps = [
+        {"step": "accept"},
+        {"step": "record_action", "note": "Visited the family; support plan agreed."},
+        {"step": "close", "note": "Support delivered; no further concerns."},
+    ]
+    for body in steps:
+        done = partner.post(f"/api/referrals/{rid}/transitions", json=body)
+        assert done.status_code == 200, done.text
+    seen = hub.get(f"/api/referrals/{rid}").json()
+    assert seen["status"] == "closed" and seen["outcome"] == "Support delivered; no further concerns."
+    assert seen["next_steps"] == []
+    assert [e["step"] for e in seen["events"]] == ["send", "accept", "record_action", "close"]
+    assert hub.get("/api/referrals?side=sent").json()["items"][0]["id"] == rid
+
+    again = partner.post(f"/api/referrals/{rid}/transitions", json={"step": "accept"})
+    assert again.status_code == 400 and "closed referral cannot" in again.json()["detail"]
+
+    with sessions() as db:
+        steps_audited = db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.subject_type == "referral",
+                AuditEvent.subject_id == str(rid),
+                AuditEvent.action.in_(["make-referral", "handle-referral"]),
+            )
+        ).all()
+        assert [a.detail["step"] for a in steps_audited] == ["send", "accept", "record_action", "close"]
+        assert all(a.person_id == PERSON and a.purpose == "safeguarding_children" for a in steps_audited)
+        reads = db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "view-referrals", AuditEvent.outcome == "allowed")
+        ).all()
+        assert reads and all(a.subject_id == str(rid) for a in reads)
+        assert verify_audit(db).ok
+
+
+def test_rejecting_needs_a_reason(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions, partners=("DAS",))
+    _, rid = _refer(app, sessions, world)
+    partner = As(app, sessions, world, PARTNER)
+    bare = partner.post(f"/api/referrals/{rid}/transitions", json={"step": "reject"})
+    assert bare.status_code == 422 and "a reason for rejecting" in bare.text
+    done = partner.post(f"/api/referrals/{rid}/transitions", json={"step": "reject", "note": "Not a service we run."})
+    assert done.status_code == 200 and done.json()["status"] == "rejected"
+    assert done.json()["events"][-1]["note"] == "Not a service we run."
+    close = partner.post(f"/api/referrals/{rid}/transitions", json={"step": "close", "note": "closing it anyway"})
+    assert close.status_code == 400
+
+
+def test_a_referral_is_transferred_to_another_partner(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions)
+    hub, rid = _refer(app, sessions, world)
+    partner = As(app, sessions, world, PARTNER)
+    assert partner.post(f"/api/referrals/{rid}/transitions", json={"step": "accept"}).status_code == 200
+    no_org = partner.post(f"/api/referrals/{rid}/transitions", json={"step": "transfer", "note": "better placed"})
+    assert no_org.status_code == 422 and "to_organisation_id" in no_org.text
+    back = partner.post(
+        f"/api/referrals/{rid}/transitions",
+        json={"step": "transfer", "note": "back to you", "to_organisation_id": world.organisations["LA"]},
+    )
+    assert back.status_code == 400 and "back to the organisation that sent it" in back.json()["detail"]
+    unreadable = partner.post(
+        f"/api/referrals/{rid}/transitions",
+        json={"step": "transfer", "note": "Police may help.", "to_organisation_id": world.organisations["POL"]},
+    )
+    assert unreadable.status_code == 400 and "no data-sharing agreement in force" in unreadable.json()["detail"]
+    moved = partner.post(
+        f"/api/referrals/{rid}/transitions",
+        json={
+            "step": "transfer",
+            "note": "The crisis team is better placed.",
+            "to_organisation_id": world.organisations["NHS"],
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "sent" and moved.json()["to_organisation_id"] == world.organisations["NHS"]
+    assert partner.get(f"/api/referrals/{rid}").status_code == 404  # no longer the partner's
+    triage = As(app, sessions, world, TRIAGE)
+    assert [r["id"] for r in triage.get("/api/referrals?side=received").json()["items"]] == [rid]
+    assert triage.post(f"/api/referrals/{rid}/transitions", json={"step": "accept"}).json()["status"] == "accepted"
+    assert hub.get(f"/api/referrals/{rid}").json()["status"] == "accepted"
+
+
+def test_nobody_else_sees_or_handles_a_referral(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions, partners=("DAS",))
+    hub, rid = _refer(app, sessions, world)
+    officer = As(app, sessions, world, OFFICER)
+    assert officer.get(f"/api/referrals/{rid}").status_code == 404
+    assert officer.get("/api/referrals").json() == {"items": [], "withheld": 0}
+    assert officer.post(f"/api/referrals/{rid}/transitions", json={"step": "accept"}).status_code == 404
+    assert officer.get(f"/referrals/{rid}").status_code == 404
+    school = As(app, sessions, world, SCHOOL)
+    assert school.get(f"/api/referrals/{rid}").status_code == 403  # the role has no referrals at all
+    sender = hub.post(f"/api/referrals/{rid}/transitions", json={"step": "accept"})
+    assert sender.status_code == 403 and "only the organisation the referral is sent to" in sender.json()["detail"]
+    not_mine = officer.post("/api/referrals", json=_body(world))  # another organisation's flag
+    assert not_mine.status_code == 404
+    with sessions() as db:
+        assert db.scalar(select(Referral.status).where(Referral.id == rid)) is ReferralStatus.SENT
+        denied = db.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
+        assert {a.action for a in denied} >= {"view-referrals", "handle-referral"}
+        assert verify_audit(db).ok
+
+
+def test_a_partner_without_an_agreement_for_its_cases_cannot_be_sent_or_read_a_referral(
+    app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    world = _world(sessions, partners=())
+    hub = As(app, sessions, world, HUB)
+    refused = hub.post("/api/referrals", json=_body(world))
+    assert refused.status_code == 400
+    assert "has no data-sharing agreement in force that lets it open this referral" in refused.json()["detail"]
+    with sessions() as db:
+        create_agreement(db, spec=_own_cases_agreement("DAS"), by=SETUP)
+        db.commit()
+    _, rid = _refer(app, sessions, world)
+    with sessions() as db:  # the partner's agreement ends after the referral was sent: it can no longer read it
+        agreement = db.scalars(select(Agreement).where(Agreement.reference == "DSA-DAS-REFERRALS")).one()
+        end_agreement(db, agreement=agreement, by=SETUP, reason="the service was recommissioned")
+        db.commit()
+    partner = As(app, sessions, world, PARTNER)
+    assert partner.get(f"/api/referrals/{rid}").status_code == 403
+    assert partner.get("/api/referrals").json() == {"items": [], "withheld": 1}
+    assert partner.post(f"/api/referrals/{rid}/transitions", json={"step": "accept"}).status_code == 403
+
+
+def test_the_api_explains_bad_bodies(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions, partners=("DAS",))
+    hub = As(app, sessions, world, HUB)
+    no_reason = hub.post("/api/referrals", json=_body(world, consent_note=None))
+    assert no_reason.status_code == 422 and "consent_note is required" in no_reason.text
+    own = hub.post("/api/referrals", json=_body(world, to_organisation_id=world.organisations["LA"]))
+    assert own.status_code == 400 and "another organisation" in own.json()["detail"]
+    extra = hub.post("/api/referrals", json=_body(world, colour="red"))
+    assert extra.status_code == 422
+
+
+# --- the pages ------------------------------------------------------------------------------------------------------
+
+
+class FakeView:
+    """Just enough of a build's person view for the referral pages and the person page."""
+
+    def identity(self, person_id: str) -> Identity:
+        return Identity(
+            person_id,
+            "Alex",
+            "Example",
+            dt.date(2015, 5, 1),
+            "F",
+            None,
+            1,
+            ("police_incident_persons",),
+            dt.date(2024, 1, 1),
+            dt.date(2025, 1, 1),
+        )
+
+    def rule_results(self, person_id: str, *, feeds: frozenset[str]) -> list[RuleResult]:
+        return [RuleResult("test.rule", 1, "flag", "A test flag", "Flag for testing.", LEGAL_BASIS, None, None, ())]
+
+    def rule_titles(self) -> dict[str, str]:
+        return {"test.rule": "A test flag"}
+
+    def feeds_of(self, person_id: str) -> frozenset[str]:
+        return frozenset({"police_incident_persons"})
+
+    def records(self, person_id: str, *, feeds: frozenset[str]) -> list[Any]:
+        return []
+
+    def events(self, person_id: str, *, feeds: frozenset[str]) -> list[Any]:
+        return []
+
+    def links(self, person_id: str) -> list[Any]:
+        return []
+
+    def household(self, person_id: str) -> list[Any]:
+        return []
+
+
+def test_pages_make_accept_and_close_a_referral(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    app.state.person_views = SimpleNamespace(current=lambda: FakeView())
+    world = _world(sessions, partners=("DAS",))
+    hub = As(app, sessions, world, HUB)
+    item = world.items[PERSON]
+    form = hub.get(f"/referrals/new?work_item={item}")
+    assert form.status_code == 200, form.text
+    assert LEGAL_BASIS in form.text and "Northshire Recovery Service" in form.text and "Alex Example" in form.text
+    assert "Northshire Public Health" not in form.text  # not a partner that takes referrals
+    token = form_csrf(form.text)
+    fields = {
+        "csrf_token": token,
+        "work_item": str(item),
+        "to_organisation": str(world.organisations["DAS"]),
+        "summary": "Repeated incidents at home; please offer the family support.",
+        "consent": "not_needed",
+        "consent_note": "",
+        "lawful_basis": LEGAL_BASIS,
+        "purpose": "safeguarding_children",
+    }
+    missing = hub.client.post("/referrals", data=fields, follow_redirects=False)
+    assert missing.status_code == 400
+    assert "There is a problem" in missing.text and "Enter why consent is not needed" in missing.text
+    assert "Error:" in missing.text and 'href="#consent_note"' in missing.text
+    no_csrf = hub.client.post("/referrals", data={**fields, "csrf_token": "x"}, follow_redirects=False)
+    assert no_csrf.status_code == 403
+    sent = hub.client.post(
+        "/referrals",
+        data={**fields, "consent_note": "safeguarding: consent would place the child at risk"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    url = sent.headers["location"].split("?")[0]
+    rid = int(url.rsplit("/", 1)[1])
+    page = hub.get(sent.headers["location"])
+    assert "Your referral has been sent." in page.text and "A test flag" in page.text
+    assert 'value="accept"' not in page.text  # the sender does not act on it
+    assert f'href="/referrals/{rid}"' in hub.get("/referrals").text
+
+    partner = As(app, sessions, world, PARTNER)
+    assert "1 referral</strong> from partners" in partner.get("/").text  # waiting for the partner, on its home page
+    listing = partner.get("/referrals")
+    assert f'href="/referrals/{rid}"' in listing.text and "Received" in listing.text
+    page = partner.get(url)
+    assert 'value="accept"' in page.text and 'value="reject"' in page.text and 'value="transfer"' in page.text
+    assert 'value="close"' not in page.text and 'value="record_action"' not in page.text
+    token = form_csrf(page.text)
+    accepted = partner.client.post(url, data={"csrf_token": token, "step": "accept"}, follow_redirects=False)
+    assert accepted.status_code == 303
+    page = partner.get(accepted.headers["location"])
+    assert "You have accepted the referral." in page.text
+    assert 'value="close"' in page.text and 'value="record_action"' in page.text and 'value="accept"' not in page.text
+    bare = partner.client.post(url, data={"csrf_token": token, "step": "close"}, follow_redirects=False)
+    assert bare.status_code == 400 and "Enter the outcome before closing the referral" in bare.text
+    closed = partner.client.post(
+        url, data={"csrf_token": token, "step": "close", "close_outcome": "Support delivered."}, follow_redirects=False
+    )
+    assert closed.status_code == 303
+    page = partner.get(closed.headers["location"])
+    assert "The referral is closed." in page.text and "Support delivered." in page.text
+    assert 'name="step"' not in page.text and "nothing more can be done" in page.text
+
+    person = hub.get(f"/people/{PERSON}?purpose=safeguarding_children")
+    assert person.status_code == 200, person.text
+    assert 'id="referrals"' in person.text and f'href="/referrals/{rid}"' in person.text
+    assert "Closed" in person.text
+    with sessions() as db:
+        assert verify_audit(db).ok
