@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol, cast
 
@@ -75,6 +76,27 @@ class Subject:
     feeds: frozenset[str] = frozenset()
 
 
+class Refusal(StrEnum):
+    """Why the resolver refused, as data: what a caller does with a refusal depends on this, never on its words."""
+
+    SIGN_IN = "sign-in"
+    CHANGE_PASSWORD_FIRST = "change-password-first"  # noqa: S105 (a kind of refusal, not a password)
+    ROLE = "role"
+    OTHER_ORGANISATION = "other-organisation"
+    OTHER_ROLE = "other-role"
+    NO_PURPOSE = "no-purpose"
+    NO_AGREEMENT = "no-agreement"
+    BREAK_GLASS = "break-glass"
+    WORKFLOW = "workflow"
+    """Refused by an operation's own rule (only the receiving organisation handles a referral, say)."""
+
+    @property
+    def hides(self) -> bool:
+        """A refusal about a subject that belongs, or is routed, elsewhere: answered as "not found", so that
+        nobody learns that it exists."""
+        return self in (Refusal.OTHER_ORGANISATION, Refusal.OTHER_ROLE)
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -83,6 +105,8 @@ class Decision:
     status: int = 200
     agreements: tuple[str, ...] = ()
     break_glass: bool = False
+    refusal: Refusal | None = None
+    """Set when refused: the kind of refusal (:class:`Refusal`)."""
 
 
 @dataclass(frozen=True)
@@ -195,8 +219,8 @@ class RequestFacts:
         return self._relationships[key]
 
 
-def _refuse(act: Action, reason: str, status: int = 403) -> Decision:
-    return Decision(allowed=False, action=act.name, reason=reason, status=status)
+def _refuse(act: Action, reason: str, refusal: Refusal, status: int = 403) -> Decision:
+    return Decision(allowed=False, action=act.name, reason=reason, status=status, refusal=refusal)
 
 
 def _role_level(principal: Principal, act: Action) -> Decision:
@@ -205,9 +229,9 @@ def _role_level(principal: Principal, act: Action) -> Decision:
     while current is not None:
         denial = denial_for(principal.role, current)
         if denial is not None:
-            return _refuse(act, f"{principal.role.label}: {denial.reason}")
+            return _refuse(act, f"{principal.role.label}: {denial.reason}", Refusal.ROLE)
         if current.name not in ROLE_GRANTS[principal.role]:
-            return _refuse(act, f"the role {principal.role.label} is not granted '{current.name}'")
+            return _refuse(act, f"the role {principal.role.label} is not granted '{current.name}'", Refusal.ROLE)
         current = action(current.also_requires) if current.also_requires else None
     return Decision(allowed=True, action=act.name, reason=f"granted to {principal.role.label}")
 
@@ -217,9 +241,9 @@ def _own_organisation(principal: Principal, act: Action, subject: Subject) -> De
     if not act.own_organisation or principal.role in act.partnership_wide:
         return None
     if subject.organisation_id != principal.organisation_id:
-        return _refuse(act, "it belongs to another organisation")
+        return _refuse(act, "it belongs to another organisation", Refusal.OTHER_ORGANISATION)
     if subject.role is not None and subject.role != principal.role:
-        return _refuse(act, f"it is routed to the role {subject.role.label}")
+        return _refuse(act, f"it is routed to the role {subject.role.label}", Refusal.OTHER_ROLE)
     return None
 
 
@@ -242,9 +266,9 @@ def resolve(
     if act.public:
         return Decision(allowed=True, action=name, reason="open to everyone")
     if principal is None:
-        return _refuse(act, "sign in first", status=401)
+        return _refuse(act, "sign in first", Refusal.SIGN_IN, status=401)
     if principal.password_change_due and name not in WHILE_PASSWORD_CHANGE_DUE:
-        return _refuse(act, CHANGE_PASSWORD_FIRST)
+        return _refuse(act, CHANGE_PASSWORD_FIRST, Refusal.CHANGE_PASSWORD_FIRST)
     decision = _role_level(principal, act)
     if not decision.allowed or subject is None:
         return decision
@@ -272,7 +296,7 @@ def _identifiable(
     if subject.person_id is None:
         raise ValueError(f"'{act.name}' opens identifiable records: its subject must name the person")
     if purpose is None:
-        return _refuse(act, "say for which purpose you are opening this record")
+        return _refuse(act, "say for which purpose you are opening this record", Refusal.NO_PURPOSE)
     candidates = [
         terms
         for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
@@ -289,13 +313,16 @@ def _identifiable(
     if break_glass_reason is not None:
         glass = _role_level(principal, action(BREAK_GLASS))
         if not glass.allowed:
-            return _refuse(act, glass.reason)
+            return _refuse(act, glass.reason, Refusal.BREAK_GLASS)
         if len(break_glass_reason.strip()) < MIN_BREAK_GLASS_REASON:
-            return _refuse(act, f"break-glass needs a reason of at least {MIN_BREAK_GLASS_REASON} characters")
+            return _refuse(
+                act, f"break-glass needs a reason of at least {MIN_BREAK_GLASS_REASON} characters", Refusal.BREAK_GLASS
+            )
         return Decision(allowed=True, action=act.name, reason="break-glass, reported to the DPO", break_glass=True)
     return _refuse(
         act,
         f"no agreement of your organisation in force covers {purpose.value} for these records about this person",
+        Refusal.NO_AGREEMENT,
     )
 
 

@@ -18,8 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from commonground import __version__
-from commonground.access.resolver import CHANGE_PASSWORD_FIRST
-from commonground.errors import UserError
+from commonground.access.resolver import Refusal
+from commonground.errors import Refused, UserError
 from commonground.store.db import make_engine, session_factory
 from commonground.store.settings import HubSettings
 from commonground.web import assets
@@ -135,24 +135,41 @@ def error_page(request: Request, status: int, detail: str) -> Response:
     return HTMLResponse(body, status_code=status)
 
 
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def user_error(request: Request, error: UserError) -> Response:
-        if not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", ""):
+        if _wants_page(request):
             return error_page(request, 400, str(error))
         return JSONResponse({"detail": str(error)}, status_code=400)
 
+    @app.exception_handler(Refused)
+    async def refused(request: Request, error: Refused) -> Response:
+        """A refusal of an operation: for a page, the sign-in page (401), the account page (a one-time password
+        to change first) or an error page; for the API, the reason as JSON with its status."""
+        if _wants_page(request):
+            if error.status == 401:
+                return RedirectResponse("/sign-in", status_code=303)
+            if error.refusal is Refusal.CHANGE_PASSWORD_FIRST:
+                return RedirectResponse("/account#change-password", status_code=303)
+            return error_page(request, error.status, error.reason)
+        return JSONResponse({"detail": error.reason}, status_code=error.status)
+
+    _add_http_handlers(app)
+
+
+def _add_http_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def conflict(request: Request, error: IntegrityError) -> Response:
         return JSONResponse({"detail": "that conflicts with something already stored"}, status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        wants_page = not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
-        if error.status_code == 401 and wants_page:
+        if error.status_code == 401 and _wants_page(request):
             return RedirectResponse("/sign-in", status_code=303)
-        if error.detail == CHANGE_PASSWORD_FIRST and wants_page:
-            return RedirectResponse("/account#change-password", status_code=303)
-        if wants_page:
+        if _wants_page(request):
             return error_page(request, error.status_code, str(error.detail))
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -21,8 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from commonground.access import audit
 from commonground.access.accounts import SignedIn, signed_in
 from commonground.access.actions import action
-from commonground.access.models import User
-from commonground.access.purposes import Purpose
+from commonground.access.context import Context, refusal_event
 from commonground.access.resolver import (
     Decision,
     Principal,
@@ -32,12 +31,12 @@ from commonground.access.resolver import (
     resolve,
     terms_in_force,
 )
+from commonground.errors import NOT_FOUND, Refused
 from commonground.store.db import utcnow
 from commonground.store.settings import HubSettings
 from commonground.web.security import csrf_ok, session_cookie_name
 
 ACTION_ATTRIBUTE = "__commonground_action__"
-NOT_FOUND = "not found, or not yours to see"
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -90,91 +89,10 @@ def principal_from(who: SignedIn) -> Principal:
 
 
 @dataclass
-class Access:
-    """A request that the resolver has let through: the session, who is asking, and the decision so far."""
+class Access(Context):
+    """A request that the resolver has let through: the operation :class:`Context` and the HTTP request."""
 
-    db: Session
-    request: Request
-    principal: Principal | None
-    decision: Decision
-    now: dt.datetime
-    facts: RequestFacts
-    """The agreements and relationships this request has read, read once (:class:`RequestFacts`)."""
-
-    @property
-    def user(self) -> User | None:
-        """The signed-in account as a stored object, for the routes that show or change it (read when asked:
-        most routes need only :attr:`principal`)."""
-        return None if self.principal is None else self.db.get(User, self.principal.user_id)
-
-    def me(self) -> Principal:
-        if self.principal is None:
-            raise HTTPException(401, "sign in first")
-        return self.principal
-
-    def check(
-        self,
-        name: str,
-        subject: Subject,
-        *,
-        purpose: Purpose | None = None,
-        break_glass_reason: str | None = None,
-    ) -> Decision:
-        return resolve(
-            name,
-            principal=self.principal,
-            facts=self.facts,
-            at=self.now,
-            subject=subject,
-            purpose=purpose,
-            break_glass_reason=break_glass_reason,
-        )
-
-    def refuse(self, decision: Decision, subject: Subject, *, not_found: bool = False) -> HTTPException:
-        """Audit a refusal about one subject, commit that alone, and give the error to raise."""
-        self.db.rollback()
-        if self.principal is not None:
-            audit.record(self.db, _event(self.principal, decision, subject, outcome="denied"))
-            self.db.commit()
-        if not_found or decision.reason.startswith(("it belongs to another", "it is routed")):
-            return HTTPException(404, NOT_FOUND)
-        return HTTPException(decision.status if decision.status >= 400 else 403, decision.reason)
-
-    def audit_reads(
-        self, decisions: Sequence[tuple[Decision, Subject]], *, purpose: Purpose | None, reason: str | None = None
-    ) -> None:
-        """Record allowed reads (one event per subject) in the session's transaction."""
-        principal = self.me()
-        audit.record_many(
-            self.db,
-            [
-                _event(principal, d, s, outcome="allowed", purpose=purpose, reason=reason if d.break_glass else None)
-                for d, s in decisions
-            ],
-        )
-
-
-def _event(
-    principal: Principal,
-    decision: Decision,
-    subject: Subject,
-    *,
-    outcome: str,
-    purpose: Purpose | None = None,
-    reason: str | None = None,
-) -> audit.Event:
-    return audit.Event(
-        actor=principal.actor,
-        action=decision.action,
-        subject_type=subject.kind.value,
-        subject_id=subject.id,
-        person_id=subject.person_id,
-        outcome="allowed" if outcome == "allowed" else "denied",
-        purpose=purpose.value if purpose else None,
-        break_glass=decision.break_glass,
-        reason=reason,
-        detail={"why": decision.reason} if outcome != "allowed" else {"agreements": list(decision.agreements)},
-    )
+    request: Request = field(kw_only=True)
 
 
 def require(name: str) -> Callable[..., object]:
@@ -182,7 +100,7 @@ def require(name: str) -> Callable[..., object]:
     act = action(name)
 
     def record_refusal(db: Session, principal: Principal, decision: Decision) -> None:
-        audit.record(db, _event(principal, decision, Subject(kind=act.subject), outcome="denied"))
+        audit.record(db, refusal_event(principal, decision, Subject(kind=act.subject)))
         db.commit()
 
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
@@ -203,7 +121,7 @@ def require(name: str) -> Callable[..., object]:
         elif db.info.pop("touched", False):
             await run_in_threadpool(db.commit)  # keep a session's last-seen time
         if not decision.allowed:
-            raise HTTPException(decision.status, decision.reason)
+            raise Refused.of(decision)
         if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
             raise HTTPException(403, "the form or request has no valid CSRF token; reload and try again")
         return Access(db=db, request=request, principal=principal, decision=decision, now=now, facts=facts)
@@ -211,3 +129,6 @@ def require(name: str) -> Callable[..., object]:
     setattr(dependency, ACTION_ATTRIBUTE, name)
     dependency.__name__ = f"require_{name.replace('-', '_')}"
     return dependency
+
+
+__all__ = ["NOT_FOUND", "Access", "get_db", "require", "settings_of"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
 
-from commonground.access.resolver import CHANGE_PASSWORD_FIRST
+from commonground.access.resolver import CHANGE_PASSWORD_FIRST, Refusal
 from commonground.access.roles import ROLE_GRANTS, Role
 from commonground.cases.work_items import WorkItem, WorkItemStatus
+from commonground.errors import Refused
 from commonground.web.deps import Access, require
 from commonground.web.render import page, time_left
 
@@ -49,7 +50,7 @@ def queue_summary(access: Access) -> dict[str, int]:
 def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLResponse:
     me = access.me()
     if me.password_change_due:  # "view-self" lets them see their account; the error handler takes them there
-        raise HTTPException(403, CHANGE_PASSWORD_FIRST)
+        raise Refused(CHANGE_PASSWORD_FIRST, refusal=Refusal.CHANGE_PASSWORD_FIRST)
     context: dict[str, Any] = {"role": me.role, "casework": me.role in CASEWORK}
     if me.role in CASEWORK:
         context["queue"] = queue_summary(access)
