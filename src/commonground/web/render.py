@@ -1,7 +1,8 @@
 """Rendering a page: the layout's shared context (who is signed in, the navigation, the CSRF token) in one place.
 
 Templates are autoescaped Jinja2. Nothing about a person is ever put in a URL except the pseudonymous person id;
-short outcome messages travel as a code (``?done=referred``) that the page turns into words.
+short outcome messages travel as a code (``?done=referred``) that the page turns into words (the table of
+codes is gathered from the page modules when the app is built: :func:`commonground.web.pages.done_messages`).
 """
 
 from __future__ import annotations
@@ -20,16 +21,6 @@ from commonground.web.nav import nav_for
 from commonground.web.security import csrf_basis, csrf_token
 
 UK = ZoneInfo("Europe/London")
-
-DONE_MESSAGES: dict[str, str] = {
-    "claimed": "You have claimed the work item.",
-    "assigned": "The work item has been assigned.",
-    "closed": "The work item is closed.",
-    "reopened": "The work item is open again.",
-    "note-added": "Your note has been added.",
-    "password-changed": "Your password has been changed.",
-}
-"""Short confirmations shown after a form, keyed by the code a redirect carries. Other modules add their own."""
 
 
 def form_token(request: Request) -> str:
@@ -76,7 +67,7 @@ def _render(access: Access, template: str, *, title: str, token: str, **context:
         nav=nav_for(user.role) if user and not user.must_change_password else [],
         path=request.url.path,
         csrf_token=token,
-        done=DONE_MESSAGES.get(done) if done else None,
+        done=request.app.state.done_messages.get(done) if done else None,
         error=request.query_params.get("error"),
         granted=ROLE_GRANTS[user.role] if user else frozenset(),
         now=access.now,

@@ -1,6 +1,12 @@
-"""One module per area of the pages; each router's routes declare their action like the API's."""
+"""One module per area of the pages; each router's routes declare their action like the API's.
+
+Registration is explicit: :data:`AREAS` lists the page modules, the app includes each one's ``router``, and
+:func:`done_messages` gathers each one's ``DONE`` confirmations into one table when the app is built (nothing is
+registered as a side effect of importing a module)."""
 
 from __future__ import annotations
+
+from types import ModuleType
 
 from fastapi import APIRouter
 
@@ -21,19 +27,32 @@ from commonground.web.pages import notices as notice_pages  # school notices (#6
 from commonground.web.pages import referrals as referral_pages
 from commonground.web.pages import triage as triage_pages  # street-triage log (#6)
 
-ROUTERS: tuple[APIRouter, ...] = (
-    home.router,
-    queue.router,
-    people.router,
-    referral_pages.router,
-    dpo.router,
-    subject_access.router,
-    account.router,
-    admin.router,
-    notice_pages.router,
-    triage_pages.router,
-    library.router,
-    landscape.router,
-    evaluation_pages.router,
-    rule_packs.router,
+AREAS: tuple[ModuleType, ...] = (
+    home,
+    queue,
+    people,
+    referral_pages,
+    dpo,
+    subject_access,
+    account,
+    admin,
+    notice_pages,
+    triage_pages,
+    library,
+    landscape,
+    evaluation_pages,
+    rule_packs,
 )
+
+ROUTERS: tuple[APIRouter, ...] = tuple(area.router for area in AREAS)
+
+
+def done_messages() -> dict[str, str]:
+    """Every area's confirmations by code; two areas may not use the same code."""
+    table: dict[str, str] = {}
+    for area in AREAS:
+        for code, words in getattr(area, "DONE", {}).items():
+            if code in table:
+                raise ValueError(f"the confirmation code '{code}' is used by two page areas")
+            table[code] = words
+    return table

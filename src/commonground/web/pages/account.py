@@ -15,6 +15,9 @@ from commonground.web.render import page, redirect
 
 router = APIRouter(include_in_schema=False)
 
+DONE: dict[str, str] = {"password-changed": "Your password has been changed."}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
+
 
 def _account(access: Access, *, errors: dict[str, str], status: int = 200) -> HTMLResponse:
     user = access.user

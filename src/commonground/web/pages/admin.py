@@ -23,20 +23,19 @@ from commonground.store.models import Organisation
 from commonground.store.organisation_types import OrganisationType
 from commonground.web.api.common import IdPath
 from commonground.web.deps import NOT_FOUND, Access, require
-from commonground.web.render import DONE_MESSAGES, page, redirect
+from commonground.web.render import page, redirect
 
 router = APIRouter(include_in_schema=False)
 
-DONE_MESSAGES.update(
-    {
-        "organisation-added": "The organisation has been added.",
-        "account-deactivated": "The account is deactivated and its sessions have ended.",
-        "account-activated": "The account can sign in again.",
-        "account-unlocked": "The account is unlocked.",
-        "role-changed": "The role has been changed and the account's sessions have ended.",
-        "nothing-changed": "Nothing needed changing.",
-    }
-)
+DONE: dict[str, str] = {
+    "organisation-added": "The organisation has been added.",
+    "account-deactivated": "The account is deactivated and its sessions have ended.",
+    "account-activated": "The account can sign in again.",
+    "account-unlocked": "The account is unlocked.",
+    "role-changed": "The role has been changed and the account's sessions have ended.",
+    "nothing-changed": "Nothing needed changing.",
+}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
 
 def _capital(text: str) -> str:

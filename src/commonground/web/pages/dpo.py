@@ -38,18 +38,17 @@ from commonground.errors import UserError
 from commonground.store.models import Organisation
 from commonground.web.api.common import IdPath
 from commonground.web.deps import NOT_FOUND, Access, require
-from commonground.web.render import DONE_MESSAGES, page, redirect
+from commonground.web.render import page, redirect
 
 router = APIRouter(include_in_schema=False)
 
-DONE_MESSAGES.update(
-    {
-        "agreement-made": "The agreement has been made. It is in force from its start date.",
-        "agreement-ended": "The agreement has ended. Access under it stopped at once.",
-        "reviewed": "Your review of the break-glass access has been recorded.",
-        "already-reviewed": "That break-glass access had already been reviewed.",
-    }
-)
+DONE: dict[str, str] = {
+    "agreement-made": "The agreement has been made. It is in force from its start date.",
+    "agreement-ended": "The agreement has ended. Access under it stopped at once.",
+    "break-glass-reviewed": "Your review of the break-glass access has been recorded.",
+    "already-reviewed": "That break-glass access had already been reviewed.",
+}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
 AUDIT_PAGE = 50
 PERSON_ID = r"^[A-Za-z0-9_.:/-]*$"
@@ -480,4 +479,4 @@ def review_break_glass(
         ),
     )
     access.db.commit()
-    return redirect("/audit/break-glass", done="reviewed")
+    return redirect("/audit/break-glass", done="break-glass-reviewed")

@@ -17,7 +17,7 @@ from commonground.errors import UserError
 from commonground.store.models import Organisation
 from commonground.web.api.common import IdPath
 from commonground.web.deps import NOT_FOUND, Access, require
-from commonground.web.render import DONE_MESSAGES, page, redirect
+from commonground.web.render import page, redirect
 from commonground.whatworks import library as lib
 from commonground.whatworks import survey as sv
 from commonground.whatworks.forces import BARRIERS, FORCES, ORGANISATION_KINDS, PRACTICES, REGIONS
@@ -35,19 +35,16 @@ from commonground.whatworks.plan import PLAN_STATUS_LABELS, PlanFields, create_p
 
 router = APIRouter(include_in_schema=False)
 
-DONE_MESSAGES.update(
-    {
-        "survey-created": "The survey has been created. Add questions, then send it.",
-        "question-added": "The question has been added.",
-        "survey-sent": "The survey has been sent.",
-        "survey-closed": "The survey is closed: no more answers.",
-        "survey-answered": (
-            "Thank you. Your organisation's answers have been saved; you can change them until it closes."
-        ),
-        "plan-saved": "The work-plan item has been saved.",
-        "plan-comment-held": "Thank you. Your comment will be shown once a moderator has approved it.",
-    }
-)
+DONE: dict[str, str] = {
+    "survey-created": "The survey has been created. Add questions, then send it.",
+    "question-added": "The question has been added.",
+    "survey-sent": "The survey has been sent.",
+    "survey-closed": "The survey is closed: no more answers.",
+    "survey-answered": ("Thank you. Your organisation's answers have been saved; you can change them until it closes."),
+    "plan-saved": "The work-plan item has been saved.",
+    "plan-comment-held": "Thank you. Your comment will be shown once a moderator has approved it.",
+}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
 SURVEY_STATUS_LABELS = {
     SurveyStatus.DRAFT: ("Draft", "grey"),

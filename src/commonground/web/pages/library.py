@@ -20,7 +20,7 @@ from commonground.errors import UserError
 from commonground.store.models import Organisation
 from commonground.web.api.common import IdPath
 from commonground.web.deps import NOT_FOUND, Access, require
-from commonground.web.render import DONE_MESSAGES, page, redirect
+from commonground.web.render import page, redirect
 from commonground.whatworks import library as lib
 from commonground.whatworks.models import Comment, CommentStatus, EntryStatus, LibraryEntry, ReviewDecision
 from commonground.whatworks.scales import (
@@ -38,17 +38,16 @@ from commonground.whatworks.scales import (
 
 router = APIRouter(include_in_schema=False)
 
-DONE_MESSAGES.update(
-    {
-        "entry-saved": "The entry has been saved as a draft.",
-        "entry-submitted": "The entry has been submitted for review. Two reviewers will look at it.",
-        "reviewed": "Your review has been recorded.",
-        "comment-held": "Thank you. Your comment will be shown once a moderator has approved it.",
-        "comment-approved": "The comment has been approved and is now shown.",
-        "comment-removed": "The comment has been removed.",
-        "evaluation-linked": "The local evaluation has been linked to the entry.",
-    }
-)
+DONE: dict[str, str] = {
+    "entry-saved": "The entry has been saved as a draft.",
+    "entry-submitted": "The entry has been submitted for review. Two reviewers will look at it.",
+    "entry-reviewed": "Your review has been recorded.",
+    "comment-held": "Thank you. Your comment will be shown once a moderator has approved it.",
+    "comment-approved": "The comment has been approved and is now shown.",
+    "comment-removed": "The comment has been removed.",
+    "evaluation-linked": "The local evaluation has been linked to the entry.",
+}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
 STATUS_LABELS = {
     EntryStatus.DRAFT: ("Draft", "grey"),
@@ -397,7 +396,7 @@ def review_entry(
         raise HTTPException(400, "choose whether to approve or return the entry")
     lib.review_entry(access.db, entry=entry, decision=ReviewDecision(decision), comments=comments, by=access.me().actor)
     access.db.commit()
-    return redirect(f"/library/{entry.id}", done="reviewed")
+    return redirect(f"/library/{entry.id}", done="entry-reviewed")
 
 
 @router.post("/library/{entry_id}/comments")

@@ -14,11 +14,12 @@ from commonground.errors import UserError
 from commonground.web.api.common import IdPath
 from commonground.web.api.notices import audit_notice_reads, open_notice, readable_notices
 from commonground.web.deps import Access, require
-from commonground.web.render import DONE_MESSAGES, page, redirect, time_left
+from commonground.web.render import page, redirect, time_left
 
 router = APIRouter(include_in_schema=False)
 
-DONE_MESSAGES.update({"acknowledged": "You have acknowledged the notice."})
+DONE: dict[str, str] = {"acknowledged": "You have acknowledged the notice."}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
 
 def rag_of(notice: Notice, access: Access) -> tuple[str, str]:

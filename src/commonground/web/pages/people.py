@@ -33,6 +33,9 @@ from commonground.web.timeline_chart import timeline_chart
 
 router = APIRouter(include_in_schema=False)
 
+DONE: dict[str, str] = {"note-added": "Your note has been added."}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
+
 PersonIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 PURPOSE_CHOICES = [(p.value, p.value.replace("_", " ").capitalize(), p.description) for p in Purpose]
 

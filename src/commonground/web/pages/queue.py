@@ -27,6 +27,14 @@ from commonground.web.rule_titles import rule_title
 
 router = APIRouter(include_in_schema=False)
 
+DONE: dict[str, str] = {
+    "claimed": "You have claimed the work item.",
+    "assigned": "The work item has been assigned.",
+    "closed": "The work item is closed.",
+    "reopened": "The work item is open again.",
+}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
+
 STATUS_LABELS = {
     WorkItemStatus.OPEN: "Not started",
     WorkItemStatus.IN_PROGRESS: "In progress",

@@ -44,21 +44,20 @@ from commonground.web.api.referrals import (
 )
 from commonground.web.deps import Access, require
 from commonground.web.pages.people import PERSON_SECTIONS
-from commonground.web.render import DONE_MESSAGES, page, redirect
+from commonground.web.render import page, redirect
 from commonground.web.rule_titles import rule_title
 
 router = APIRouter(include_in_schema=False)
 
-DONE_MESSAGES.update(
-    {
-        "referral-sent": "Your referral has been sent.",
-        "referral-accept": "You have accepted the referral.",
-        "referral-reject": "You have rejected the referral. The organisation that sent it can see your reason.",
-        "referral-record_action": "The action has been recorded.",
-        "referral-transfer": "The referral has been transferred. It is no longer with your organisation.",
-        "referral-close": "The referral is closed.",
-    }
-)
+DONE: dict[str, str] = {
+    "referral-sent": "Your referral has been sent.",
+    "referral-accept": "You have accepted the referral.",
+    "referral-reject": "You have rejected the referral. The organisation that sent it can see your reason.",
+    "referral-record_action": "The action has been recorded.",
+    "referral-transfer": "The referral has been transferred. It is no longer with your organisation.",
+    "referral-close": "The referral is closed.",
+}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
 STATUS_COLOURS: dict[ReferralStatus, str] = {
     ReferralStatus.SENT: "amber",

@@ -29,11 +29,12 @@ from commonground.cases.triage import (
 from commonground.contracts.codes import TRIAGE_OUTCOME_MEANINGS, TRIAGE_SETTING_MEANINGS
 from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.pages.people import PERSON_SECTIONS
-from commonground.web.render import DONE_MESSAGES, UK, page, redirect
+from commonground.web.render import UK, page, redirect
 
 router = APIRouter(include_in_schema=False)
 
-DONE_MESSAGES.update({"triage-logged": "The triage contact has been recorded."})
+DONE: dict[str, str] = {"triage-logged": "The triage contact has been recorded."}
+"""What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 PURPOSE = Purpose.MENTAL_HEALTH_CRISIS_CARE
 SEXES = [("U", "Not known"), ("F", "Female"), ("M", "Male"), ("X", "Indeterminate")]
 
