@@ -22,9 +22,10 @@ from commonground.access.agreements import (
 from commonground.access.models import Agreement, AgreementVersion
 from commonground.access.resolver import Subject
 from commonground.store.db import utcnow
-from commonground.web.api.common import ERRORS, IdPath
+from commonground.web.api.common import ERRORS
 from commonground.web.api.schemas import AgreementChange, AgreementOut, AgreementVersionOut, EndAgreement
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 
 router = APIRouter(prefix="/api/agreements", tags=["agreements"], responses=ERRORS)
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from commonground.access import audit
 from commonground.access.models import AuditEvent, BreakGlassReport
 from commonground.errors import UserError
-from commonground.web.api.common import ERRORS, IdPath
-from commonground.web.api.schemas import MAX_ID, AuditEventOut, BreakGlassOut, ChainHeadOut, ReviewIn, VerificationOut
+from commonground.web.api.common import ERRORS
+from commonground.web.api.schemas import AuditEventOut, BreakGlassOut, ChainHeadOut, ReviewIn, VerificationOut
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import MAX_ID, IdPath
 
 router = APIRouter(prefix="/api", tags=["audit"], responses=ERRORS)
 

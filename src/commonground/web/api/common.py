@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Path
 from pydantic import BaseModel
-
-from commonground.web.api.schemas import MAX_ID
 
 
 class ErrorOut(BaseModel):
@@ -21,7 +18,3 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "Not found, or not yours to see"},
     409: {"model": ErrorOut, "description": "Conflicts with what is already there"},
 }
-
-
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-"""An identifier in a path: a positive 32-bit integer."""

@@ -17,9 +17,10 @@ from commonground.access import audit
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Subject
 from commonground.cases.notices import Notice, acknowledge, notices_for_school, send_notices, subject_of
-from commonground.web.api.common import ERRORS, IdPath
+from commonground.web.api.common import ERRORS
 from commonground.web.api.schemas import Out
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 
 router = APIRouter(prefix="/api", tags=["notices"], responses=ERRORS)
 

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException
 
 from commonground.cases.organisations import create_organisation, list_organisations
 from commonground.store.models import Organisation
-from commonground.web.api.common import ERRORS, IdPath
+from commonground.web.api.common import ERRORS
 from commonground.web.api.schemas import OrganisationIn, OrganisationOut
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 
 router = APIRouter(prefix="/api/organisations", tags=["organisations"], responses=ERRORS)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -18,12 +18,9 @@ from commonground.cases.person_documents import shown_to
 from commonground.cases.person_view import PersonView
 from commonground.web.api.common import ERRORS
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import BreakGlassHeader, PersonIdPath, PurposeQuery
 
 router = APIRouter(prefix="/api/people", tags=["people"], responses=ERRORS)
-
-PersonIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
-PurposeQuery = Annotated[Purpose, Query(description="Why you are opening these records (recorded in the audit log)")]
-BreakGlassHeader = Annotated[str | None, Header(alias="Commonground-Break-Glass-Reason", max_length=2_000)]
 
 
 class IdentityOut(BaseModel):

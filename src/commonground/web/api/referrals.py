@@ -34,10 +34,11 @@ from commonground.cases.referrals import (
     take_step,
 )
 from commonground.cases.work_items import WorkItem
-from commonground.web.api.common import ERRORS, IdPath
-from commonground.web.api.schemas import MAX_ID, In, Out
+from commonground.web.api.common import ERRORS
+from commonground.web.api.schemas import In, Out
 from commonground.web.api.work_items import subject_of as work_item_subject
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import MAX_ID, IdPath
 
 router = APIRouter(prefix="/api/referrals", tags=["referrals"], responses=ERRORS)
 

@@ -13,9 +13,7 @@ from commonground.access.roles import Role
 from commonground.cases.work_items import WorkItemStatus
 from commonground.store.db import refuse_nul
 from commonground.store.organisation_types import OrganisationType
-
-MAX_ID = 2_147_483_647
-"""Identifiers are 32-bit integers in the store; larger ones are refused at the edge (422)."""
+from commonground.web.params import MAX_ID
 
 
 class Out(BaseModel):

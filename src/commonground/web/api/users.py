@@ -13,9 +13,10 @@ from commonground.access.models import User
 from commonground.cases.organisations import organisation_by_code
 from commonground.errors import UserError
 from commonground.store.models import Organisation
-from commonground.web.api.common import ERRORS, IdPath
+from commonground.web.api.common import ERRORS
 from commonground.web.api.schemas import UserIn, UserOut, UserPatch
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=ERRORS)
 

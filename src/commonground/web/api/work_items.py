@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy import select
 
 from commonground.access.actions import SubjectKind
@@ -19,14 +19,12 @@ from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Subject
 from commonground.cases.work_items import WorkItem, WorkItemStatus, update_work_item
 from commonground.errors import UserError
-from commonground.web.api.common import ERRORS, IdPath
+from commonground.web.api.common import ERRORS
 from commonground.web.api.schemas import WorkItemList, WorkItemOut, WorkItemPatch
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import BreakGlassHeader, IdPath, PurposeQuery
 
 router = APIRouter(prefix="/api/work-items", tags=["work items"], responses=ERRORS)
-
-PurposeQuery = Annotated[Purpose, Query(description="Why you are opening these records (recorded in the audit log)")]
-BreakGlassHeader = Annotated[str | None, Header(alias="Commonground-Break-Glass-Reason", max_length=2_000)]
 
 
 def subject_of(item: WorkItem) -> Subject:

@@ -21,8 +21,8 @@ from commonground.cases.organisations import create_organisation, list_organisat
 from commonground.errors import UserError
 from commonground.store.models import Organisation
 from commonground.store.organisation_types import OrganisationType
-from commonground.web.api.common import IdPath
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 
 router = APIRouter(include_in_schema=False)

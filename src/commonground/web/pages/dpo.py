@@ -36,8 +36,8 @@ from commonground.access.roles import ROLE_LABELS, Role
 from commonground.contracts import FEEDS
 from commonground.errors import UserError
 from commonground.store.models import Organisation
-from commonground.web.api.common import IdPath
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 
 router = APIRouter(include_in_schema=False)

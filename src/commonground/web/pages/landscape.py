@@ -15,8 +15,8 @@ from commonground.access.actions import SubjectKind
 from commonground.access.resolver import Subject
 from commonground.errors import UserError
 from commonground.store.models import Organisation
-from commonground.web.api.common import IdPath
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 from commonground.whatworks import library as lib
 from commonground.whatworks import survey as sv

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from commonground.cases.notices import Notice, acknowledge, notices_for_school, unacknowledged
 from commonground.errors import UserError
-from commonground.web.api.common import IdPath
 from commonground.web.api.notices import audit_notice_reads, open_notice, readable_notices
 from commonground.web.deps import Access, require
+from commonground.web.params import IdPath
 from commonground.web.render import page, redirect, time_left
 
 router = APIRouter(include_in_schema=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, Form, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 
 from commonground.access.actions import SubjectKind
@@ -27,6 +27,7 @@ from commonground.cases.notes import add_note, notes_for
 from commonground.cases.person_view import PersonView
 from commonground.web.deps import NOT_FOUND, Access, require
 from commonground.web.linkwords import link_words
+from commonground.web.params import PersonIdPath
 from commonground.web.present import agency, details, headline
 from commonground.web.render import page, redirect
 from commonground.web.timeline_chart import timeline_chart
@@ -36,7 +37,6 @@ router = APIRouter(include_in_schema=False)
 DONE: dict[str, str] = {"note-added": "Your note has been added."}
 """What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
-PersonIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 PURPOSE_CHOICES = [(p.value, p.value.replace("_", " ").capitalize(), p.description) for p in Purpose]
 
 

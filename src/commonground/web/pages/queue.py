@@ -18,9 +18,9 @@ from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Principal, Subject
 from commonground.cases.person_view import Identity
 from commonground.cases.work_items import WorkItem, WorkItemStatus, update_work_item
-from commonground.web.api.common import IdPath
 from commonground.web.api.work_items import subject_of
 from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.params import IdPath
 from commonground.web.present import agency
 from commonground.web.render import page, redirect, time_left
 from commonground.web.rule_titles import rule_title

@@ -33,7 +33,6 @@ from commonground.cases.referrals import (
 )
 from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
-from commonground.web.api.common import IdPath
 from commonground.web.api.referrals import (
     handled_by_me,
     make_referral,
@@ -44,6 +43,7 @@ from commonground.web.api.referrals import (
 )
 from commonground.web.deps import Access, require
 from commonground.web.pages.people import PERSON_SECTIONS
+from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 from commonground.web.rule_titles import rule_title
 
