@@ -13,7 +13,10 @@ same transaction. ``--front nginx`` serves the same application as ``--workers``
 servers behind nginx, which sends each request to the least busy one (``least_conn``; nginx-light is installed
 with apt if missing); ``--front uvicorn`` (the default) is one ``uvicorn --workers N``, where each client's
 connection stays with whichever process accepted it. Give ``--front`` twice to measure both, one after the other,
-on the same preparation; ``--repeat`` runs the load that many times against each. Each client signs in through
+on the same preparation; ``--repeat`` runs the load that many times against each. ``--compare-with DIR``
+measures another checkout of the code (its ``src`` served, e.g. a ``git worktree`` of an earlier commit) against
+this one on the same preparation and database, alternated (before, after, before, after ...), ``--repeat`` rounds,
+and prints the ratio of the medians of p95 and of the service's CPU time a request. Each client signs in through
 the real form, then keeps one connection, closed loop (the next request when the answer is in). Client and server
 share this 2-core machine, so the figures are an upper bound on latency. Besides latency it prints the CPU time
 per request of the service (uvicorn's processes), of PostgreSQL, of nginx and of this load generator, and the
@@ -283,24 +286,32 @@ def _nginx() -> str:
     return found
 
 
-def _uvicorn(port: int, workers: int) -> list[str]:
-    command = [sys.executable, "-m", "uvicorn", "commonground.web.asgi:app", "--port", str(port)]
+def asgi_app(src: Path) -> str:
+    """The ASGI application of the code in ``src`` (where it lives moved in #14: ``api`` became ``web``)."""
+    for module in ("commonground.web.asgi", "commonground.api.asgi"):
+        if (src / (module.replace(".", "/") + ".py")).exists():
+            return f"{module}:app"
+    raise SystemExit(f"no commonground ASGI application under {src}")
+
+
+def _uvicorn(port: int, workers: int, app: str = "commonground.web.asgi:app") -> list[str]:
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
     return [*command, "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
 
 
 def serve(
-    front: str, workers: int, env: dict[str, str], run_dir: Path
+    front: str, workers: int, env: dict[str, str], run_dir: Path, *, app: str = "commonground.web.asgi:app"
 ) -> tuple[subprocess.Popen[bytes], int, list[int]]:
     """Start the service; returns its process group's leader, the port clients use and the ports of the servers
     behind nginx (none without it)."""
     if front == "uvicorn":
         port = _free_port()
-        return subprocess.Popen(_uvicorn(port, workers), env=env, start_new_session=True), port, []
+        return subprocess.Popen(_uvicorn(port, workers, app), env=env, start_new_session=True), port, []
     ports = [_free_port() for _ in range(workers)]
     front_port = _free_port()
     servers = " ".join(f"server 127.0.0.1:{p};" for p in ports)
     (run_dir / "nginx.conf").write_text(NGINX_CONF.format(run=run_dir, servers=servers, port=front_port))
-    script = " & ".join(shlex.join(_uvicorn(p, 1)) for p in ports)
+    script = " & ".join(shlex.join(_uvicorn(p, 1, app)) for p in ports)
     script += f" & exec {shlex.quote(_nginx())} -c {shlex.quote(str(run_dir / 'nginx.conf'))} -g 'daemon off;'"
     return subprocess.Popen(["bash", "-c", script], env=env, start_new_session=True), front_port, ports
 
@@ -325,6 +336,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--front", choices=["uvicorn", "nginx"], action="append")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        metavar="DIR",
+        help="another checkout (e.g. a git worktree of an earlier commit): serve its src/ and this one's, alternated",
+    )
     args = parser.parse_args()
     name = f"cg_bench_{secrets.token_hex(4)}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
@@ -344,6 +361,9 @@ def main() -> None:
         }
         ids = _person_ids(data_dir, 20_000)
         password = (data_dir / "demo-password").read_text(encoding="ascii").strip()
+        if args.compare_with is not None:
+            compare(args, env=env, ids=ids, password=password, timings=timings)
+            return
         for front in args.front or ["uvicorn"]:
             run_dir = Path(tempfile.mkdtemp(prefix="cg-bench-"))
             server, port, backends = serve(front, args.workers, env, run_dir)
@@ -383,6 +403,79 @@ def main() -> None:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _one_load(
+    args: argparse.Namespace, front: str, *, env: dict[str, str], app: str, ids: list[str], password: str
+) -> dict[str, Any]:
+    """Start the service ``app`` with ``env``, run one load against it, stop it."""
+    run_dir = Path(tempfile.mkdtemp(prefix="cg-bench-"))
+    server, port, backends = serve(front, args.workers, env, run_dir, app=app)
+    try:
+        for backend in [*backends, port]:
+            _wait_for(backend)
+        return asyncio.run(
+            load(
+                f"http://127.0.0.1:{port}",
+                password,
+                ids,
+                clients=args.clients,
+                seconds=args.seconds,
+                server_pgid=server.pid,
+            )
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def compare(
+    args: argparse.Namespace, *, env: dict[str, str], ids: list[str], password: str, timings: dict[str, float]
+) -> None:
+    """Alternate the code in ``--compare-with`` ("before") and this checkout ("after"), ``--repeat`` rounds, on
+    the same preparation and database; print each run and the ratios of the medians."""
+    before_src = (args.compare_with / "src").resolve()
+    codes = {
+        "before": ({**env, "PYTHONPATH": str(before_src)}, asgi_app(before_src)),
+        "after": (
+            {**env, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
+            asgi_app(Path(__file__).resolve().parents[1] / "src"),
+        ),
+    }
+    front = (args.front or ["nginx"])[0]
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    for round_ in range(1, args.repeat + 1):
+        for code, (code_env, app) in codes.items():
+            print(f"Round {round_}, {code} ({app}): {args.clients} clients for {args.seconds:g} s, {front} ...")
+            result = _one_load(args, front, env=code_env, app=app, ids=ids, password=password)
+            print(json.dumps(result), flush=True)
+            runs[code].append(result)
+
+    def median(code: str, key: str) -> float:
+        return statistics.median(
+            r["cpu_ms_per_request"]["server"] if key == "server_cpu_ms" else r[key] for r in runs[code]
+        )
+
+    summary = {
+        "people": args.people,
+        "clients": args.clients,
+        "front": front,
+        "workers": args.workers,
+        "seconds": args.seconds,
+        "before": str(args.compare_with),
+        "runs": runs,
+        "median_p95_ms": {code: median(code, "p95_ms") for code in runs},
+        "median_server_cpu_ms": {code: median(code, "server_cpu_ms") for code in runs},
+        "ratio_p95_after_over_before": round(median("after", "p95_ms") / median("before", "p95_ms"), 3),
+        "ratio_server_cpu_after_over_before": round(
+            median("after", "server_cpu_ms") / median("before", "server_cpu_ms"), 3
+        ),
+        "preparation_s": timings,
+    }
+    print(json.dumps(summary, indent=2))
+    OUT.mkdir(exist_ok=True)
+    (OUT / f"people-api-{args.people}-{front}-compare.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
