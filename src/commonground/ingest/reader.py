@@ -45,6 +45,23 @@ FIELD_LIMIT = 64 * 2**20
 """The longest cell, in characters, the CSV reader holds in memory. A longer one (a quote that
 never closes, or a runaway field) ends its row as a broken row; reading goes on at the next line."""
 
+MAX_CELL_BYTES = 2**20
+"""The longest Parquet text cell, in bytes, that ingest reads: a longer one refuses the file (no feed column holds
+anything near this; a file that does is broken or hostile)."""
+
+MAX_ROW_BYTES = 256 * 2**10
+"""The most a Parquet row may hold once decompressed, on average over a row group (from the file's own metadata,
+before anything is read). A few hundred bytes is usual; a file over this is refused, because a small compressed
+file can otherwise expand to gigabytes (a 5 KB file of 2,000 rows of 17 repeated 20 KB strings expands to
+680 MB, and took 9.9 GB to check)."""
+
+MAX_FILE_BYTES = 16 * 2**30
+"""The most a whole Parquet file may hold once decompressed (from its metadata)."""
+
+MAX_BATCH_BYTES = 64 * 2**20
+"""About how much decompressed data a Parquet file is read in at a time: fewer rows a batch for wider rows, so
+that memory stays bounded whatever the file holds."""
+
 _BOMS = {
     b"\xff\xfe\x00\x00": "UTF-32",
     b"\x00\x00\xfe\xff": "UTF-32",
@@ -271,6 +288,78 @@ class CsvFeedFile(FeedFile):
         csv.field_size_limit(self._previous_limit)
 
 
+def looks_like_column(name: str) -> bool:
+    """Whether a header name may be quoted in a message: short, letters, digits and underscores (anything else
+    could be a row of data where the header should be)."""
+    return len(name) <= 64 and name.replace("_", "a").isascii() and name.replace("_", "a").isalnum()
+
+
+def column_label(name: str, index: int) -> str:
+    """A column as a message names it: by name where that looks like a column name, else by position."""
+    return f"'{name}'" if looks_like_column(name) else f"at position {index + 1}"
+
+
+def _readable(kind: pa.DataType) -> bool:
+    """Whether :func:`_as_text` takes a Parquet column of this type: scalars, and lists of scalars."""
+    if pa.types.is_dictionary(kind):
+        return _readable(kind.value_type)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _scalar(kind.value_type)
+    return bool(pa.types.is_null(kind)) or _scalar(kind)
+
+
+def _scalar(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_timestamp(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_decimal(kind)
+    )
+
+
+def _check_sizes(metadata: pq.FileMetaData) -> int:
+    """Refuse a file whose rows would expand beyond the limits; returns the rows to read a batch."""
+    total = 0
+    widest = 1.0
+    for index in range(metadata.num_row_groups):
+        group = metadata.row_group(index)
+        total += group.total_byte_size
+        if group.num_rows:
+            widest = max(widest, group.total_byte_size / group.num_rows)
+    if widest > MAX_ROW_BYTES:
+        raise FileRefused(
+            f"its rows expand to {widest / 2**10:,.0f} KiB each once decompressed (at most "
+            f"{MAX_ROW_BYTES // 2**10} KiB is read)"
+        )
+    if total > MAX_FILE_BYTES:
+        raise FileRefused(
+            f"it expands to {total / 2**30:,.1f} GiB once decompressed (at most {MAX_FILE_BYTES // 2**30} GiB is read)"
+        )
+    return max(1, int(MAX_BATCH_BYTES // widest))
+
+
+def _check_batch(batch: pa.RecordBatch, header: list[str]) -> None:
+    """Checked again on what was actually read, in case the file's metadata understated it."""
+    if batch.num_rows and batch.nbytes / batch.num_rows > 2 * MAX_ROW_BYTES:
+        raise FileRefused(f"its rows hold more than {MAX_ROW_BYTES // 2**10} KiB each once decompressed")
+    for index, name in enumerate(header):
+        column = batch.column(index)
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            continue
+        values = column.dictionary if pa.types.is_dictionary(column.type) else column
+        longest = pc.max(pc.binary_length(values)).as_py() if len(values) else None
+        if longest is not None and longest > MAX_CELL_BYTES:
+            raise FileRefused(
+                f"a cell of the column {column_label(name, index)} holds more than "
+                f"{MAX_CELL_BYTES // 2**20} MiB of text"
+            )
+
+
 def _as_text(array: pa.Array) -> pa.Array:
     """A Parquet column as text cells, in the forms the contracts read."""
     kind = array.type
@@ -306,10 +395,18 @@ class ParquetFeedFile(FeedFile):
         self.expected_rows = self._file.metadata.num_rows
         if not self.header:
             raise FileRefused("the Parquet file has no columns")
+        for index, (name, kind) in enumerate(zip(self.header, self._file.schema_arrow.types, strict=True)):
+            if not _readable(kind):
+                raise FileRefused(
+                    f"the column {column_label(name, index)} holds Parquet data of type {kind}, "
+                    "which no feed column takes"
+                )
+        self._batch_rows = min(chunk_rows, _check_sizes(self._file.metadata))
 
     def chunks(self) -> Iterator[RawChunk]:
         done = 0
-        for batch in self._file.iter_batches(batch_size=self._chunk_rows):
+        for batch in self._file.iter_batches(batch_size=self._batch_rows):
+            _check_batch(batch, self.header)
             columns = {name: _as_text(batch.column(i)) for i, name in enumerate(self.header)}
             numbers = np.arange(done + 2, done + 2 + batch.num_rows, dtype=np.int64)
             done += batch.num_rows

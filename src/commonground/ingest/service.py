@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
+import stat
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,7 +20,7 @@ import pyarrow as pa
 from commonground.contracts import FeedContract, feed_for_filename
 from commonground.contracts.feeds import FEEDS
 from commonground.errors import UserError
-from commonground.ingest.reader import FeedFile, FileRefused, open_feed_file
+from commonground.ingest.reader import FeedFile, FileRefused, looks_like_column, open_feed_file
 from commonground.ingest.report import FileResult, IngestResult
 from commonground.ingest.store import StoreWriter, open_writer
 from commonground.ingest.validate import ChunkOutcome, ChunkValidator
@@ -39,14 +41,58 @@ class _Fingerprint:
 
 
 def _fingerprint(path: Path) -> _Fingerprint:
-    """sha256 of the file's bytes (the batch id) and its line count (for progress)."""
+    """sha256 of the file's bytes (the batch id) and its line count (for progress). The file is opened without
+    following a symbolic link, and must be a regular file once open (a link or a pipe put in its place after the
+    folder was listed is refused, not read)."""
     digest = hashlib.sha256()
     lines = 0
-    with path.open("rb") as handle:
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise IsADirectoryError("not a regular file")
         while block := handle.read(_HASH_BLOCK):
             digest.update(block)
             lines += block.count(b"\n")
     return _Fingerprint(digest.hexdigest(), lines)
+
+
+def _kind_refused(path: Path) -> str | None:
+    """Why an entry of the folder is refused without being opened, or None for a regular file (or a folder not
+    named like a feed file, such as ``truth/``, which is left alone). Nothing behind a symbolic link is read: a
+    link could point anywhere on the machine."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as error:
+        return f"the entry cannot be examined ({type(error).__name__})"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link; only regular files in the folder itself are read"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file" if feed_for_filename(path) is not None else None
+    kind = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"{kind}, not a regular file"
+
+
+def _entries(source: Path) -> tuple[list[Path], list[FileResult]]:
+    """The folder's regular files to read, and a refusal for every link, pipe, device or feed-named folder."""
+    files: list[Path] = []
+    refused: list[FileResult] = []
+    for path in sorted(source.iterdir()):
+        reason = _kind_refused(path)
+        if reason is not None:
+            feed = feed_for_filename(path)
+            refused.append(
+                FileResult(
+                    file=path.name,
+                    feed=feed.name if feed else None,
+                    status="refused",
+                    error=f"{path.name}: {reason}; nothing of it was read",
+                )
+            )
+        elif path.is_file():
+            files.append(path)
+    return files, refused
 
 
 @contextmanager
@@ -87,15 +133,11 @@ def check_header(feed: FeedContract, header: list[str]) -> None:
 
 def _names(names: list[str]) -> str:
     """Header names for a message: those that look like column names; the others only counted."""
-    shown = [n for n in names if _looks_like_column(n)]
+    shown = [n for n in names if looks_like_column(n)]
     text = ", ".join(shown)
     if len(shown) < len(names):
         text += ("; and " if shown else "") + f"{len(names) - len(shown)} more not shown"
     return text
-
-
-def _looks_like_column(name: str) -> bool:
-    return len(name) <= 64 and name.replace("_", "a").isascii() and name.replace("_", "a").isalnum()
 
 
 class _ChunkWriter:
@@ -182,7 +224,7 @@ class _Run:
         try:
             check_header(feed, source.header)
             counts = self._load_rows(source, path, feed, batch_id)
-        except (OSError, ArithmeticError, LookupError, ValueError) as error:
+        except (OSError, ArithmeticError, LookupError, ValueError, pa.ArrowException) as error:
             # A file that breaks part-way (a truncated Parquet file, a disk error): named by kind only,
             # since the library's message could quote the data.
             raise FileRefused(f"reading stopped part-way ({type(error).__name__})") from error
@@ -249,7 +291,7 @@ def ingest_directory(*, source: Path, data_dir: Path, on_progress: Progress | No
     source = Path(source)
     if not source.is_dir():
         raise IngestError(f"{source.name or source}: not a directory")
-    files = sorted(p for p in source.iterdir() if p.is_file())
+    files, refused = _entries(source)
     run_id = uuid.uuid4().hex
     started_at = datetime.now()
     con = open_writer(Path(data_dir))
@@ -258,7 +300,9 @@ def ingest_directory(*, source: Path, data_dir: Path, on_progress: Progress | No
         writer.begin_run(run_id=run_id, started_at=started_at, source=source.resolve().name)
         run = _Run(writer, run_id, on_progress)
         with _collector_paused():
-            results = tuple(run.ingest_file(path) for path in files)
+            loaded = {path.name: run.ingest_file(path) for path in files}
+        by_name = {**loaded, **{result.file: result for result in refused}}
+        results = tuple(by_name[name] for name in sorted(by_name))
         finished_at = datetime.now()
         writer.finish_run(run_id=run_id, finished_at=finished_at)
     except BaseException:
