@@ -142,16 +142,19 @@ def test_every_failing_field_of_a_row_is_recorded(area: Area) -> None:
 
 
 @pytest.mark.parametrize(
-    ("feed_name", "earlier", "later"),
+    ("feed_name", "earlier", "later", "blanked"),
     [
-        ("missing_episodes", "reported_at", "returned_at"),
-        ("substance_treatment", "start_date", "end_date"),
-        ("custodial_sentences", "received_at", "released_at"),
+        ("missing_episodes", "reported_at", "returned_at", "returned_at"),
+        ("substance_treatment", "start_date", "end_date", "end_date"),
+        ("custodial_sentences", "received_at", "released_at", "released_at"),
+        ("ed_attendances", "assault_at", "arrived_at", "assault_at"),  # the optional one is the start
+        ("school_roll", "enrolled_on", "left_on", "left_on"),  # both optional: the end goes
     ],
 )
-def test_an_end_before_its_start_is_quarantined_naming_both(
-    area: Area, feed_name: str, earlier: str, later: str
+def test_an_end_before_its_start_blanks_the_optional_field_and_keeps_the_event(
+    area: Area, feed_name: str, earlier: str, later: str, blanked: str
 ) -> None:
+    """A wrong optional value never loses the record (#15): it is blanked with a warning naming the field."""
     feed = FEEDS[feed_name]
     cols = list(feed.column_names)
     row = good_row(feed, 1)
@@ -162,10 +165,13 @@ def test_an_end_before_its_start_is_quarantined_naming_both(
     same[cols.index(earlier)] = same[cols.index(later)] = "2020-05-02" if is_date else "2020-05-02T10:00"
     area.write(f"{feed_name}.csv", csv_text(cols, [row, same]))
     entry = file_result(area.ingest(), f"{feed_name}.csv")
-    assert (entry.rows_accepted, entry.rows_quarantined) == (1, 1)
-    assert sorted(f for (f,) in area.query("SELECT field FROM quarantine WHERE row_number = 2")) == sorted(
-        [earlier, later]
-    )
+    assert (entry.rows_accepted, entry.rows_quarantined, entry.rows_with_warnings) == (2, 0, 1)
+    ((field, reason),) = area.query("SELECT field, reason FROM ingest_warnings WHERE row_number = 2")
+    assert field == blanked and f"the {blanked} was blanked, the record kept" in reason
+    other = later if blanked == earlier else earlier
+    stored = area.query(f"SELECT {blanked}, {other} FROM feed_{feed_name} ORDER BY _row_number")
+    assert stored[0][0] is None and stored[0][1] is not None  # only the optional field is blanked
+    assert None not in stored[1]
 
 
 def test_duplicates_within_a_file_and_across_batches(area: Area) -> None:

@@ -5,7 +5,9 @@ of go through ``parse_cell``, the authority. Then:
 
 - a bad or blank value in a non-nullable column quarantines the row (every such field is named);
 - a bad value in a nullable column is blanked and recorded as a warning (the row is kept);
-- cross-field checks (an end before its start) quarantine the row, naming both fields;
+- cross-field checks (an end before its start) blank the field that may be blank (the end, or an optional
+  start such as an emergency attendance's ``assault_at``) with a warning naming it, and keep the row: a wrong
+  optional value never loses the event (a pair of required fields would quarantine the row; no feed has one);
 - a value of one of the feed's ``unique`` columns already seen (earlier in the file, or in a batch
   already loaded) quarantines the row; the first row holding a value keeps it.
 
@@ -28,7 +30,7 @@ from commonground.ingest.reader import RawChunk
 
 BLANK_REASON = "blank, but the column requires a value"
 
-ORDERED_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {
+ORDERED_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {  # the blanked field is the later, if it may be blank
     "custody_records": (("arrested_at", "released_at", "released before arrested"),),
     "missing_episodes": (("reported_at", "returned_at", "returned before reported missing"),),
     "substance_treatment": (("start_date", "end_date", "ended before it started"),),
@@ -155,17 +157,31 @@ class ChunkValidator:
             target = quarantine if not column.nullable else warn
             for i, reason in outcome.problems:
                 target.setdefault(i, []).append((column.name, reason))
-        self._check_order(values, quarantine)
+        self._check_order(values, quarantine, warn)
         self._check_unique(chunk, values, quarantine)
         return self._outcome(chunk, n, values, quarantine, warn)
 
-    def _check_order(self, values: dict[str, pa.Array], quarantine: dict[int, list[tuple[str | None, str]]]) -> None:
+    def _check_order(
+        self,
+        values: dict[str, pa.Array],
+        quarantine: dict[int, list[tuple[str | None, str]]],
+        warn: dict[int, list[tuple[str, str]]],
+    ) -> None:
+        nullable = {c.name: c.nullable for c in self.feed.columns}
         for earlier, later, reason in ORDERED_PAIRS.get(self.feed.name, ()):
             wrong = np.asarray(
                 pc.fill_null(pc.less(values[later], values[earlier]), False).to_numpy(zero_copy_only=False), dtype=bool
             )
+            if not wrong.any():
+                continue
+            blanked = later if nullable[later] else earlier if nullable[earlier] else None
+            if blanked is None:
+                for i in np.flatnonzero(wrong).tolist():
+                    quarantine.setdefault(i, []).extend([(earlier, reason), (later, reason)])
+                continue
+            values[blanked] = pc.if_else(pa.array(wrong), pa.nulls(len(wrong), values[blanked].type), values[blanked])
             for i in np.flatnonzero(wrong).tolist():
-                quarantine.setdefault(i, []).extend([(earlier, reason), (later, reason)])
+                warn.setdefault(i, []).append((blanked, f"{reason}; the {blanked} was blanked, the record kept"))
 
     def _check_unique(
         self, chunk: RawChunk, values: dict[str, pa.Array], quarantine: dict[int, list[tuple[str | None, str]]]
