@@ -9,12 +9,12 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import BuiltArea
 
 from commonground.errors import UserError
 from commonground.linkage import builds
 from commonground.linkage.pipeline import build_from_store
 from commonground.linkage.reports import evaluate_build
+from conftest import BuiltArea
 
 BUILD_COLUMNS = {
     "person_records": ["feed", "record_id", "person_id", "match_probability"],

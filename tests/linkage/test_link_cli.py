@@ -6,11 +6,11 @@ import csv
 import shutil
 from pathlib import Path
 
-from conftest import BuiltArea
 from typer.testing import CliRunner
 
 from commonground.cli import app
 from commonground.linkage import builds
+from conftest import BuiltArea
 
 runner = CliRunner()
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import BuiltArea
-
 from commonground.linkage import builds
 from commonground.linkage.person_ids import assign_person_ids, format_person_id
+from conftest import BuiltArea
 
 P1, P2, P3 = format_person_id(1), format_person_id(2), format_person_id(3)
 

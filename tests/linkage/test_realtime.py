@@ -8,7 +8,6 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import BuiltArea
 from splink import DuckDBAPI
 from typer.testing import CliRunner
 
@@ -21,6 +20,7 @@ from commonground.linkage.realtime import RecordMatcher
 from commonground.linkage.reports import model_of
 from commonground.linkage.sources import input_sql, person_feeds
 from commonground.linkage.spec import Part
+from conftest import BuiltArea
 
 SAMPLE_EVERY = 7
 """Every 7th record of the test area is matched against the rest (about 900 records)."""

@@ -83,8 +83,7 @@ class Context:
         """Audit a refusal about one subject, commit that alone, and give the error to raise."""
         self.db.rollback()
         if self.principal is not None:
-            audit.record(self.db, refusal_event(self.principal, decision, subject))
-            self.db.commit()
+            record_refusal(self.db, self.principal, decision, subject)
         if not_found or (decision.refusal is not None and decision.refusal.hides):
             return NotFound()
         return Refused.of(decision)
@@ -124,6 +123,12 @@ def allowed_event(
         reason=reason,
         detail={"agreements": list(decision.agreements)},
     )
+
+
+def record_refusal(db: Session, principal: Principal, decision: Decision, subject: Subject) -> None:
+    """Audit a refusal and commit it alone (whatever else the request did is rolled back by its caller)."""
+    audit.record(db, refusal_event(principal, decision, subject))
+    db.commit()
 
 
 def refusal_event(principal: Principal, decision: Decision, subject: Subject) -> audit.Event:

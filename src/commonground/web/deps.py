@@ -18,12 +18,10 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from commonground.access import audit
 from commonground.access.accounts import SignedIn, signed_in
 from commonground.access.actions import action
-from commonground.access.context import Context, refusal_event
+from commonground.access.context import Context, record_refusal
 from commonground.access.resolver import (
-    Decision,
     Principal,
     RequestFacts,
     StoreFacts,
@@ -99,10 +97,6 @@ def require(name: str) -> Callable[..., object]:
     """The dependency that guards a route with the declared action ``name``."""
     act = action(name)
 
-    def record_refusal(db: Session, principal: Principal, decision: Decision) -> None:
-        audit.record(db, refusal_event(principal, decision, Subject(kind=act.subject)))
-        db.commit()
-
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
         now = utcnow()
         facts = RequestFacts(StoreFacts(db))
@@ -117,7 +111,7 @@ def require(name: str) -> Callable[..., object]:
             )
         decision = resolve(name, principal=principal, facts=facts, at=now)
         if not decision.allowed and principal is not None:
-            await run_in_threadpool(record_refusal, db, principal, decision)
+            await run_in_threadpool(record_refusal, db, principal, decision, Subject(kind=act.subject))
         elif db.info.pop("touched", False):
             await run_in_threadpool(db.commit)  # keep a session's last-seen time
         if not decision.allowed:
