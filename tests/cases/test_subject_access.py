@@ -178,11 +178,21 @@ def test_export_refuses_a_folder_in_use_and_works_without_a_build(
     assert "no linked build has been published" in (tmp_path / "fresh" / "README.txt").read_text()
 
 
-def test_sections_are_a_registry() -> None:
-    names = [s.name for s in SECTIONS]
-    assert names[:3] == ["identity", "records", "indicators_and_flags"]
-    assert names[-1] == "access_log" and len(names) == len(set(names))
-    assert {"work_items", "notes", "referrals", "notices", "triage_logs"} <= set(names)
+def test_sections_are_one_explicit_table() -> None:
+    """Listed once, in the order they are written: the build's, then the store's, the access log last."""
+    assert isinstance(SECTIONS, tuple)
+    assert [s.name for s in SECTIONS] == [
+        "identity",
+        "records",
+        "indicators_and_flags",
+        "household",
+        "work_items",
+        "notes",
+        "referrals",
+        "notices",
+        "triage_logs",
+        "access_log",
+    ]
 
 
 def test_sar_cli(
@@ -249,3 +259,37 @@ def test_only_the_dpo_exports(client: TestClient, sessions: sessionmaker[Session
             ).first()
             is None
         )
+
+
+def test_the_export_operation_is_the_dpos_and_audited(
+    sessions: sessionmaker[Session], world: World, tmp_path: Path
+) -> None:
+    """export_for() and summary() called with a Context: the DPO exports (audited, committed); anyone else is
+    refused, and the refusal audited."""
+    from service_support import principal_of
+
+    from commonground.access.context import Context
+    from commonground.access.models import User
+    from commonground.access.resolver import Decision, RequestFacts, StoreFacts
+    from commonground.cases.subject_access import export_for, summary
+    from commonground.errors import Refused
+    from commonground.store.db import utcnow
+
+    def context_of(db: Session, email: str) -> Context:
+        principal = principal_of(db.get_one(User, world.users[email]))
+        decision = Decision(allowed=True, action="view-self", reason="a test")
+        return Context(db=db, principal=principal, decision=decision, now=utcnow(), facts=RequestFacts(StoreFacts(db)))
+
+    with sessions() as db:
+        dpo = context_of(db, "dpo@la.example")
+        held = summary(dpo, view=None, person_id=PERSON)
+        assert (held.work_items, held.in_build, held.build_published) == (1, False, False)
+        assert held.sections == [s.name for s in SECTIONS]
+        files = export_for(dpo, view=None, person_id=PERSON, out_dir=tmp_path / "out")
+        assert "access_log.csv" in files
+        with pytest.raises(Refused):
+            export_for(context_of(db, "hub@la.example"), view=None, person_id=PERSON, out_dir=tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+    with sessions() as db:
+        events = db.scalars(select(AuditEvent).where(AuditEvent.action == "export-subject-access")).all()
+        assert sorted((e.outcome, e.person_id) for e in events) == [("allowed", PERSON), ("denied", PERSON)]

@@ -208,3 +208,46 @@ def test_export_triage_command(
     assert result.exit_code == 0, result.output
     assert "Wrote 2 triage contacts" in result.output
     assert (tmp_path / "out" / "street_triage.csv").read_text(encoding="utf-8").count("\n") == 3
+
+
+def test_the_operations_record_and_refuse_without_http(sessions: sessionmaker[Session]) -> None:
+    """record() and organisation_log() called with a Context: a typed-in person is recorded and audited; another
+    role is refused, and the refusal audited."""
+    from service_support import principal_of
+
+    from commonground.access.context import Context
+    from commonground.access.models import User
+    from commonground.access.resolver import Decision, RequestFacts, StoreFacts
+    from commonground.cases import triage
+    from commonground.cases.triage import S136, Conveyance, TriageEntry
+    from commonground.errors import Refused
+    from commonground.store.db import utcnow
+
+    world = build_world(sessions, with_agreements=True)
+
+    def context_of(db: Session, email: str) -> Context:
+        principal = principal_of(db.get_one(User, world.users[email]))
+        decision = Decision(allowed=True, action="view-self", reason="a test")
+        return Context(db=db, principal=principal, decision=decision, now=utcnow(), facts=RequestFacts(StoreFacts(db)))
+
+    entry = TriageEntry(
+        given_name="Dorrit",
+        family_name="Vantongeren",
+        date_of_birth=dt.date(1979, 12, 1),
+        contacted_at=utcnow() - dt.timedelta(hours=1),
+        setting="control_room",
+        advice=ADVICE,
+        outcome="no_further_action",
+        s136=S136.NOT_CONSIDERED,
+        conveyance=Conveyance.NONE,
+        crisis_team_referral=False,
+    )
+    with sessions() as db:
+        logged = triage.record(context_of(db, "triage@nhs.example"), view=None, entry=entry)
+        assert [log.id for log in triage.organisation_log(context_of(db, "triage@nhs.example"))] == [logged.id]
+        with pytest.raises(Refused):
+            triage.record(context_of(db, "officer@pol.example"), view=None, entry=entry)
+    with sessions() as db:
+        assert len(db.scalars(select(TriageLog)).all()) == 1
+        outcomes = [e.outcome for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "log-triage"))]
+        assert sorted(outcomes) == ["allowed", "denied"]

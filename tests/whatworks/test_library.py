@@ -17,6 +17,7 @@ from commonground.access.audit import Actor
 from commonground.access.models import AuditEvent
 from commonground.errors import UserError
 from commonground.whatworks import library as lib
+from commonground.whatworks.local_evaluations import local_evaluations
 from commonground.whatworks.models import Comment, CommentStatus, EntryStatus, LibraryEntry, ReviewDecision
 from commonground.whatworks.scales import EIF_LEVELS
 from commonground.whatworks.seed import library_seed, seed_library
@@ -279,7 +280,7 @@ def test_a_local_evaluation_is_linked_and_labelled_local(
     assert "LOCAL" in page.text and "Repeat crisis within six months" in page.text and "-0.08" in page.text
     with sessions() as db:
         entry = db.get_one(LibraryEntry, entry_id)
-        evaluation = lib.local_evaluations(db, entry)[0]
+        evaluation = local_evaluations(db, entry)[0]
         assert evaluation.figures == {"estimate": -0.08, "n_treated": 212}
         assert evaluation.evaluated_on == dt.date(2026, 11, 1)
     login_as(client, sessions, world.users["officer@pol.example"])

@@ -44,7 +44,7 @@ _DUMMY_HASH: list[str] = []
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
     return _hasher().hash(password)
 
 
@@ -69,7 +69,7 @@ def _safe_verify(password_hash: str, password: str) -> bool:
 def normalise_email(email: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
-        raise UserError("not an email address")
+        raise UserError("not an email address", field="email")
     return email
 
 
@@ -108,7 +108,7 @@ def _history(session: Session, user: User, *, change: str, by: Actor) -> None:
 
 def _check_role_fits(role: Role, organisation: Organisation) -> None:
     if organisation.type not in ROLE_ORGANISATION_TYPES[role]:
-        raise UserError(f"a {role.label} cannot belong to a {organisation.type.label}")
+        raise UserError(f"a {role.label} cannot belong to a {organisation.type.label}", field="role")
 
 
 def create_user(
@@ -130,9 +130,9 @@ def create_user(
     email = normalise_email(email)
     _check_role_fits(role, organisation)
     if not display_name.strip():
-        raise UserError("a person needs a display name")
+        raise UserError("a person needs a display name", field="display_name")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise UserError("an account with that email already exists")
+        raise UserError("an account with that email already exists", field="email")
     user = User(
         email=email,
         display_name=display_name.strip(),
@@ -223,12 +223,12 @@ def change_own_password(session: Session, *, user: User, current: str, new: str,
                 detail={"why": "wrong current password"},
             ),
         )
-        raise UserError("your current password is not right")
+        raise UserError("your current password is not right", field="current_password")
     problem = password_problem(user, new) or (
         "the new password is the same as the current one" if new == current else None
     )
     if problem:
-        raise UserError(problem)
+        raise UserError(problem, field="new_password")
     user.password_hash = hash_password(new)
     user.must_change_password = False
     user.version += 1

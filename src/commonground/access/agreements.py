@@ -131,15 +131,15 @@ def in_force_between(
 def _organisation(session: Session, code: str) -> Organisation:
     organisation = session.scalar(select(Organisation).where(Organisation.code == code))
     if organisation is None:
-        raise UserError(f"no organisation has the code {code!r}")
+        raise UserError(f"no organisation has the code {code!r}", field="organisation")
     return organisation
 
 
 def _check_fit(spec: AgreementSpec, organisation: Organisation) -> None:
     if About.OWN_PUPILS in spec.about and organisation.type is not OrganisationType.SCHOOL:
-        raise UserError("only a school can have an agreement about its own pupils")
+        raise UserError("only a school can have an agreement about its own pupils", field="about")
     if organisation.type is OrganisationType.SCHOOL and About.EVERYONE in spec.about:
-        raise UserError("a school's agreement can cover its own pupils and cases, never everyone")
+        raise UserError("a school's agreement can cover its own pupils and cases, never everyone", field="about")
 
 
 def _snapshot(spec: AgreementSpec, agreement: Agreement) -> dict[str, Any]:
@@ -182,7 +182,7 @@ def create_agreement(session: Session, *, spec: AgreementSpec, by: Actor) -> Agr
     organisation = _organisation(session, spec.organisation)
     _check_fit(spec, organisation)
     if session.scalar(select(Agreement.id).where(Agreement.reference == spec.reference)) is not None:
-        raise UserError(f"an agreement with reference {spec.reference!r} already exists")
+        raise UserError(f"an agreement with reference {spec.reference!r} already exists", field="reference")
     now = utcnow()
     agreement = Agreement(organisation_id=organisation.id, version=1, created_at=now, updated_at=now)
     _apply(agreement, spec)
@@ -210,10 +210,10 @@ def change_agreement(
     if agreement.ended_at is not None:
         raise UserError("an ended agreement cannot be changed; make a new one")
     if spec.reference != agreement.reference:
-        raise UserError("an agreement's reference cannot change")
+        raise UserError("an agreement's reference cannot change", field="reference")
     organisation = session.get_one(Organisation, agreement.organisation_id)
     if spec.organisation != organisation.code:
-        raise UserError("an agreement's organisation cannot change; end it and make a new one")
+        raise UserError("an agreement's organisation cannot change; end it and make a new one", field="organisation")
     _check_fit(spec, organisation)
     _apply(agreement, spec)
     agreement.version += 1
@@ -225,7 +225,7 @@ def change_agreement(
 def end_agreement(session: Session, *, agreement: Agreement, by: Actor, reason: str) -> Agreement:
     """End an agreement now: from this moment the resolver finds it no longer in force."""
     if agreement.ended_at is not None:
-        raise UserError("this agreement has already ended")
+        raise UserError("this agreement has already ended", field="reason")
     now = utcnow()
     agreement.ended_at = now
     agreement.end_reason = reason

@@ -1,4 +1,8 @@
-"""Partner organisations: add, change, list. Every change is audited in the caller's transaction."""
+"""Partner organisations: add, change, list. Every change is audited in the caller's transaction.
+
+The checked operations (:func:`add_organisation`, :func:`organisations`, :func:`organisation`) take the operation
+:class:`~commonground.access.context.Context`: the API and the administrator's pages both call them.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commonground.access import audit
+from commonground.access.actions import SubjectKind
 from commonground.access.audit import Actor
-from commonground.errors import UserError
+from commonground.access.context import Context
+from commonground.access.resolver import Subject
+from commonground.errors import NotFound, UserError
 from commonground.store.models import Organisation
 from commonground.store.organisation_types import OrganisationType
 
@@ -22,18 +29,18 @@ def create_organisation(
 ) -> Organisation:
     """Add a partner organisation. A school needs its six-digit URN; no other kind of organisation has one."""
     if not _CODE.match(code):
-        raise UserError("an organisation code is 1-40 letters, digits, '-' or '_'")
+        raise UserError("an organisation code is 1-40 letters, digits, '-' or '_'", field="code")
     if not name.strip():
-        raise UserError("an organisation needs a name")
+        raise UserError("an organisation needs a name", field="name")
     if type is OrganisationType.SCHOOL:
         if urn is None or not _URN.match(urn):
-            raise UserError("a school needs its URN (6 digits)")
+            raise UserError("a school needs its URN (6 digits)", field="urn")
     elif urn is not None:
-        raise UserError("only a school has a URN")
+        raise UserError("only a school has a URN", field="urn")
     if session.scalar(select(Organisation.id).where(Organisation.code == code)) is not None:
-        raise UserError(f"an organisation with code {code!r} already exists")
+        raise UserError(f"an organisation with code {code!r} already exists", field="code")
     if urn is not None and session.scalar(select(Organisation.id).where(Organisation.urn == urn)) is not None:
-        raise UserError(f"a school with URN {urn} already exists")
+        raise UserError(f"a school with URN {urn} already exists", field="urn")
     organisation = Organisation(code=code, name=name.strip(), type=type, urn=urn, active=True)
     session.add(organisation)
     session.flush()
@@ -69,3 +76,37 @@ def organisation_for_route(session: Session, *, type: OrganisationType, code: st
         return match
     candidates = list(session.scalars(query.limit(2)))
     return candidates[0] if len(candidates) == 1 else None
+
+
+# --- the checked operations ---------------------------------------------------------------------------------------
+
+ORGANISATIONS = Subject(kind=SubjectKind.ORGANISATION)
+
+
+def organisations(ctx: Context) -> list[Organisation]:
+    """Every partner organisation, by name."""
+    ctx.require("view-organisations", ORGANISATIONS)
+    return list_organisations(ctx.db)
+
+
+def organisation(ctx: Context, *, organisation_id: int) -> Organisation:
+    """One partner organisation, or :class:`~commonground.errors.NotFound`."""
+    ctx.require("view-organisations", ORGANISATIONS)
+    found = ctx.db.get(Organisation, organisation_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def add_organisation(
+    ctx: Context, *, code: str, name: str, type: OrganisationType, urn: str | None = None
+) -> Organisation:
+    """Add a partner organisation, audited and committed; a wrong one is a :class:`UserError` naming its field."""
+    ctx.require("manage-organisations", ORGANISATIONS)
+    try:
+        created = create_organisation(ctx.db, code=code, name=name, type=type, urn=urn, by=ctx.me().actor)
+    except UserError:
+        ctx.db.rollback()
+        raise
+    ctx.db.commit()
+    return created

@@ -1,14 +1,16 @@
 """Subject access: everything held about one person, and every access to it, written as a folder of plain files.
 
 ``export_subject_access`` writes a ``README.txt`` saying in plain words what each file holds, then one file (or
-folder) per *section*. Sections are registered in :data:`SECTIONS` (``@section(...)``), so that each part of the
-hub (referrals, notices, the triage log) adds what it holds about a person beside its own code; the export itself
-is audited (``export-subject-access``) in the caller's transaction.
+folder) per *section*. The sections are listed once, in the order they are written, in :data:`SECTIONS`: the
+linked build's (:mod:`commonground.cases.subject_access_build`), then the operational store's
+(:mod:`commonground.cases.subject_access_store`), the access log last. The export itself is audited
+(``export-subject-access``) in the caller's transaction; :func:`export_for` is the checked operation the DPO's page
+calls (it commits), and :func:`summary` what the page shows before it.
 
 What the linked build holds comes from the person view (identity, indicators and flags with their evidence, the
 household) and from the build's own feed tables (every column of every linked record); what the operational store
 holds (work items, notes, referrals, notices, triage logs, and the audit log's entries about the person) comes
-from its tables, in :mod:`commonground.cases.subject_access_store`.
+from its tables.
 
 Other people are not disclosed: the household file says when the person lived in a household and with how many
 others, never who they were (UK GDPR Art 15(4); DPA 2018 Sch 2 para 16).
@@ -16,286 +18,41 @@ others, never who they were (UK GDPR Art 15(4); DPA 2018 Sch 2 para 16).
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import duckdb
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commonground.access import audit
+from commonground.access.actions import SubjectKind
 from commonground.access.audit import Actor
-from commonground.cases.person_view import PersonView, person_feeds
+from commonground.access.context import Context
+from commonground.access.models import AuditEvent
+from commonground.access.resolver import Subject
+from commonground.cases import subject_access_build as build
+from commonground.cases import subject_access_store as store
+from commonground.cases.person_view import PersonView
+from commonground.cases.subject_access_build import Export, Section
+from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
 from commonground.store.db import utcnow
-from commonground.store.models import Organisation
 
 BUILD_FILE = "build.duckdb"
 
-
-@dataclass
-class Export:
-    """What a section reads from and writes to; sections add lines to ``readme`` describing their files."""
-
-    session: Session
-    view: PersonView | None
-    person_id: str
-    out_dir: Path
-    build_database: Path | None
-    now: dt.datetime
-    readme: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    organisations: dict[int, str] = field(default_factory=dict)
-
-    def organisation(self, organisation_id: int | None) -> str:
-        if organisation_id is None:
-            return ""
-        if not self.organisations:
-            self.organisations = {o.id: o.name for o in self.session.scalars(select(Organisation))}
-        return self.organisations.get(organisation_id, f"organisation {organisation_id}")
-
-    def write_csv(self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-        path = self.out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        count = 0
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow([_text(v) for v in row])
-                count += 1
-        self.files.append(name)
-        return count
-
-    def write_json(self, name: str, value: Any) -> None:
-        path = self.out_dir / name
-        path.write_text(json.dumps(value, indent=2, default=_text, ensure_ascii=False) + "\n", encoding="utf-8")
-        self.files.append(name)
-
-
-@dataclass(frozen=True)
-class Section:
-    name: str
-    write: Callable[[Export], None]
-
-
-SECTIONS: list[Section] = []
-"""The parts of an export, in the order they are written; other modules add theirs with :func:`section`."""
-
-
-def section(name: str) -> Callable[[Callable[[Export], None]], Callable[[Export], None]]:
-    """Register a function ``(export) -> None`` that writes one part of every subject access export."""
-
-    def register(func: Callable[[Export], None]) -> Callable[[Export], None]:
-        if any(s.name == name for s in SECTIONS):
-            raise ValueError(f"a subject access section called {name!r} is registered already")
-        SECTIONS.append(Section(name=name, write=func))
-        return func
-
-    return register
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "; ".join(_text(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, sort_keys=True, default=str)
-    return str(value)
-
-
-# --- the sections of the linked build ----------------------------------------------------------------------------
-
-
-@section("identity")
-def _identity(export: Export) -> None:
-    identity = export.view.identity(export.person_id) if export.view else None
-    records = export.view.records(export.person_id, feeds=frozenset(person_feeds())) if export.view else []
-    export.write_json(
-        "identity.json",
-        {
-            "person_id": export.person_id,
-            "as_linked": {k: v for k, v in asdict(identity).items() if k != "person_id"} if identity else None,
-            "linked_records": [
-                {"feed": r.feed, "record_id": r.record_id, "match_probability": r.match_probability, **r.identity}
-                for r in records
-            ],
-        },
-    )
-    if identity is None:
-        export.readme.append(
-            "identity.json      The linked build holds no person under this id"
-            + (" (no linked build has been published)." if export.view is None else ".")
-        )
-    else:
-        export.readme.append(
-            f"identity.json      Who the person is as the partners' records were linked: name, date of birth, sex,\n"
-            f"                   NHS number, and each of the {len(records)} records joined into this person with\n"
-            f"                   how sure the linkage was (match probability) and the identity details on that record."
-        )
-
-
-def _build_rows(export: Export, feed: str, record_ids: Sequence[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Every column of the person's records of one feed, from the build's feed table."""
-    assert export.build_database is not None
-    con = duckdb.connect(str(export.build_database), read_only=True)
-    try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if f"feed_{feed}" not in tables:
-            return [], []
-        placeholders = ", ".join("?" for _ in record_ids)
-        cursor = con.execute(
-            f'SELECT * FROM "feed_{feed}" WHERE record_id IN ({placeholders}) ORDER BY record_id', list(record_ids)
-        )
-        header = [d[0] for d in cursor.description or ()]
-        return header, cursor.fetchall()
-    finally:
-        con.close()
-
-
-def _incident_rows(export: Export, incident_ids: Sequence[str]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    assert export.build_database is not None
-    con = duckdb.connect(str(export.build_database), read_only=True)
-    try:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "feed_police_incidents" not in tables or not incident_ids:
-            return [], []
-        placeholders = ", ".join("?" for _ in incident_ids)
-        cursor = con.execute(
-            f"SELECT * FROM feed_police_incidents WHERE incident_id IN ({placeholders}) ORDER BY incident_id",
-            list(incident_ids),
-        )
-        return [d[0] for d in cursor.description or ()], cursor.fetchall()
-    finally:
-        con.close()
-
-
-@section("records")
-def _records(export: Export) -> None:
-    if export.view is None:
-        return
-    records = export.view.records(export.person_id, feeds=frozenset(person_feeds()))
-    by_feed: dict[str, list[str]] = {}
-    for record in records:
-        by_feed.setdefault(record.feed, []).append(record.record_id)
-    written: list[str] = []
-    for feed, ids in sorted(by_feed.items()):
-        if export.build_database is not None:
-            header, rows = _build_rows(export, feed, ids)
-        else:
-            header, rows = [], []
-        if not header:  # no build file beside the view: the view's own copy of each record
-            header, rows = _rows_from_view(export, feed)
-        export.write_csv(f"records/{feed}.csv", header, rows)
-        written.append(f"{feed} ({len(rows)})")
-        if feed == "police_incident_persons" and export.build_database is not None and "incident_id" in header:
-            position = header.index("incident_id")
-            incident_header, incidents = _incident_rows(export, sorted({str(r[position]) for r in rows}))
-            if incident_header:
-                export.write_csv("records/police_incidents.csv", incident_header, incidents)
-                written.append(f"police_incidents ({len(incidents)}, the incidents the person was part of)")
-    if written:
-        export.readme.append(
-            "records/           Every record a partner sent that was linked to this person, one file per source,\n"
-            "                   with every field as it was received and standardised: " + ", ".join(written) + "."
-        )
-
-
-def _rows_from_view(export: Export, feed: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    assert export.view is not None
-    identities = {r.record_id: r.identity for r in export.view.records(export.person_id, feeds=frozenset({feed}))}
-    events = {e.record_id: e for e in export.view.events(export.person_id, feeds=frozenset({feed}))}
-    keys: list[str] = []
-    for values in [*identities.values(), *(e.data for e in events.values())]:
-        keys.extend(k for k in values if k not in keys)
-    header = ["record_id", "dated", *keys]
-    rows = []
-    for record_id in sorted(identities):
-        event = events.get(record_id)
-        merged = {**identities[record_id], **(event.data if event else {})}
-        rows.append((record_id, event.at if event else None, *(merged.get(k) for k in keys)))
-    return header, rows
-
-
-@section("indicators_and_flags")
-def _indicators(export: Export) -> None:
-    if export.view is None:
-        return
-    results = export.view.rule_results(export.person_id, feeds=frozenset(person_feeds()))
-    rows: list[tuple[Any, ...]] = []
-    for result in results:
-        common = (
-            result.kind,
-            result.rule_id,
-            result.rule_version,
-            result.title,
-            result.description,
-            result.legal_basis,
-            result.first_evidence,
-            result.latest_evidence,
-        )
-        if not result.evidence:
-            rows.append((*common, "", "", "", "", ""))
-        for item in result.evidence:
-            rows.append(
-                (
-                    *common,
-                    f"{item.feed}:{item.record_id}",
-                    result.labels.get(item.item, item.item),
-                    item.signal,
-                    item.evidence_at,
-                    "through a household member" if item.via_person_id else "",
-                )
-            )
-    export.write_csv(
-        "indicators_and_flags.csv",
-        [
-            "kind",
-            "rule_id",
-            "rule_version",
-            "title",
-            "what_it_means",
-            "legal_basis",
-            "first_evidence",
-            "latest_evidence",
-            "evidence_record",
-            "evidence",
-            "signal",
-            "evidence_at",
-            "how",
-        ],
-        rows,
-    )
-    export.readme.append(
-        f"indicators_and_flags.csv  The {len(results)} indicators and flags the rules derived, what each means, the\n"
-        "                   law it rests on, and one line per record that is evidence for it."
-    )
-
-
-@section("household")
-def _household(export: Export) -> None:
-    if export.view is None:
-        return
-    periods = export.view.household(export.person_id)
-    export.write_csv(
-        "household.csv",
-        ["household_id", "from", "until", "other_members"],
-        ((p.household_id, p.start_date, p.end_date, len(p.members)) for p in periods),
-    )
-    export.readme.append(
-        "household.csv      When the person lived in each household the linkage found, and with how many other\n"
-        "                   people. Who those people are is not given: it is about them, not about you."
-    )
+SECTIONS: tuple[Section, ...] = (
+    Section("identity", build.write_identity),
+    Section("records", build.write_records),
+    Section("indicators_and_flags", build.write_indicators_and_flags),
+    Section("household", build.write_household),
+    Section("work_items", store.write_work_items),
+    Section("notes", store.write_notes),
+    Section("referrals", store.write_referrals),
+    Section("notices", store.write_notices),
+    Section("triage_logs", store.write_triage_logs),
+    Section("access_log", store.write_access_log),
+)
+"""The parts of an export, in the order they are written (the access log last)."""
 
 
 # --- the export -------------------------------------------------------------------------------------------------
@@ -355,5 +112,44 @@ def _readme(export: Export, by: Actor) -> None:
     (export.out_dir / "README.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-# The operational store's sections, registered after the build's (the access log comes last).
-from commonground.cases import subject_access_store as _store_sections  # noqa: E402, F401
+# --- the checked operations ---------------------------------------------------------------------------------------
+
+
+def _subject(person_id: str) -> Subject:
+    return Subject(kind=SubjectKind.PERSON, id=person_id, person_id=person_id)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the data protection officer confirms before exporting: whether the linked build holds the person, and
+    how much the operational store holds about them."""
+
+    person_id: str
+    in_build: bool
+    build_published: bool
+    work_items: int
+    accesses: int
+    sections: list[str]
+
+
+def summary(ctx: Context, *, view: PersonView | None, person_id: str) -> Summary:
+    """What an export of ``person_id`` would hold, counted (nothing audited: nothing about the person is shown)."""
+    ctx.require("export-subject-access", _subject(person_id))
+    work_items = select(func.count()).select_from(WorkItem).where(WorkItem.person_id == person_id)
+    accesses = select(func.count()).select_from(AuditEvent).where(AuditEvent.person_id == person_id)
+    return Summary(
+        person_id=person_id,
+        in_build=view is not None and view.identity(person_id) is not None,
+        build_published=view is not None,
+        work_items=ctx.db.scalar(work_items) or 0,
+        accesses=ctx.db.scalar(accesses) or 0,
+        sections=[s.name for s in SECTIONS],
+    )
+
+
+def export_for(ctx: Context, *, view: PersonView | None, person_id: str, out_dir: Path) -> list[str]:
+    """Export everything held about ``person_id`` into ``out_dir``, audited and committed; the files written."""
+    ctx.require("export-subject-access", _subject(person_id))
+    files = export_subject_access(ctx.db, view, person_id, out_dir, ctx.me().actor)
+    ctx.db.commit()
+    return files

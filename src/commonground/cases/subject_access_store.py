@@ -1,7 +1,7 @@
 """The parts of a subject access export that the operational store holds: work items, case notes, referrals and
 their steps, school notices, street-triage logs, and (last) every audit-log entry about the person.
 
-Registered on :data:`commonground.cases.subject_access.SECTIONS` when that module is imported.
+Listed, in order after the linked build's, in :data:`commonground.cases.subject_access.SECTIONS`.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from sqlalchemy import select
 
 from commonground.access.models import AuditEvent, User
 from commonground.cases.notes import Note
-from commonground.cases.subject_access import Export, section
+from commonground.cases.subject_access_build import Export
 from commonground.cases.work_items import WorkItem
 
 # --- the sections of the operational store ------------------------------------------------------------------------
 
 
-@section("work_items")
-def _work_items(export: Export) -> None:
+def write_work_items(export: Export) -> None:
     items = list(
         export.session.scalars(select(WorkItem).where(WorkItem.person_id == export.person_id).order_by(WorkItem.id))
     )
@@ -59,8 +58,7 @@ def _work_items(export: Export) -> None:
     )
 
 
-@section("notes")
-def _notes(export: Export) -> None:
+def write_notes(export: Export) -> None:
     notes = list(
         export.session.scalars(select(Note).where(Note.person_id == export.person_id).order_by(Note.created_at))
     )
@@ -75,8 +73,7 @@ def _notes(export: Export) -> None:
     export.readme.append(f"notes.csv          The {len(notes)} case notes practitioners wrote about the person.")
 
 
-@section("referrals")
-def _referrals(export: Export) -> None:
+def write_referrals(export: Export) -> None:
     from commonground.cases.referrals import Referral
 
     referrals = list(
@@ -141,8 +138,7 @@ def _referrals(export: Export) -> None:
     )
 
 
-@section("notices")
-def _notices(export: Export) -> None:
+def write_notices(export: Export) -> None:
     from commonground.cases.notices import Notice
 
     notices = list(
@@ -188,8 +184,7 @@ def _notices(export: Export) -> None:
     )
 
 
-@section("triage_logs")
-def _triage(export: Export) -> None:
+def write_triage_logs(export: Export) -> None:
     from commonground.cases.triage import TriageLog
 
     logs = list(
@@ -245,8 +240,7 @@ def _triage(export: Export) -> None:
     )
 
 
-@section("access_log")
-def _access_log(export: Export) -> None:
+def write_access_log(export: Export) -> None:
     events = list(
         export.session.scalars(
             select(AuditEvent).where(AuditEvent.person_id == export.person_id).order_by(AuditEvent.seq)

@@ -16,27 +16,38 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Date, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from commonground.access import audit
+from commonground.access.actions import SubjectKind
 from commonground.access.audit import Actor
+from commonground.access.context import Context
 from commonground.access.models import User
 from commonground.access.purposes import Purpose
+from commonground.access.resolver import Decision, Subject, resolve
 from commonground.contracts.codes import TRIAGE_OUTCOMES, TRIAGE_SETTINGS
 from commonground.contracts.feeds import STREET_TRIAGE
-from commonground.errors import UserError
+from commonground.errors import NotFound, UserError
 from commonground.store.db import Base, utcnow
 from commonground.store.models import str_enum
+
+if TYPE_CHECKING:
+    from commonground.cases.person_view import Identity
 
 LOCAL = ZoneInfo("Europe/London")
 MAX_ADVICE = 10_000
 FEED_FILE = "street_triage.csv"
 RECORD_PREFIX = "HUB-T"
 """Record ids of exported logs: ``HUB-T`` and the log's id, stable across exports."""
+SEXES = frozenset({"F", "M", "X", "U"})
+PURPOSE = Purpose.MENTAL_HEALTH_CRISIS_CARE
+"""The purpose of every triage log, and of opening a person's record to log one."""
 
 
 class S136(StrEnum):
@@ -105,71 +116,141 @@ class TriageLog(Base):
         return " ".join(p for p in (self.given_name, self.family_name) if p)
 
 
-@dataclass(frozen=True)
-class TriageEntry:
-    """What the form (or an API client) gives; :func:`log_triage` checks it."""
+def _problem(message: str) -> PydanticCustomError:
+    """A wrong field, in the words shown beside it."""
+    return PydanticCustomError("triage", message)
 
-    contacted_at: dt.datetime
-    setting: str
-    advice: str
-    outcome: str
-    s136: S136
-    conveyance: Conveyance
-    crisis_team_referral: bool
+
+def _now(info: ValidationInfo) -> dt.datetime:
+    context = info.context if isinstance(info.context, dict) else {}
+    now = context.get("now")
+    return now if isinstance(now, dt.datetime) else utcnow()
+
+
+def _linked(info: ValidationInfo) -> bool:
+    return bool(info.data.get("person_id"))
+
+
+class TriageEntry(BaseModel):
+    """A triage contact as it is recorded, checked when it is made: each wrong field is an error about that field,
+    in the words a form shows beside it. The person is the person view's ``person_id`` (found in the linked
+    records), or else the identity typed in (given and family name and date of birth needed). Checked against the
+    moment ``now`` of the validation context (by default the clock): a contact cannot be in the future.
+
+    The fields are in the order of the form, so that its errors are too."""
+
+    model_config = ConfigDict(frozen=True, validate_default=True)
+
     person_id: str | None = None
     given_name: str | None = None
     family_name: str | None = None
     date_of_birth: dt.date | None = None
     sex: str | None = None
     postcode: str | None = None
-    incident_reference: str | None = None
+    contacted_at: dt.datetime
     duration_minutes: int | None = None
+    incident_reference: str | None = None
+    setting: str
+    advice: str
+    outcome: str
+    s136: S136
+    conveyance: Conveyance
+    crisis_team_referral: bool
+
+    @field_validator("given_name")
+    @classmethod
+    def _given_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not _linked(info) and not (value or "").strip():
+            raise _problem("Enter the person's given name, or start from their record")
+        return value
+
+    @field_validator("family_name")
+    @classmethod
+    def _family_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not _linked(info) and not (value or "").strip():
+            raise _problem("Enter the person's family name")
+        return value
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _date_of_birth(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        if _linked(info):
+            return value
+        if value is None:
+            raise _problem("Enter the person's date of birth, like 1990-04-27")
+        if value > _now(info).date():
+            raise _problem("The date of birth must be in the past")
+        return value
+
+    @field_validator("sex")
+    @classmethod
+    def _sex(cls, value: str | None) -> str | None:
+        if value is not None and value not in SEXES:
+            raise _problem("Select the person's sex as recorded, or not known")
+        return value
+
+    @field_validator("contacted_at")
+    @classmethod
+    def _contacted_at(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        if value > _now(info) + dt.timedelta(minutes=5):
+            raise _problem("The contact cannot be in the future")
+        return value
+
+    @field_validator("duration_minutes")
+    @classmethod
+    def _duration(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 24 * 60:
+            raise _problem("Enter the length of the contact in minutes, up to 1440")
+        return value
+
+    @field_validator("incident_reference")
+    @classmethod
+    def _incident_reference(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > 64:
+            raise _problem("The incident reference is at most 64 characters")
+        return value
+
+    @field_validator("setting")
+    @classmethod
+    def _setting(cls, value: str) -> str:
+        if value not in TRIAGE_SETTINGS:
+            raise _problem("Select where the advice was given")
+        return value
+
+    @field_validator("advice")
+    @classmethod
+    def _advice(cls, value: str) -> str:
+        if not value.strip():
+            raise _problem("Describe the advice given")
+        if len(value) > MAX_ADVICE or "\x00" in value:
+            raise _problem(f"The advice is at most {MAX_ADVICE:,} characters of text")
+        return value
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome(cls, value: str) -> str:
+        if value not in TRIAGE_OUTCOMES:
+            raise _problem("Select the outcome")
+        return value
+
+    @field_validator("s136")
+    @classmethod
+    def _s136(cls, value: S136, info: ValidationInfo) -> S136:
+        if (value is S136.USED) != (info.data.get("outcome") == "s136_detention"):
+            raise _problem("A section 136 detention is used exactly when the outcome is a section 136 detention")
+        return value
 
 
-def problems(entry: TriageEntry, *, now: dt.datetime) -> dict[str, str]:
-    """Field name -> what is wrong, in words (empty when the entry can be recorded)."""
-    errors = _identity_problems(entry, now=now)
-    if entry.contacted_at > now + dt.timedelta(minutes=5):
-        errors["contacted_at"] = "The contact cannot be in the future"
-    if entry.setting not in TRIAGE_SETTINGS:
-        errors["setting"] = "Select where the advice was given"
-    if entry.outcome not in TRIAGE_OUTCOMES:
-        errors["outcome"] = "Select the outcome"
-    if not entry.advice.strip():
-        errors["advice"] = "Describe the advice given"
-    elif len(entry.advice) > MAX_ADVICE or "\x00" in entry.advice:
-        errors["advice"] = f"The advice is at most {MAX_ADVICE:,} characters of text"
-    if (entry.s136 is S136.USED) != (entry.outcome == "s136_detention"):
-        errors["s136"] = "A section 136 detention is used exactly when the outcome is a section 136 detention"
-    if entry.duration_minutes is not None and not 0 <= entry.duration_minutes <= 24 * 60:
-        errors["duration_minutes"] = "Enter the length of the contact in minutes, up to 1440"
-    if entry.incident_reference is not None and len(entry.incident_reference) > 64:
-        errors["incident_reference"] = "The incident reference is at most 64 characters"
-    return errors
-
-
-def _identity_problems(entry: TriageEntry, *, now: dt.datetime) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if entry.sex is not None and entry.sex not in {"F", "M", "X", "U"}:
-        errors["sex"] = "Select the person's sex as recorded, or not known"
-    if entry.person_id:
-        return errors
-    if not (entry.given_name or "").strip():
-        errors["given_name"] = "Enter the person's given name, or start from their record"
-    if not (entry.family_name or "").strip():
-        errors["family_name"] = "Enter the person's family name"
-    if entry.date_of_birth is None:
-        errors["date_of_birth"] = "Enter the person's date of birth, like 1990-04-27"
-    elif entry.date_of_birth > now.date():
-        errors["date_of_birth"] = "The date of birth must be in the past"
-    return errors
+def problems_of(error: ValidationError) -> dict[str, str]:
+    """Field name -> what is wrong with it, in words, in the order of the fields."""
+    found: dict[str, str] = {}
+    for problem in error.errors():
+        found.setdefault(str(problem["loc"][0]) if problem["loc"] else "", problem["msg"])
+    return found
 
 
 def log_triage(session: Session, *, entry: TriageEntry, organisation_id: int, by: Actor) -> TriageLog:
-    """Record a triage contact, audited in the same transaction; a wrong entry is a :class:`UserError`."""
-    found = problems(entry, now=utcnow())
-    if found:
-        raise UserError("; ".join(found.values()))
+    """Record a triage contact (checked when the entry was made), audited in the same transaction."""
     if by.user_id is None:
         raise UserError("only a signed-in person can record a triage contact")
     log = TriageLog(
@@ -201,7 +282,7 @@ def log_triage(session: Session, *, entry: TriageEntry, organisation_id: int, by
             subject_type="triage_log",
             subject_id=str(log.id),
             person_id=log.person_id,
-            purpose=Purpose.MENTAL_HEALTH_CRISIS_CARE.value,
+            purpose=PURPOSE.value,
             detail={"outcome": log.outcome, "s136": log.s136.value, "linked": log.person_id is not None},
         ),
     )
@@ -235,6 +316,69 @@ def logs_of_person(session: Session, *, person_id: str, organisation_id: int) ->
             .order_by(TriageLog.contacted_at.desc(), TriageLog.id.desc())
         )
     )
+
+
+# --- the checked operations -------------------------------------------------------------------------------------
+
+
+def subject_of(person_id: str) -> Subject:
+    """A triage log about a person found in the linked records (the street-triage feed's records of them)."""
+    return Subject(kind=SubjectKind.TRIAGE_LOG, person_id=person_id, feeds=frozenset({"street_triage"}))
+
+
+def _may_log(ctx: Context) -> Decision:
+    """May the person record triage contacts at all (for someone typed in, or to read their organisation's log)?"""
+    decision = resolve("log-triage", principal=ctx.principal, facts=ctx.facts, at=ctx.now)
+    if not decision.allowed:
+        raise ctx.refuse(decision, Subject(kind=SubjectKind.TRIAGE_LOG))
+    return decision
+
+
+def _linked_person(ctx: Context, view: IdentitySource | None, person_id: str) -> Identity:
+    """The person found in the linked records, if the organisation may record a triage contact about them (an
+    agreement for the purpose): the look is audited as a read. Not in the records: not found."""
+    identity: Identity | None = view.identity(person_id) if view is not None else None
+    if identity is None:
+        raise NotFound()
+    subject = subject_of(person_id)
+    decision = ctx.require("log-triage", subject, purpose=PURPOSE)
+    ctx.audit_reads([(decision, subject)], purpose=PURPOSE)
+    return identity
+
+
+def open_form(ctx: Context, *, view: IdentitySource | None, person_id: str = "") -> Identity | None:
+    """Start recording a contact: for a person of the linked records (``person_id``; the look is audited and
+    committed), or for someone to be typed in."""
+    identity = _linked_person(ctx, view, person_id) if person_id else None
+    if identity is None:
+        _may_log(ctx)
+    ctx.db.commit()
+    return identity
+
+
+def record(ctx: Context, *, view: IdentitySource | None, entry: TriageEntry) -> TriageLog:
+    """Record a checked contact for the person's organisation, audited and committed (with the audited look at a
+    linked person's record)."""
+    if entry.person_id:
+        _linked_person(ctx, view, entry.person_id)
+    else:
+        _may_log(ctx)
+    me = ctx.me()
+    log = log_triage(ctx.db, entry=entry, organisation_id=me.organisation_id, by=me.actor)
+    ctx.db.commit()
+    return log
+
+
+def organisation_log(ctx: Context, *, limit: int = 200) -> list[TriageLog]:
+    """The contacts the person's organisation recorded, newest first; each about a linked person is audited as a
+    read, and committed."""
+    decision = _may_log(ctx)
+    logs = logs_of_organisation(ctx.db, organisation_id=ctx.me().organisation_id, limit=limit)
+    read = [(decision, subject_of(log.person_id)) for log in logs if log.person_id]
+    if read:
+        ctx.audit_reads(read, purpose=PURPOSE)
+    ctx.db.commit()
+    return logs
 
 
 # --- feeding the rules ------------------------------------------------------------------------------------------

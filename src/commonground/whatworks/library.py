@@ -1,11 +1,12 @@
 """The good-practice library: write an entry, submit it, two reviews by two people (neither the submitter) publish
-it; comments are hidden until a moderator approves them; local evaluations are linked and labelled as local.
+it; comments are hidden until a moderator approves them. Local evaluations linked to an entry are in
+:mod:`commonground.whatworks.local_evaluations`, the checked operations on entries in
+:mod:`commonground.whatworks.entries`.
 
 Every change is audited in the caller's transaction (the caller commits)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,6 @@ from commonground.whatworks.models import (
     EntryStatus,
     LibraryEntry,
     LibraryReview,
-    LocalEvaluation,
     ReviewDecision,
 )
 from commonground.whatworks.scales import (
@@ -423,53 +423,6 @@ def pending_comments(session: Session) -> list[Comment]:
     return list(
         session.scalars(
             select(Comment).where(Comment.status == CommentStatus.PENDING).order_by(Comment.created_at, Comment.id)
-        )
-    )
-
-
-# --- local evaluations ----------------------------------------------------------------------------------------------
-
-
-def link_local_evaluation(
-    session: Session,
-    *,
-    entry: LibraryEntry,
-    title: str,
-    summary: str,
-    evaluated_on: dt.date,
-    figures: dict[str, Any],
-    by: Actor,
-    reference: str = "",
-) -> LocalEvaluation:
-    """Link a result of commonground's own evaluation (local data) to an entry; it is always shown as LOCAL."""
-    title = title.strip()
-    if not title:
-        raise UserError("a local evaluation needs a title")
-    if len(title) > 200 or len(summary) > MAX_TEXT or len(reference) > 200:
-        raise UserError("the title, summary or reference is too long")
-    if any("\x00" in t for t in (title, summary, reference, *map(str, figures.values()))):
-        raise UserError("text cannot contain the NUL character")
-    evaluation = LocalEvaluation(
-        entry_id=entry.id,
-        title=title,
-        summary=summary.strip(),
-        evaluated_on=evaluated_on,
-        figures=dict(figures),
-        reference=reference.strip(),
-        recorded_by_user_id=by.user_id,
-    )
-    session.add(evaluation)
-    session.flush()
-    _event(session, by, "review-library-entry", "library", entry.id, local_evaluation_id=evaluation.id)
-    return evaluation
-
-
-def local_evaluations(session: Session, entry: LibraryEntry) -> list[LocalEvaluation]:
-    return list(
-        session.scalars(
-            select(LocalEvaluation)
-            .where(LocalEvaluation.entry_id == entry.id)
-            .order_by(LocalEvaluation.evaluated_on.desc(), LocalEvaluation.id.desc())
         )
     )
 

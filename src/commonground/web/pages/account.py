@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, Response
 
 from commonground.access.accounts import MIN_PASSWORD_LENGTH, password_problem
+from commonground.cases.accounts import change_own_password
 from commonground.errors import UserError
-from commonground.web.api.password import change_password_of
-from commonground.web.deps import Access, require
+from commonground.web.deps import Access, require, settings_of
 from commonground.web.render import page, redirect
+from commonground.web.security import session_cookie_name
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,11 +57,11 @@ def change_password_form(
     elif new_password != confirm_password:
         errors["confirm_password"] = "The two new passwords are not the same"  # noqa: S105
     if not errors:
+        token = access.request.cookies.get(session_cookie_name(settings_of(access.request)))
         try:
-            change_password_of(access, access.request, current=current_password, new=new_password)
+            change_own_password(access, current=current_password, new=new_password, keep_token=token)
         except UserError as error:
-            field = "current_password" if "current" in str(error) else "new_password"
-            errors[field] = str(error)[:1].upper() + str(error)[1:]
+            errors[error.field or "new_password"] = str(error)[:1].upper() + str(error)[1:]
     if errors:
         return _account(access, errors=errors, status=400)
     return redirect("/account", done="password-changed")

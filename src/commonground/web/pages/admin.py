@@ -1,6 +1,7 @@
 """The administrator's pages: partner organisations (list, add) and accounts (list, add with a one-time password,
-deactivate and reactivate, unlock, change role). The functions of :mod:`commonground.access.accounts` and
-:mod:`commonground.cases.organisations` do the work, with their history rows and audit events, as the JSON API does.
+deactivate and reactivate, unlock, change role). The operations of :mod:`commonground.cases.accounts` and
+:mod:`commonground.cases.organisations` do the work, with their history rows and audit events, and the JSON API
+calls the same ones: this module reads forms and renders templates.
 
 Administrators run the service and never open people's records: nothing here shows anything about a person.
 """
@@ -14,14 +15,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from commonground.access.accounts import change_user, create_user, unlock_user
-from commonground.access.models import User, UserVersion
+from commonground.access.models import User
 from commonground.access.roles import ROLE_ORGANISATION_TYPES, Role
-from commonground.cases.organisations import create_organisation, list_organisations, organisation_by_code
+from commonground.cases import accounts as account_work
+from commonground.cases import organisations as organisation_work
+from commonground.cases.organisations import list_organisations, organisation_by_code
 from commonground.errors import UserError
 from commonground.store.models import Organisation
 from commonground.store.organisation_types import OrganisationType
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 
@@ -54,7 +56,7 @@ def _organisations_page(
         title="Partner organisations",
         status=status,
         error_title=bool(errors),
-        organisations=list_organisations(access.db),
+        organisations=organisation_work.organisations(access),
         errors=errors,
         values=values,
         type_options=[("", "Choose a kind")] + [(t.value, t.label) for t in OrganisationType],
@@ -84,21 +86,12 @@ def add_organisation(
         errors["type"] = "Choose what kind of organisation it is"
     if not errors:
         try:
-            create_organisation(
-                access.db,
-                code=values["code"],
-                name=values["name"],
-                type=OrganisationType(type),
-                urn=values["urn"] or None,
-                by=access.me().actor,
+            organisation_work.add_organisation(
+                access, code=values["code"], name=values["name"], type=OrganisationType(type), urn=values["urn"] or None
             )
         except UserError as error:
-            access.db.rollback()
-            message = str(error)
-            field = "urn" if "URN" in message else "name" if "name" in message else "code"
-            errors[field] = _capital(message)
+            errors[error.field or "code"] = _capital(str(error))
         else:
-            access.db.commit()
             return redirect("/organisations", done="organisation-added")
     return _organisations_page(access, errors=errors, values=values, status=400)
 
@@ -163,23 +156,17 @@ def add_account(
     password = one_time_password()
     if not errors and found is not None:
         try:
-            created = create_user(
-                access.db,
+            created = account_work.add_account(
+                access,
                 email=values["email"],
                 display_name=values["display_name"],
-                organisation=found,
+                organisation=found.code,
                 role=Role(role),
                 password=password,
-                one_time=True,
-                by=access.me().actor,
             )
         except UserError as error:
-            access.db.rollback()
-            message = str(error)
-            field = "email" if "email" in message else "role" if "cannot belong" in message else "display_name"
-            errors[field] = _capital(message)
+            errors[error.field or "display_name"] = _capital(str(error))
         else:
-            access.db.commit()
             return page(
                 access,
                 "admin_account_created.html",
@@ -190,17 +177,8 @@ def add_account(
     return _accounts_page(access, errors=errors, values=values, status=400)
 
 
-def _account(access: Access, user_id: int) -> User:
-    found = access.db.get(User, user_id)
-    if found is None:
-        raise HTTPException(404, NOT_FOUND)
-    return found
-
-
 def _account_page(access: Access, found: User, *, errors: dict[str, str], status: int = 200) -> HTMLResponse:
-    history = list(
-        access.db.scalars(select(UserVersion).where(UserVersion.user_id == found.id).order_by(UserVersion.version))
-    )
+    history = account_work.account_history(access, user_id=found.id)
     names = {u.id: u.display_name for u in access.db.scalars(select(User))}
     organisation = access.db.get_one(Organisation, found.organisation_id)
     return page(
@@ -222,7 +200,15 @@ def _account_page(access: Access, found: User, *, errors: dict[str, str], status
 
 @router.get("/accounts/{user_id}", response_class=HTMLResponse)
 def account_page(user_id: IdPath, access: Annotated[Access, Depends(require("view-users"))]) -> HTMLResponse:
-    return _account_page(access, _account(access, user_id), errors={})
+    return _account_page(access, account_work.account(access, user_id=user_id), errors={})
+
+
+CHANGES: dict[str, tuple[str, dict[str, Any]]] = {
+    "deactivate": ("account-deactivated", {"active": False}),
+    "activate": ("account-activated", {"active": True}),
+    "unlock": ("account-unlocked", {"unlock": True}),
+}
+"""The account page's buttons (besides the change of role): what each changes, and its confirmation."""
 
 
 @router.post("/accounts/{user_id}", response_class=HTMLResponse)
@@ -232,28 +218,19 @@ def change_account(
     do: Annotated[str, Form(max_length=20)] = "",
     role: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    found = _account(access, user_id)
-    by = access.me().actor
-    before = found.version
+    found = account_work.account(access, user_id=user_id)
+    change: dict[str, Any]
+    if do == "role":
+        if role not in {r.value for r in Role}:
+            return _account_page(access, found, errors={"role": "Choose a role"}, status=400)
+        done, change = "role-changed", {"role": Role(role)}
+    elif do in CHANGES:
+        done, change = CHANGES[do]
+    else:
+        raise HTTPException(400, "unknown change")
     try:
-        if do == "deactivate":
-            change_user(access.db, user=found, by=by, active=False)
-            done = "account-deactivated"
-        elif do == "activate":
-            change_user(access.db, user=found, by=by, active=True)
-            done = "account-activated"
-        elif do == "unlock":
-            unlock_user(access.db, user=found, by=by)
-            done = "account-unlocked"
-        elif do == "role":
-            if role not in {r.value for r in Role}:
-                return _account_page(access, found, errors={"role": "Choose a role"}, status=400)
-            change_user(access.db, user=found, by=by, role=Role(role))
-            done = "role-changed"
-        else:
-            raise HTTPException(400, "unknown change")
+        _, changed = account_work.change_account(access, user_id=user_id, **change)
     except UserError as error:
-        access.db.rollback()
-        return _account_page(access, _account(access, user_id), errors={"do": _capital(str(error))}, status=400)
-    access.db.commit()
-    return redirect(f"/accounts/{user_id}", done=done if found.version != before else "nothing-changed")
+        found = account_work.account(access, user_id=user_id)
+        return _account_page(access, found, errors={"do": _capital(str(error))}, status=400)
+    return redirect(f"/accounts/{user_id}", done=done if changed else "nothing-changed")

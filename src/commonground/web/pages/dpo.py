@@ -1,9 +1,11 @@
 """The data protection officer's pages: data-sharing agreements (read, make, end), the audit log with its filters and
-verification, and the break-glass reports to review. Subject access is in :mod:`commonground.web.pages.sar`.
+verification, and the break-glass reports to review. Subject access is in
+:mod:`commonground.web.pages.subject_access`.
 
 Agreements are read through ``view-agreements`` (so anyone sees their own organisation's, the DPO all of them) and
-changed through ``manage-agreements``; the functions of :mod:`commonground.access.agreements` do the work, with
-their history rows and audit events, exactly as the JSON API does.
+changed through ``manage-agreements``. The operations of :mod:`commonground.cases.agreements`,
+:mod:`commonground.cases.audit_log` and :mod:`commonground.cases.break_glass` do the work, with their history rows
+and audit events, and the JSON API calls the same ones: this module reads forms and renders templates.
 """
 
 from __future__ import annotations
@@ -13,30 +15,23 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from commonground.access import audit
-from commonground.access.actions import ACTIONS, SubjectKind
-from commonground.access.agreements import (
-    UK,
-    About,
-    AgreementSpec,
-    create_agreement,
-    end_agreement,
-    history_of,
-    in_force,
-)
-from commonground.access.models import Agreement, AuditEvent, BreakGlassReport, User
+from commonground.access.actions import ACTIONS
+from commonground.access.agreements import UK, About, AgreementSpec, in_force
+from commonground.access.models import Agreement, User
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Subject
 from commonground.access.roles import ROLE_LABELS, Role
+from commonground.cases import agreements as agreement_work
+from commonground.cases import audit_log, break_glass
+from commonground.cases.organisations import list_organisations
 from commonground.contracts import FEEDS
 from commonground.errors import UserError
 from commonground.store.models import Organisation
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 
@@ -70,12 +65,8 @@ def state_of(agreement: Agreement, *, at: dt.datetime) -> str:
 STATE_LABELS = {"in_force": ("In force", "green"), "ended": ("Ended", "grey"), "future": ("Not started", "blue")}
 
 
-def _agreement_subject(agreement: Agreement) -> Subject:
-    return Subject(kind=SubjectKind.AGREEMENT, id=str(agreement.id), organisation_id=agreement.organisation_id)
-
-
 def _organisations(access: Access) -> dict[int, Organisation]:
-    return {o.id: o for o in access.db.scalars(select(Organisation).order_by(Organisation.name))}
+    return {o.id: o for o in list_organisations(access.db)}
 
 
 @router.get("/agreements", response_class=HTMLResponse)
@@ -86,9 +77,8 @@ def agreements_page(
 ) -> HTMLResponse:
     organisations = _organisations(access)
     rows = []
-    for agreement in access.db.scalars(select(Agreement).order_by(Agreement.valid_from.desc(), Agreement.id)):
-        if not access.check("view-agreements", _agreement_subject(agreement)).allowed:
-            continue
+    newest_first = sorted(agreement_work.visible_agreements(access), key=lambda a: a.valid_from, reverse=True)
+    for agreement in newest_first:
         org = organisations[agreement.organisation_id]
         now_state = state_of(agreement, at=access.now)
         if (organisation and org.code != organisation) or (state and now_state != state):
@@ -190,19 +180,10 @@ def make_agreement(
             )
     if spec is not None:
         try:
-            created = create_agreement(access.db, spec=spec, by=access.me().actor)
+            created = agreement_work.make_agreement(access, spec=spec)
         except UserError as error:
-            access.db.rollback()
-            field = (
-                "reference"
-                if "reference" in str(error)
-                else "about"
-                if "pupils" in str(error) or "school" in str(error)
-                else "organisation"
-            )
-            errors[field] = str(error)[:1].upper() + str(error)[1:]
+            errors[error.field or "organisation"] = _capital(str(error))
         else:
-            access.db.commit()
             return redirect(f"/agreements/{created.id}", done="agreement-made")
     values["valid_until"] = values["valid_until"] or ""
     return page(
@@ -215,18 +196,15 @@ def make_agreement(
     )
 
 
-def _visible_agreement(access: Access, agreement_id: int) -> Agreement:
-    agreement = access.db.get(Agreement, agreement_id)
-    if agreement is None or not access.check("view-agreements", _agreement_subject(agreement)).allowed:
-        raise HTTPException(404, NOT_FOUND)
-    return agreement
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _agreement_page(
     access: Access, agreement: Agreement, *, errors: dict[str, str], reason: str = "", status: int = 200
 ) -> HTMLResponse:
     organisation = access.db.get_one(Organisation, agreement.organisation_id)
-    history = history_of(access.db, agreement_id=agreement.id)
+    history = agreement_work.agreement_history(access, agreement_id=agreement.id)
     people = {
         u.id: u.display_name
         for u in access.db.scalars(
@@ -256,7 +234,7 @@ def _agreement_page(
 def agreement_page(
     agreement_id: IdPath, access: Annotated[Access, Depends(require("view-agreements"))]
 ) -> HTMLResponse:
-    return _agreement_page(access, _visible_agreement(access, agreement_id), errors={})
+    return _agreement_page(access, agreement_work.visible_agreement(access, agreement_id=agreement_id), errors={})
 
 
 @router.post("/agreements/{agreement_id}/end", response_class=HTMLResponse)
@@ -265,77 +243,31 @@ def end_agreement_form(
     access: Annotated[Access, Depends(require("manage-agreements"))],
     reason: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
-    agreement = _visible_agreement(access, agreement_id)
-    if agreement.ended_at is not None:
-        return _agreement_page(access, agreement, errors={"reason": "This agreement has already ended"}, status=400)
-    if len(reason.strip()) < 3 or "\x00" in reason:
-        return _agreement_page(
-            access, agreement, errors={"reason": "Give the reason for ending the agreement"}, reason=reason, status=400
-        )
-    end_agreement(access.db, agreement=agreement, by=access.me().actor, reason=reason.strip())
-    access.db.commit()
-    return redirect(f"/agreements/{agreement.id}", done="agreement-ended")
+    try:
+        ended = agreement_work.end_agreement(access, agreement_id=agreement_id, reason=reason.strip())
+    except UserError as error:
+        agreement = agreement_work.visible_agreement(access, agreement_id=agreement_id)
+        errors = {error.field or "reason": _capital(str(error))}
+        return _agreement_page(access, agreement, errors=errors, reason=reason, status=400)
+    return redirect(f"/agreements/{ended.id}", done="agreement-ended")
 
 
 def agreements_ending_soon(access: Access, *, days: int = 30) -> list[tuple[Agreement, Organisation]]:
     """Agreements in force now whose end date falls within ``days`` (for the DPO's home page)."""
-    today = access.now.astimezone(UK).date()
-    rows = access.db.execute(
-        select(Agreement, Organisation)
-        .join(Organisation, Organisation.id == Agreement.organisation_id)
-        .where(
-            Agreement.ended_at.is_(None),
-            Agreement.valid_until.is_not(None),
-            Agreement.valid_until >= today,
-            Agreement.valid_until <= today + dt.timedelta(days=days),
-        )
-        .order_by(Agreement.valid_until)
-    ).all()
-    return [(a, o) for a, o in rows if in_force(a, at=access.now)]
+    return agreement_work.agreements_ending_soon(access, days=days)
 
 
 def break_glass_waiting(access: Access) -> int:
-    return (
-        access.db.scalar(
-            select(func.count()).select_from(BreakGlassReport).where(BreakGlassReport.reviewed_at.is_(None))
-        )
-        or 0
-    )
+    """How many break-glass reports wait for a review (for the DPO's home page)."""
+    return break_glass.waiting_count(access)
 
 
 # --- the audit log ------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class AuditFilters:
-    who: str
-    action: str
-    person: str
-    since: dt.date | None
-    until: dt.date | None
-    outcome: str
-    glass: bool
-    before: int | None
-
-    def query(self) -> Any:
-        query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(AUDIT_PAGE + 1)
-        if self.before:
-            query = query.where(AuditEvent.seq < self.before)
-        if self.who:
-            query = query.where(AuditEvent.actor == self.who.strip().lower())
-        if self.action:
-            query = query.where(AuditEvent.action == self.action)
-        if self.person:
-            query = query.where(AuditEvent.person_id == self.person.strip())
-        if self.since:
-            query = query.where(AuditEvent.occurred_at >= _start_of(self.since))
-        if self.until:
-            query = query.where(AuditEvent.occurred_at < _start_of(self.until + dt.timedelta(days=1)))
-        if self.outcome in {"allowed", "denied"}:
-            query = query.where(AuditEvent.outcome == self.outcome)
-        if self.glass:
-            query = query.where(AuditEvent.break_glass.is_(True))
-        return query
+class AuditFilters(audit_log.AuditSearch):
+    """The audit page's search, with links to its other pages."""
 
     def link(self, **change: Any) -> str:
         params = {
@@ -349,10 +281,6 @@ class AuditFilters:
             **change,
         }
         return "/audit?" + urlencode({k: v for k, v in params.items() if v})
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=UK).astimezone(dt.UTC)
 
 
 def _date(text: str, errors: dict[str, str], field: str) -> dt.date | None:
@@ -388,8 +316,8 @@ def audit_page(
         glass=glass == "yes",
         before=before,
     )
-    people = sorted(access.db.scalars(select(User.email)))
-    events = [] if errors else list(access.db.scalars(filters.query()))
+    names = audit_log.names(access)
+    events = [] if errors else audit_log.search(access, filters, limit=AUDIT_PAGE + 1)
     more = len(events) > AUDIT_PAGE
     events = events[:AUDIT_PAGE]
     return page(
@@ -403,16 +331,16 @@ def audit_page(
         until=until,
         older=filters.link(before=events[-1].seq) if more and events else None,
         newest=filters.link() if before else None,
-        organisations={o.id: o.name for o in _organisations(access).values()},
+        organisations=names.organisations,
         role_labels={r.value: label for r, label in ROLE_LABELS.items()},
         action_options=[("", "Any")] + [(name, name) for name in sorted(ACTIONS)],
-        people=people,
+        people=names.emails,
     )
 
 
 @router.get("/audit/verify", response_class=HTMLResponse)
 def verify_page(access: Annotated[Access, Depends(require("verify-audit"))]) -> HTMLResponse:
-    result = audit.verify_audit(access.db)
+    result = audit_log.verify(access)
     return page(access, "dpo_audit_verify.html", title="Check the audit log", result=result)
 
 
@@ -425,20 +353,17 @@ def break_glass_page(access: Annotated[Access, Depends(require("view-audit"))]) 
 
 
 def _break_glass(access: Access, *, errors: dict[str, str], note: str = "", status: int = 200) -> HTMLResponse:
-    reports = list(access.db.scalars(select(BreakGlassReport).order_by(BreakGlassReport.occurred_at.desc()).limit(500)))
-    seqs = [r.audit_seq for r in reports]
-    events = {e.seq: e for e in access.db.scalars(select(AuditEvent).where(AuditEvent.seq.in_(seqs)))} if seqs else {}
-    users = {u.id: u for u in access.db.scalars(select(User))}
+    reports = break_glass.overview(access)
     return page(
         access,
         "dpo_break_glass.html",
         title="Break-glass reports",
         status=status,
         error_title=bool(errors),
-        waiting=[r for r in reports if r.reviewed_at is None],
-        reviewed=[r for r in reports if r.reviewed_at is not None],
-        events=events,
-        users=users,
+        waiting=reports.waiting,
+        reviewed=reports.reviewed,
+        events=reports.events,
+        users=reports.users,
         organisations={o.id: o.name for o in _organisations(access).values()},
         role_labels={r.value: r.label for r in Role},
         errors=errors,
@@ -452,31 +377,11 @@ def review_break_glass(
     access: Annotated[Access, Depends(require("review-break-glass"))],
     note: Annotated[str, Form(max_length=2_000)] = "",
 ) -> Response:
-    report = access.db.get(BreakGlassReport, report_id)
-    if report is None:
-        raise HTTPException(404, NOT_FOUND)
-    if report.reviewed_at is not None:
+    try:
+        break_glass.review_break_glass(access, report_id=report_id, note=note.strip())
+    except break_glass.AlreadyReviewed:
         return redirect("/audit/break-glass", done="already-reviewed")
-    if len(note.strip()) < 3 or "\x00" in note:
-        return _break_glass(
-            access,
-            errors={f"note-{report.id}": "Write what you found: was the access justified?"},
-            note=note,
-            status=400,
-        )
-    me = access.me()
-    report.reviewed_at = access.now
-    report.reviewed_by_user_id = me.user_id
-    report.review_note = note.strip()
-    audit.record(
-        access.db,
-        audit.Event(
-            actor=me.actor,
-            action="review-break-glass",
-            subject_type="audit_log",
-            subject_id=str(report.audit_seq),
-            detail={"report": report.id},
-        ),
-    )
-    access.db.commit()
+    except UserError as error:
+        errors = {f"{error.field or 'note'}-{report_id}": _capital(str(error))}
+        return _break_glass(access, errors=errors, note=note, status=400)
     return redirect("/audit/break-glass", done="break-glass-reviewed")

@@ -4,8 +4,10 @@ a form that runs one on the current build.
 The cohort comes from an uploaded CSV of pseudonymous person ids and start dates (the columns the CLI reads), or
 from the hub's referrals to a chosen partner closed with an outcome in a date range (the date each was sent is the
 start). The result is rendered, never stored: the CSV download posts the same form again with ``format=csv``.
-Running an evaluation is audited (the outcome, the window and the cohort's size; no person id), and nothing about
-a person is shown: counts go through the small-number rule of :mod:`commonground.evaluation.report`.
+Running an evaluation is audited (the outcome, the window and the cohort's size; no person id) by
+:func:`commonground.whatworks.evaluations.run_evaluation`, and nothing about a person is shown: counts go through
+the small-number rule of :mod:`commonground.evaluation.report`. A result is linked to a library entry by
+:func:`commonground.whatworks.local_evaluations.link_evaluation`, as from the entry's own page.
 """
 
 from __future__ import annotations
@@ -19,27 +21,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from commonground.access import audit
 from commonground.access.actions import SubjectKind
 from commonground.access.resolver import Subject
-from commonground.cases.referrals import Referral, ReferralStatus
+from commonground.cases.evaluation_cohorts import closed_referral_pairs
 from commonground.errors import UserError
-from commonground.evaluation import NHS_ENGLAND, EvaluationResult, SmallNumbers, evaluate_intervention
-from commonground.evaluation.cohort import _DATE_COLUMNS, Cohort, cohort_from_pairs
+from commonground.evaluation import NHS_ENGLAND, EvaluationResult, SmallNumbers
+from commonground.evaluation.cohort import _DATE_COLUMNS, Cohort
 from commonground.evaluation.evaluate import SMD_FLAG
-from commonground.evaluation.outcomes import OutcomeSpec, default_outcomes
+from commonground.evaluation.outcomes import default_outcomes
 from commonground.evaluation.report import WITHHELD, caveats, summary
 from commonground.linkage.builds import require_current_build
 from commonground.store.models import Organisation
-from commonground.web.deps import NOT_FOUND, Access, require
-from commonground.web.pages.library import parse_figures
-from commonground.web.render import UK, page, redirect
+from commonground.web.deps import Access, require
+from commonground.web.render import page, redirect
 from commonground.whatworks import library as lib
+from commonground.whatworks.evaluations import run_evaluation as run
+from commonground.whatworks.local_evaluations import link_evaluation
 from commonground.whatworks.models import EntryStatus, LibraryEntry
 
 router = APIRouter(include_in_schema=False)
@@ -102,28 +104,6 @@ def parse_cohort_csv(data: bytes) -> CohortUpload:
             continue
         upload.pairs.append((person_id, start))
     return upload
-
-
-def referral_pairs(
-    access: Access, *, organisation_id: int, closed_from: dt.date, closed_to: dt.date
-) -> list[tuple[str, dt.date]]:
-    """(person id, date sent) of the referrals to one partner closed with an outcome between two days (inclusive)."""
-    start = dt.datetime.combine(closed_from, dt.time.min, tzinfo=UK)
-    end = dt.datetime.combine(closed_to + dt.timedelta(days=1), dt.time.min, tzinfo=UK)
-    rows = access.db.execute(
-        select(Referral.person_id, Referral.created_at).where(
-            Referral.to_organisation_id == organisation_id,
-            Referral.status == ReferralStatus.CLOSED,
-            Referral.outcome.is_not(None),
-            Referral.closed_at >= start,
-            Referral.closed_at < end,
-        )
-    ).all()
-    return [(str(person_id), _uk_day(created)) for person_id, created in rows]
-
-
-def _uk_day(moment: dt.datetime) -> dt.date:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(UK).date()
 
 
 def _rule(access: Access) -> SmallNumbers:
@@ -218,19 +198,24 @@ async def run_evaluation(access: Annotated[Access, Depends(require("run-evaluati
         errors["build"] = "There is no linked build yet: an evaluation needs the current build of the linked records"
     if errors or spec is None or window is None or build_path is None:
         return _form_page(access, errors=errors, values=values, upload=upload, status=400)
+    download = values.get("format") == "csv"
     try:
-        cohort = cohort_from_pairs(pairs)
-        result = evaluate_intervention(
-            build_dir=build_path, cohort=cohort, outcome=spec, window_days=window, rule=_rule(access)
+        done = run(
+            access,
+            build_dir=build_path,
+            pairs=pairs,
+            outcome=spec,
+            window_days=window,
+            rule=_rule(access),
+            source=source,
+            download=download,
         )
     except UserError as error:
         errors["cohort"] = f"The evaluation could not run: {error}"
         return _form_page(access, errors=errors, values=values, upload=upload, status=400)
-    _audit_run(access, spec, window, cohort, source, values.get("format") == "csv")
-    access.db.commit()
-    if values.get("format") == "csv":
-        return _csv_response(result)
-    return _result_page(access, result, cohort, values, upload)
+    if download:
+        return _csv_response(done.result)
+    return _result_page(access, done.result, done.cohort, values, upload)
 
 
 async def _from_file(
@@ -273,29 +258,10 @@ def _from_referrals(access: Access, values: dict[str, str], errors: dict[str, st
         errors["closed_to"] = "The last day must be the same as or after the first day"
     if organisation is None or closed_from is None or closed_to is None or "closed_to" in errors:
         return []
-    pairs = referral_pairs(access, organisation_id=organisation.id, closed_from=closed_from, closed_to=closed_to)
+    pairs = closed_referral_pairs(access, organisation_id=organisation.id, closed_from=closed_from, closed_to=closed_to)
     if not pairs:
         errors["organisation_id"] = "No referral to that partner was closed with an outcome in those dates"
     return pairs
-
-
-def _audit_run(access: Access, spec: OutcomeSpec, window: int, cohort: Cohort, source: str, download: bool) -> None:
-    audit.record(
-        access.db,
-        audit.Event(
-            actor=access.me().actor,
-            action="run-evaluation",
-            subject_type=SubjectKind.EVALUATION.value,
-            subject_id=spec.name,
-            detail={
-                "outcome": spec.name,
-                "window_days": window,
-                "cohort_size": len(cohort),
-                "source": source,
-                "download": download,
-            },
-        ),
-    )
 
 
 def _finite(value: float | None) -> bool:
@@ -446,18 +412,13 @@ def link_to_library(
     reference: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Link an evaluation's published figures to a library entry, where they are shown labelled LOCAL."""
-    entry = access.db.get(LibraryEntry, entry_id)
-    if entry is None or entry.status != EntryStatus.PUBLISHED:
-        raise HTTPException(404, NOT_FOUND)
-    lib.link_local_evaluation(
-        access.db,
-        entry=entry,
+    link_evaluation(
+        access,
+        entry_id=entry_id,
         title=title,
         summary=summary_text,
         evaluated_on=evaluated_on,
-        figures=parse_figures(figures),
+        figures=figures,
         reference=reference,
-        by=access.me().actor,
     )
-    access.db.commit()
-    return redirect(f"/library/{entry.id}#local", done="evaluation-linked")
+    return redirect(f"/library/{entry_id}#local", done="evaluation-linked")

@@ -1,13 +1,14 @@
 """The landscape review: the survey report (a page with charts, a CSV and a PDF), defining and sending surveys
 (administrators), answering one for one's own organisation (any member; the last answer wins), and the
-partnership's work plan with partners' comments (moderated as in the library)."""
+partnership's work plan with partners' comments (moderated as in the library). Every change is an operation of
+:mod:`commonground.whatworks.landscape`; this module reads forms and renders templates."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -15,15 +16,15 @@ from commonground.access.actions import SubjectKind
 from commonground.access.resolver import Subject
 from commonground.errors import UserError
 from commonground.store.models import Organisation
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
+from commonground.whatworks import landscape as work
 from commonground.whatworks import library as lib
 from commonground.whatworks import survey as sv
 from commonground.whatworks.forces import BARRIERS, FORCES, ORGANISATION_KINDS, PRACTICES, REGIONS
 from commonground.whatworks.models import (
     CommentStatus,
-    PlanItem,
     PlanStatus,
     QuestionKind,
     Survey,
@@ -31,7 +32,7 @@ from commonground.whatworks.models import (
     SurveyResponse,
     SurveyStatus,
 )
-from commonground.whatworks.plan import PLAN_STATUS_LABELS, PlanFields, create_plan_item, plan_items, update_plan_item
+from commonground.whatworks.plan import PLAN_STATUS_LABELS, PlanFields, plan_items
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,20 +54,13 @@ SURVEY_STATUS_LABELS = {
 }
 
 
-def _may(access: Access, name: str) -> bool:
-    return access.check(name, Subject(kind=SubjectKind.SURVEY)).allowed
-
-
 def _survey(access: Access, survey_id: int) -> Survey:
-    survey = access.db.get(Survey, survey_id)
-    if survey is None or (survey.status is SurveyStatus.DRAFT and not _may(access, "manage-survey")):
-        raise HTTPException(404, NOT_FOUND)
-    return survey
+    return work.visible_survey(access, survey_id=survey_id)
 
 
 def _surveys(access: Access) -> list[Survey]:
     query = select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc())
-    if not _may(access, "manage-survey"):
+    if not work.may(access, "manage-survey"):
         query = query.where(Survey.status != SurveyStatus.DRAFT)
     return list(access.db.scalars(query))
 
@@ -116,8 +110,8 @@ def landscape_page(
         title="Landscape review",
         surveys=surveys,
         report=report,
-        to_answer=to_answer if _may(access, "answer-survey") else [],
-        may_manage=_may(access, "manage-survey"),
+        to_answer=to_answer if work.may(access, "answer-survey") else [],
+        may_manage=work.may(access, "manage-survey"),
         **_common(),
     )
 
@@ -129,7 +123,7 @@ def surveys_page(access: Annotated[Access, Depends(require("view-landscape"))]) 
         "landscape_surveys.html",
         title="Landscape surveys",
         surveys=_surveys(access),
-        may_manage=_may(access, "manage-survey"),
+        may_manage=work.may(access, "manage-survey"),
         **_common(),
     )
 
@@ -141,10 +135,7 @@ def create_survey(
     introduction: Annotated[str, Form(max_length=sv.MAX_ANSWER)] = "",
     standard: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    made = sv.create_survey(
-        access.db, title=title, introduction=introduction, standard=standard == "yes", by=access.me().actor
-    )
-    access.db.commit()
+    made = work.create_survey(access, title=title, introduction=introduction, standard=standard == "yes")
     return redirect(f"/landscape/surveys/{made.id}", done="survey-created")
 
 
@@ -171,8 +162,8 @@ def survey_page(survey_id: IdPath, access: Annotated[Access, Depends(require("vi
         survey=survey,
         recipients=recipients,
         answered=answered,
-        mine=mine if _may(access, "answer-survey") else None,
-        may_manage=_may(access, "manage-survey"),
+        mine=mine if work.may(access, "answer-survey") else None,
+        may_manage=work.may(access, "manage-survey"),
         forces=FORCES,
         regions=REGIONS,
         partners=partners,
@@ -203,8 +194,7 @@ def add_question(
         hint=hint,
         required=required == "yes",
     )
-    sv.add_question(access.db, survey=survey, spec=spec, by=access.me().actor)
-    access.db.commit()
+    work.add_question(access, survey_id=survey.id, spec=spec)
     return redirect(f"/landscape/surveys/{survey.id}", done="question-added")
 
 
@@ -217,31 +207,20 @@ async def send_survey(survey_id: IdPath, access: Annotated[Access, Depends(requi
         forces = [f.code for f in FORCES]
     organisations = [int(v) for v in form.getlist("organisations") if isinstance(v, str) and v.isdigit()]
     region = form.get("region", "")
-    sv.send_survey(
-        access.db,
-        survey=survey,
+    work.send_survey(
+        access,
+        survey_id=survey.id,
         force_codes=forces,
         organisation_ids=organisations,
         partner_region=region if isinstance(region, str) else "",
-        by=access.me().actor,
     )
-    access.db.commit()
     return redirect(f"/landscape/surveys/{survey.id}", done="survey-sent")
 
 
 @router.post("/landscape/surveys/{survey_id}/close")
 def close_survey(survey_id: IdPath, access: Annotated[Access, Depends(require("manage-survey"))]) -> Response:
-    survey = _survey(access, survey_id)
-    sv.close_survey(access.db, survey=survey, by=access.me().actor)
-    access.db.commit()
-    return redirect(f"/landscape/surveys/{survey.id}", done="survey-closed")
-
-
-def _my_recipient(access: Access, survey: Survey) -> SurveyRecipient:
-    recipient = sv.recipient_for(access.db, survey, access.me().organisation_id)
-    if recipient is None or survey.status is not SurveyStatus.SENT:
-        raise HTTPException(404, NOT_FOUND)
-    return recipient
+    work.close_survey(access, survey_id=survey_id)
+    return redirect(f"/landscape/surveys/{survey_id}", done="survey-closed")
 
 
 def _answer_page(
@@ -269,7 +248,7 @@ def _answer_page(
 @router.get("/landscape/surveys/{survey_id}/answer", response_class=HTMLResponse)
 def answer_page(survey_id: IdPath, access: Annotated[Access, Depends(require("answer-survey"))]) -> HTMLResponse:
     survey = _survey(access, survey_id)
-    recipient = _my_recipient(access, survey)
+    recipient = work.my_recipient(access, survey)
     response = sv.response_of(access.db, recipient)
     return _answer_page(access, survey, recipient, dict(response.answers) if response else {}, {})
 
@@ -277,7 +256,7 @@ def answer_page(survey_id: IdPath, access: Annotated[Access, Depends(require("an
 @router.post("/landscape/surveys/{survey_id}/answer", response_model=None)
 async def answer(survey_id: IdPath, access: Annotated[Access, Depends(require("answer-survey"))]) -> Response:
     survey = _survey(access, survey_id)
-    recipient = _my_recipient(access, survey)
+    recipient = work.my_recipient(access, survey)
     form = await access.request.form()
     answers: dict[str, Any] = {}
     for question in survey.questions:
@@ -290,8 +269,7 @@ async def answer(survey_id: IdPath, access: Annotated[Access, Depends(require("a
     errors = sv.check_answers(survey, answers)
     if errors:
         return _answer_page(access, survey, recipient, answers, errors, status=400)
-    sv.answer_survey(access.db, survey=survey, recipient=recipient, answers=answers, by=access.me().actor)
-    access.db.commit()
+    work.answer_survey(access, survey_id=survey.id, answers=answers)
     return redirect(f"/landscape/surveys/{survey.id}", done="survey-answered")
 
 
@@ -332,7 +310,7 @@ def _plan_context(access: Access) -> dict[str, Any]:
         "organisations": list(
             access.db.scalars(select(Organisation).where(Organisation.active).order_by(Organisation.name))
         ),
-        "may_manage": _may(access, "manage-survey"),
+        "may_manage": work.may(access, "manage-survey"),
     }
 
 
@@ -384,21 +362,13 @@ def create_plan(
     practices: Annotated[list[str] | None, Form(max_length=20)] = None,
 ) -> Response:
     fields = _plan_fields(title, description, owner, due_on, status, barriers or [], practices or [])
-    item = create_plan_item(access.db, fields=fields, by=access.me().actor)
-    access.db.commit()
+    item = work.create_plan(access, fields=fields)
     return redirect(f"/landscape/plan/{item.id}", done="plan-saved")
-
-
-def _item(access: Access, item_id: int) -> PlanItem:
-    item = access.db.get(PlanItem, item_id)
-    if item is None:
-        raise HTTPException(404, NOT_FOUND)
-    return item
 
 
 @router.get("/landscape/plan/{item_id}", response_class=HTMLResponse)
 def plan_item_page(item_id: IdPath, access: Annotated[Access, Depends(require("view-landscape"))]) -> HTMLResponse:
-    item = _item(access, item_id)
+    item = work.plan_item(access, item_id=item_id)
     moderator = access.check("moderate-comments", Subject(kind=SubjectKind.LIBRARY)).allowed
     return page(
         access,
@@ -427,10 +397,9 @@ def update_plan(
     barriers: Annotated[list[str] | None, Form(max_length=20)] = None,
     practices: Annotated[list[str] | None, Form(max_length=20)] = None,
 ) -> Response:
-    item = _item(access, item_id)
+    item = work.plan_item(access, item_id=item_id)
     fields = _plan_fields(title, description, owner, due_on, status, barriers or [], practices or [])
-    update_plan_item(access.db, item=item, fields=fields, by=access.me().actor)
-    access.db.commit()
+    work.update_plan(access, item_id=item.id, fields=fields)
     return redirect(f"/landscape/plan/{item.id}", done="plan-saved")
 
 
@@ -440,7 +409,5 @@ def comment_on_plan(
     access: Annotated[Access, Depends(require("comment"))],
     text: Annotated[str, Form(max_length=lib.MAX_COMMENT)] = "",
 ) -> Response:
-    item = _item(access, item_id)
-    lib.add_comment(access.db, target_type="plan", target_id=item.id, text=text, by=access.me().actor)
-    access.db.commit()
-    return redirect(f"/landscape/plan/{item.id}#comments", done="plan-comment-held")
+    work.comment_on_plan(access, item_id=item_id, text=text)
+    return redirect(f"/landscape/plan/{item_id}#comments", done="plan-comment-held")

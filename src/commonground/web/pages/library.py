@@ -2,7 +2,9 @@
 EIF evidence level, local evaluations labelled LOCAL and moderated comments), write and submit an entry, review
 entries (two reviewers, neither the submitter), moderate comments.
 
-Nothing here is about a person; every change is audited in the same transaction (commonground.whatworks)."""
+Nothing here is about a person. Every change is an operation of :mod:`commonground.whatworks.entries` (or
+:mod:`commonground.whatworks.local_evaluations`), audited in its transaction; this module reads forms and renders
+templates."""
 
 from __future__ import annotations
 
@@ -13,16 +15,16 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from commonground.access.actions import SubjectKind
 from commonground.access.models import User
-from commonground.access.resolver import Subject
 from commonground.errors import UserError
 from commonground.store.models import Organisation
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
+from commonground.whatworks import entries as entry_work
 from commonground.whatworks import library as lib
-from commonground.whatworks.models import Comment, CommentStatus, EntryStatus, LibraryEntry, ReviewDecision
+from commonground.whatworks import local_evaluations as local
+from commonground.whatworks.models import CommentStatus, EntryStatus, LibraryEntry, ReviewDecision
 from commonground.whatworks.scales import (
     AGE_BANDS,
     EFFECT_DIRECTIONS,
@@ -75,20 +77,6 @@ def vocabularies() -> dict[str, Any]:
     }
 
 
-def _may(access: Access, name: str, entry_id: int | None = None) -> bool:
-    subject = Subject(kind=SubjectKind.LIBRARY, id=str(entry_id) if entry_id else None)
-    return access.check(name, subject).allowed
-
-
-def _entry(access: Access, entry_id: int) -> LibraryEntry:
-    entry = access.db.get(LibraryEntry, entry_id)
-    if entry is None or not lib.can_see(
-        entry, user_id=access.me().user_id, reviewer=_may(access, "review-library-entry", entry_id)
-    ):
-        raise HTTPException(404, NOT_FOUND)
-    return entry
-
-
 @router.get("/library", response_class=HTMLResponse)
 def library_page(
     access: Annotated[Access, Depends(require("view-library"))],
@@ -126,9 +114,9 @@ def library_page(
         mine=mine,
         filters=filters,
         outcomes=lib.outcome_names(access.db),
-        may_submit=_may(access, "submit-library-entry"),
-        may_review=_may(access, "review-library-entry"),
-        may_moderate=_may(access, "moderate-comments"),
+        may_submit=entry_work.may(access, "submit-library-entry"),
+        may_review=entry_work.may(access, "review-library-entry"),
+        may_moderate=entry_work.may(access, "moderate-comments"),
         **vocabularies(),
     )
 
@@ -262,8 +250,7 @@ async def create_entry(access: Annotated[Access, Depends(require("submit-library
     fields = _fields(values, errors)
     if fields is None:
         return _form_page(access, entry=None, values=values, errors=errors, status=400)
-    entry = lib.create_entry(access.db, fields=fields, by=access.me().actor)
-    access.db.commit()
+    entry = entry_work.create_entry(access, fields=fields)
     return redirect(f"/library/{entry.id}", done="entry-saved")
 
 
@@ -302,22 +289,18 @@ def moderate(
     access: Annotated[Access, Depends(require("moderate-comments"))],
     do: Annotated[str, Form(max_length=10)],
 ) -> Response:
-    comment = access.db.get(Comment, comment_id)
-    if comment is None:
-        raise HTTPException(404, NOT_FOUND)
     if do not in ("approve", "remove"):
         raise HTTPException(400, "unknown change")
-    lib.moderate_comment(access.db, comment=comment, approve=do == "approve", by=access.me().actor)
-    access.db.commit()
+    entry_work.moderate_comment(access, comment_id=comment_id, approve=do == "approve")
     return redirect("/library/moderation", done="comment-approved" if do == "approve" else "comment-removed")
 
 
 @router.get("/library/{entry_id}", response_class=HTMLResponse)
 def entry_page(entry_id: IdPath, access: Annotated[Access, Depends(require("view-library"))]) -> HTMLResponse:
-    entry = _entry(access, entry_id)
+    entry = entry_work.visible_entry(access, entry_id=entry_id)
     me = access.me()
-    moderator = _may(access, "moderate-comments", entry.id)
-    reviewer = _may(access, "review-library-entry", entry.id)
+    moderator = entry_work.may(access, "moderate-comments", entry.id)
+    reviewer = entry_work.may(access, "review-library-entry", entry.id)
     reviews = lib.reviews_of(access.db, entry)
     names = {u.id: u for u in access.db.scalars(select(User).where(User.id.in_([r.reviewer_user_id for r in reviews])))}
     return page(
@@ -327,7 +310,7 @@ def entry_page(entry_id: IdPath, access: Annotated[Access, Depends(require("view
         entry=entry,
         reviews=reviews,
         reviewers=names,
-        evaluations=lib.local_evaluations(access.db, entry),
+        evaluations=local.local_evaluations(access.db, entry),
         comments=lib.comments_for(
             access.db, target_type="library", target_id=entry.id, user_id=me.user_id, moderator=moderator
         ),
@@ -338,7 +321,7 @@ def entry_page(entry_id: IdPath, access: Annotated[Access, Depends(require("view
         and me.user_id not in (entry.author_user_id, entry.submitted_by_user_id)
         and not any(r.reviewer_user_id == me.user_id and r.round == entry.round for r in reviews),
         may_link=reviewer,
-        may_comment=_may(access, "comment", entry.id) and entry.status is EntryStatus.PUBLISHED,
+        may_comment=entry_work.may(access, "comment", entry.id) and entry.status is EntryStatus.PUBLISHED,
         moderator=moderator,
         pending=CommentStatus.PENDING,
         today=access.now.date().isoformat(),
@@ -346,41 +329,29 @@ def entry_page(entry_id: IdPath, access: Annotated[Access, Depends(require("view
     )
 
 
-def _own_editable(access: Access, entry_id: int) -> LibraryEntry:
-    entry = _entry(access, entry_id)
-    if entry.author_user_id != access.me().user_id:
-        raise HTTPException(403, "only the author can change an entry")
-    if entry.status not in lib.EDITABLE:
-        raise HTTPException(400, "an entry can be changed only as a draft or when returned with comments")
-    return entry
-
-
 @router.get("/library/{entry_id}/edit", response_class=HTMLResponse)
 def edit_entry_page(
     entry_id: IdPath, access: Annotated[Access, Depends(require("submit-library-entry"))]
 ) -> HTMLResponse:
-    entry = _own_editable(access, entry_id)
+    entry = entry_work.editable_entry(access, entry_id=entry_id)
     return _form_page(access, entry=entry, values=_values_of(entry), errors={})
 
 
 @router.post("/library/{entry_id}/edit", response_model=None)
 async def edit_entry(entry_id: IdPath, access: Annotated[Access, Depends(require("submit-library-entry"))]) -> Response:
-    entry = _own_editable(access, entry_id)
+    entry = entry_work.editable_entry(access, entry_id=entry_id)
     values = await _posted(access)
     errors: dict[str, str] = {}
     fields = _fields(values, errors)
     if fields is None:
         return _form_page(access, entry=entry, values=values, errors=errors, status=400)
-    lib.update_entry(access.db, entry=entry, fields=fields, by=access.me().actor)
-    access.db.commit()
+    entry_work.update_entry(access, entry_id=entry.id, fields=fields)
     return redirect(f"/library/{entry.id}", done="entry-saved")
 
 
 @router.post("/library/{entry_id}/submit")
 def submit_entry(entry_id: IdPath, access: Annotated[Access, Depends(require("submit-library-entry"))]) -> Response:
-    entry = _own_editable(access, entry_id)
-    lib.submit_entry(access.db, entry=entry, by=access.me().actor)
-    access.db.commit()
+    entry = entry_work.submit_entry(access, entry_id=entry_id)
     return redirect(f"/library/{entry.id}", done="entry-submitted")
 
 
@@ -391,12 +362,11 @@ def review_entry(
     decision: Annotated[str, Form(max_length=10)],
     comments: Annotated[str, Form(max_length=lib.MAX_TEXT)] = "",
 ) -> Response:
-    entry = _entry(access, entry_id)
     if decision not in {d.value for d in ReviewDecision}:
+        entry_work.visible_entry(access, entry_id=entry_id)  # a missing entry is not found, whatever the form says
         raise HTTPException(400, "choose whether to approve or return the entry")
-    lib.review_entry(access.db, entry=entry, decision=ReviewDecision(decision), comments=comments, by=access.me().actor)
-    access.db.commit()
-    return redirect(f"/library/{entry.id}", done="entry-reviewed")
+    entry_work.review_entry(access, entry_id=entry_id, decision=ReviewDecision(decision), comments=comments)
+    return redirect(f"/library/{entry_id}", done="entry-reviewed")
 
 
 @router.post("/library/{entry_id}/comments")
@@ -405,28 +375,8 @@ def comment_on_entry(
     access: Annotated[Access, Depends(require("comment"))],
     text: Annotated[str, Form(max_length=lib.MAX_COMMENT)] = "",
 ) -> Response:
-    entry = _entry(access, entry_id)
-    if entry.status is not EntryStatus.PUBLISHED:
-        raise HTTPException(400, "comments are open on published entries")
-    lib.add_comment(access.db, target_type="library", target_id=entry.id, text=text, by=access.me().actor)
-    access.db.commit()
-    return redirect(f"/library/{entry.id}#comments", done="comment-held")
-
-
-def parse_figures(text: str) -> dict[str, Any]:
-    """``name: value`` a line; numbers kept as numbers."""
-    figures: dict[str, Any] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if ":" not in line:
-            raise UserError("write each figure as 'name: value'")
-        name, value = (part.strip() for part in line.split(":", 1))
-        try:
-            figures[name] = float(value) if "." in value or "e" in value.lower() else int(value)
-        except ValueError:
-            figures[name] = value
-    return figures
+    entry_work.comment_on_entry(access, entry_id=entry_id, text=text)
+    return redirect(f"/library/{entry_id}#comments", done="comment-held")
 
 
 @router.post("/library/{entry_id}/evaluations")
@@ -439,16 +389,13 @@ def link_evaluation(
     figures: Annotated[str, Form(max_length=lib.MAX_TEXT)] = "",
     reference: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    entry = _entry(access, entry_id)
-    lib.link_local_evaluation(
-        access.db,
-        entry=entry,
+    local.link_evaluation(
+        access,
+        entry_id=entry_id,
         title=title,
         summary=summary,
         evaluated_on=evaluated_on,
-        figures=parse_figures(figures),
+        figures=figures,
         reference=reference,
-        by=access.me().actor,
     )
-    access.db.commit()
-    return redirect(f"/library/{entry.id}#local", done="evaluation-linked")
+    return redirect(f"/library/{entry_id}#local", done="evaluation-linked")

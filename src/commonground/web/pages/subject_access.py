@@ -1,6 +1,6 @@
 """Subject access for the data protection officer: enter a person id, confirm, download the export as a zip.
 
-The export (:func:`commonground.cases.subject_access.export_subject_access`) is written to a temporary folder, zipped
+The export (:func:`commonground.cases.subject_access.export_for`) is written to a temporary folder, zipped
 in memory and sent as the response to the confirming POST, so the person id never travels in a query and nothing
 is left on the server's disk; the export is audited before the response is sent.
 """
@@ -16,11 +16,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
 
-from commonground.access.models import AuditEvent
-from commonground.cases.subject_access import SECTIONS, export_subject_access
-from commonground.cases.work_items import WorkItem
+from commonground.cases import subject_access
 from commonground.web.deps import Access, require
 from commonground.web.render import page
 
@@ -53,31 +50,25 @@ def subject_access_export(
         )
     view = access.request.app.state.person_views.current()
     if confirm != "yes":
+        held = subject_access.summary(access, view=view, person_id=person_id)
         return page(
             access,
             "subject_access_confirm.html",
             title="Confirm the subject access export",
             person_id=person_id,
-            in_build=view is not None and view.identity(person_id) is not None,
-            build_published=view is not None,
-            work_items=access.db.scalar(
-                select(func.count()).select_from(WorkItem).where(WorkItem.person_id == person_id)
-            )
-            or 0,
-            accesses=access.db.scalar(
-                select(func.count()).select_from(AuditEvent).where(AuditEvent.person_id == person_id)
-            )
-            or 0,
-            sections=[s.name for s in SECTIONS],
+            in_build=held.in_build,
+            build_published=held.build_published,
+            work_items=held.work_items,
+            accesses=held.accesses,
+            sections=held.sections,
         )
     with tempfile.TemporaryDirectory(prefix="cg-sar-") as tmp:
         folder = Path(tmp) / f"subject-access-{person_id}"
-        files = export_subject_access(access.db, view, person_id, folder, access.me().actor)
+        files = subject_access.export_for(access, view=view, person_id=person_id, out_dir=folder)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name in files:
                 archive.write(folder / name, arcname=f"{folder.name}/{name}")
-    access.db.commit()
     stamp = access.now.strftime("%Y%m%d-%H%M%S")
     return Response(
         buffer.getvalue(),

@@ -2,32 +2,28 @@
 its outcome (section 136 avoided or used, conveyance, crisis-team referral). ``/triage`` lists my organisation's
 log, newest first; ``/triage/new`` records one, for a person found in the linked records (``?person=``, from
 their page) or for someone typed in. Each log is audited, shows on the person's page and feeds the rules
-(``commonground hub export-triage``)."""
+(``commonground hub export-triage``).
+
+The form is read by :class:`TriageForm` into the cases' :class:`~commonground.cases.triage.TriageEntry` (each wrong
+field an error beside it, as data); the operations of :mod:`commonground.cases.triage` check, record and audit."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from commonground.access.actions import SubjectKind
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Subject
 from commonground.access.roles import ROLE_GRANTS
-from commonground.cases.person_view import Identity
-from commonground.cases.triage import (
-    S136,
-    Conveyance,
-    TriageEntry,
-    log_triage,
-    logs_of_organisation,
-    logs_of_person,
-    problems,
-)
+from commonground.cases import triage
+from commonground.cases.person_view import Identity, PersonView
+from commonground.cases.triage import PURPOSE, S136, Conveyance, TriageEntry, logs_of_person, problems_of
 from commonground.contracts.codes import TRIAGE_OUTCOME_MEANINGS, TRIAGE_SETTING_MEANINGS
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.deps import Access, require
 from commonground.web.pages.people import PERSON_SECTIONS
 from commonground.web.render import UK, page, redirect
 
@@ -35,26 +31,112 @@ router = APIRouter(include_in_schema=False)
 
 DONE: dict[str, str] = {"triage-logged": "The triage contact has been recorded."}
 """What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
-PURPOSE = Purpose.MENTAL_HEALTH_CRISIS_CARE
 SEXES = [("U", "Not known"), ("F", "Female"), ("M", "Male"), ("X", "Indeterminate")]
 
 
-def _subject(person_id: str) -> Subject:
-    return Subject(kind=SubjectKind.TRIAGE_LOG, person_id=person_id, feeds=frozenset({"street_triage"}))
+def _problem(message: str) -> PydanticCustomError:
+    """A field the form could not read, in the words shown beside it."""
+    return PydanticCustomError("triage", message)
 
 
-def _linked_identity(access: Access, person_id: str) -> Identity:
-    """The person found in the linked records, if the organisation may record a triage contact about them."""
-    view = access.request.app.state.person_views.current()
-    identity: Identity | None = view.identity(person_id) if view is not None else None
-    if identity is None:
-        raise HTTPException(404, NOT_FOUND)
-    subject = _subject(person_id)
-    decision = access.check("log-triage", subject, purpose=PURPOSE)
-    if not decision.allowed:
-        raise access.refuse(decision, subject)
-    access.audit_reads([(decision, subject)], purpose=PURPOSE)
-    return identity
+class TriageForm(TriageEntry):
+    """The form as posted, read into a :class:`~commonground.cases.triage.TriageEntry`: its text fields become dates,
+    a moment, numbers and choices; one that cannot be read is an error beside it (and the entry's own checks of
+    that field do not run)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _contact_moment(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "contacted_at" not in data:
+            data = {**data, "contacted_at": (data.get("contacted_date", ""), data.get("contacted_time", ""))}
+        return data
+
+    @field_validator("person_id", "given_name", "family_name", "postcode", "incident_reference", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("sex", mode="before")
+    @classmethod
+    def _sex_not_known(cls, value: Any) -> Any:
+        return value or "U"
+
+    @field_validator("date_of_birth", mode="before")
+    @classmethod
+    def _born(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value:
+            return None
+        born = _date(value)
+        if born is None:
+            raise _problem("Enter the date of birth like 1990-04-27")
+        return born
+
+    @field_validator("contacted_at", mode="before")
+    @classmethod
+    def _contacted(cls, value: Any) -> Any:
+        if not isinstance(value, tuple):
+            return value
+        moment = _moment(*value)
+        if moment is None:
+            raise _problem("Enter the date (like 2026-11-28) and time (like 23:15) of the contact")
+        return moment
+
+    @field_validator("duration_minutes", mode="before")
+    @classmethod
+    def _minutes(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        if not value.strip().isdecimal():
+            raise _problem("Enter the length of the contact in whole minutes")
+        return int(value)
+
+    @field_validator("s136", mode="before")
+    @classmethod
+    def _s136_choice(cls, value: Any) -> Any:
+        if value not in {s.value for s in S136}:
+            raise _problem("Say whether a section 136 detention was avoided, used or not considered")
+        return value
+
+    @field_validator("conveyance", mode="before")
+    @classmethod
+    def _conveyance_choice(cls, value: Any) -> Any:
+        if value not in {c.value for c in Conveyance}:
+            raise _problem("Select where the person was taken, or none")
+        return value
+
+    @field_validator("crisis_team_referral", mode="before")
+    @classmethod
+    def _yes_or_no(cls, value: Any) -> Any:
+        if value not in ("yes", "no"):
+            raise _problem("Say whether the crisis team was asked to help")
+        return value == "yes"
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        return None
+
+
+def _moment(day: str, time: str) -> dt.datetime | None:
+    date = _date(day)
+    try:
+        clock = dt.time.fromisoformat(time.strip())
+    except ValueError:
+        return None
+    if date is None:
+        return None
+    return dt.datetime.combine(date, clock, tzinfo=UK).astimezone(dt.UTC)
+
+
+def _view(access: Access) -> PersonView | None:
+    view: PersonView | None = access.request.app.state.person_views.current()
+    return view
 
 
 def labels() -> dict[str, Any]:
@@ -68,11 +150,7 @@ def labels() -> dict[str, Any]:
 
 @router.get("/triage", response_class=HTMLResponse)
 def triage_log_page(access: Annotated[Access, Depends(require("log-triage"))]) -> HTMLResponse:
-    logs = logs_of_organisation(access.db, organisation_id=access.me().organisation_id)
-    audited = [_subject(log.person_id) for log in logs if log.person_id]
-    if audited:
-        access.audit_reads([(access.decision, s) for s in audited], purpose=PURPOSE)
-    access.db.commit()
+    logs = triage.organisation_log(access)
     return page(access, "triage.html", title="Street-triage log", logs=logs, **labels())
 
 
@@ -100,8 +178,7 @@ def new_triage_page(
     access: Annotated[Access, Depends(require("log-triage"))],
     person: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = "",
 ) -> HTMLResponse:
-    identity = _linked_identity(access, person) if person else None
-    access.db.commit()
+    identity = triage.open_form(access, view=_view(access), person_id=person)
     now = access.now.astimezone(UK)
     values = {"person_id": person, "contacted_date": now.date().isoformat(), "contacted_time": now.strftime("%H:%M")}
     return _form(access, values=values, errors={}, identity=identity)
@@ -127,8 +204,7 @@ def record_triage(
     conveyance: Annotated[str, Form(max_length=20)] = "",
     crisis_team_referral: Annotated[str, Form(max_length=3)] = "",
 ) -> HTMLResponse | Response:
-    me = access.me()
-    values = dict(
+    values: dict[str, Any] = dict(
         person_id=person_id,
         given_name=given_name,
         family_name=family_name,
@@ -146,67 +222,15 @@ def record_triage(
         conveyance=conveyance,
         crisis_team_referral=crisis_team_referral,
     )
-    identity = _linked_identity(access, person_id) if person_id else None
-    errors: dict[str, str] = {}
-    born = _date(date_of_birth)
-    if date_of_birth and born is None:
-        errors["date_of_birth"] = "Enter the date of birth like 1990-04-27"
-    contacted_at = _moment(contacted_date, contacted_time)
-    if contacted_at is None:
-        errors["contacted_at"] = "Enter the date (like 2026-11-28) and time (like 23:15) of the contact"
-    minutes = int(duration_minutes) if duration_minutes.strip().isdigit() else None
-    if duration_minutes.strip() and minutes is None:
-        errors["duration_minutes"] = "Enter the length of the contact in whole minutes"
-    if s136 not in {s.value for s in S136}:
-        errors["s136"] = "Say whether a section 136 detention was avoided, used or not considered"
-    if conveyance not in {c.value for c in Conveyance}:
-        errors["conveyance"] = "Select where the person was taken, or none"
-    if crisis_team_referral not in {"yes", "no"}:
-        errors["crisis_team_referral"] = "Say whether the crisis team was asked to help"
-    entry = TriageEntry(
-        contacted_at=contacted_at or access.now,
-        setting=setting,
-        advice=advice,
-        outcome=outcome,
-        s136=S136(s136) if s136 in {s.value for s in S136} else S136.NOT_CONSIDERED,
-        conveyance=Conveyance(conveyance) if conveyance in {c.value for c in Conveyance} else Conveyance.NONE,
-        crisis_team_referral=crisis_team_referral == "yes",
-        person_id=person_id or None,
-        given_name=given_name or None,
-        family_name=family_name or None,
-        date_of_birth=born,
-        sex=sex or "U",
-        postcode=postcode or None,
-        incident_reference=incident_reference or None,
-        duration_minutes=minutes,
-    )
-    errors = {**problems(entry, now=access.now), **errors}
-    if not errors:
-        log_triage(access.db, entry=entry, organisation_id=me.organisation_id, by=me.actor)
-        access.db.commit()
-        if person_id:
-            return redirect(f"/people/{person_id}?purpose={PURPOSE.value}", done="triage-logged")
-        return redirect("/triage", done="triage-logged")
-    access.db.commit()
-    return _form(access, values=values, errors=errors, identity=identity, status=400)
-
-
-def _date(text: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text.strip()) if text.strip() else None
-    except ValueError:
-        return None
-
-
-def _moment(day: str, time: str) -> dt.datetime | None:
-    date = _date(day)
-    try:
-        clock = dt.time.fromisoformat(time.strip())
-    except ValueError:
-        return None
-    if date is None:
-        return None
-    return dt.datetime.combine(date, clock, tzinfo=UK).astimezone(dt.UTC)
+        entry = TriageForm.model_validate(values, context={"now": access.now})
+    except ValidationError as error:
+        identity = triage.open_form(access, view=_view(access), person_id=person_id)
+        return _form(access, values=values, errors=problems_of(error), identity=identity, status=400)
+    triage.record(access, view=_view(access), entry=entry)
+    if person_id:
+        return redirect(f"/people/{person_id}?purpose={PURPOSE.value}", done="triage-logged")
+    return redirect("/triage", done="triage-logged")
 
 
 def person_triage(access: Access, person_id: str, purpose: Purpose) -> dict[str, Any]:
