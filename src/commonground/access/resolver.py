@@ -15,8 +15,9 @@ Precedence, in the order it is applied (the first rule that decides, decides):
    now, allows that purpose, covers every feed the subject's records come from, and is about people like this
    one: everyone, or the organisation's own pupils or own cases, as recorded relationships say. Agreement beats
    role: a role grant alone never opens a person's records.
-7. Failing 6, break-glass: a role granted ``break-glass`` and not denied it, with a reason of at least 20
-   characters, is allowed; the access is audited as break-glass and reported to the data protection officer.
+7. Failing 6, break-glass: a role granted ``break-glass`` and not denied it, with a reason in words (at least 20
+   visible characters and four words: :mod:`commonground.access.reasons`), is allowed; the access is audited as
+   break-glass and reported to the data protection officer.
 8. Otherwise refused.
 """
 
@@ -37,11 +38,12 @@ from commonground.access.agreements import About, in_force_between
 from commonground.access.audit import Actor
 from commonground.access.models import Agreement
 from commonground.access.purposes import Purpose
+from commonground.access.reasons import MIN_REASON_CHARACTERS, reason_problem
 from commonground.access.relationships import relationships_of
 from commonground.access.roles import ROLE_GRANTS, Role
 from commonground.store.organisation_types import OrganisationType
 
-MIN_BREAK_GLASS_REASON = 20
+MIN_BREAK_GLASS_REASON = MIN_REASON_CHARACTERS
 WHILE_PASSWORD_CHANGE_DUE = frozenset({"view-self", "change-own-password"})
 CHANGE_PASSWORD_FIRST = "change the one-time password you were given before anything else"  # noqa: S105
 
@@ -314,10 +316,9 @@ def _identifiable(
         glass = _role_level(principal, action(BREAK_GLASS))
         if not glass.allowed:
             return _refuse(act, glass.reason, Refusal.BREAK_GLASS)
-        if len(break_glass_reason.strip()) < MIN_BREAK_GLASS_REASON:
-            return _refuse(
-                act, f"break-glass needs a reason of at least {MIN_BREAK_GLASS_REASON} characters", Refusal.BREAK_GLASS
-            )
+        problem = reason_problem(break_glass_reason)
+        if problem is not None:
+            return _refuse(act, f"break-glass needs a reason: {problem}", Refusal.BREAK_GLASS)
         return Decision(allowed=True, action=act.name, reason="break-glass, reported to the DPO", break_glass=True)
     return _refuse(
         act,
