@@ -80,8 +80,9 @@ def redirect(url: str, *, done: str | None = None) -> RedirectResponse:
     """After a form: see-other to ``url`` (a path of ours), with a confirmation code."""
     if not url.startswith("/") or url.startswith("//"):
         url = "/"
-    if done:
-        url += ("&" if "?" in url else "?") + f"done={done}"
+    if done:  # the code goes in the query, before any #fragment (after it, the browser never sends it)
+        path, hash_, fragment = url.partition("#")
+        url = path + ("&" if "?" in path else "?") + f"done={done}" + hash_ + fragment
     return RedirectResponse(url, status_code=303)
 
 
