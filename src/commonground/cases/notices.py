@@ -34,7 +34,7 @@ from commonground.access.audit import Actor
 from commonground.access.models import User
 from commonground.access.resolver import Subject
 from commonground.access.roles import Role
-from commonground.cases.outbox import SendResult, queue_message, send_pending
+from commonground.cases.outbox import OutboxMessage, SendResult, queue_message, send_pending
 from commonground.cases.work_items import WorkItem, WorkItemStatus, update_work_item
 from commonground.errors import UserError
 from commonground.store.db import Base, utcnow
@@ -338,5 +338,15 @@ def send_notices(
         starttls=settings.smtp_starttls,
         username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        on_sent=mark_notice_sent,
     )
     return made, result
+
+
+def mark_notice_sent(session: Session, message: OutboxMessage) -> None:
+    """A notice is marked sent when the first email announcing it goes (called by the outbox as it sends)."""
+    if message.notice_id is None:
+        return
+    notice = session.get(Notice, message.notice_id)
+    if notice is not None and notice.sent_at is None:
+        notice.sent_at = message.sent_at

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -99,11 +100,11 @@ def send_pending(
     timeout: float = 20.0,
     now: dt.datetime | None = None,
     limit: int = 500,
+    on_sent: Callable[[Session, OutboxMessage], None] | None = None,
 ) -> SendResult:
     """Send the messages that are due, committing the outcome of each one as it happens (so that a crash
-    half-way through never sends the first half twice). A notice is marked sent when its first email goes."""
-    from commonground.cases.notices import Notice
-
+    half-way through never sends the first half twice). ``on_sent`` records what a sent message announced, in the
+    same commit (the notices mark their first email so: the outbox knows nothing of notices)."""
     moment = now or utcnow()
     due = pending(session, now=moment)[:limit]
     sent = failed = 0
@@ -128,10 +129,8 @@ def send_pending(
                 message.sent_at = utcnow()
                 message.last_error = None
                 message.next_attempt_at = None
-                if message.notice_id is not None:
-                    notice = session.get(Notice, message.notice_id)
-                    if notice is not None and notice.sent_at is None:
-                        notice.sent_at = message.sent_at
+                if on_sent is not None:
+                    on_sent(session, message)
             session.commit()
     finally:
         _close(smtp)

@@ -22,11 +22,13 @@ from sqlalchemy import ForeignKey, Index, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from commonground.access import audit
+from commonground.access.actions import SubjectKind
 from commonground.access.agreements import About
 from commonground.access.audit import Actor
 from commonground.access.models import User
 from commonground.access.purposes import Purpose
 from commonground.access.relationships import record_relationship
+from commonground.access.resolver import StoreFacts, Subject, agreements_covering
 from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
 from commonground.store.db import Base, utcnow
@@ -151,6 +153,18 @@ class Referral(Base):
         return self.work_item.evidence_feeds if self.work_item is not None else frozenset()
 
 
+def subject_of(referral: Referral) -> Subject:
+    """The referral as the resolver sees it: with the organisation it is (now) sent to, about a person, from the
+    feeds of its flag's evidence."""
+    return Subject(
+        kind=SubjectKind.REFERRAL,
+        id=str(referral.id),
+        organisation_id=referral.to_organisation_id,
+        person_id=referral.person_id,
+        feeds=referral.feeds,
+    )
+
+
 class ReferralEvent(Base):
     """One step of a referral: who took it, when, from which status to which, and the note they gave."""
 
@@ -222,9 +236,6 @@ def can_open(
 ) -> bool:
     """Whether an agreement of ``organisation`` in force at ``at`` lets it open a referral for ``purpose`` about
     records of ``feeds`` (as its own case, which the referral makes it)."""
-    from commonground.access.agreements import About
-    from commonground.access.resolver import StoreFacts, agreements_covering
-
     about = {About.EVERYONE, About.OWN_CASES}
     facts = StoreFacts(session)
     return bool(
@@ -253,7 +264,8 @@ class NewReferral:
     consent: Consent
     consent_note: str | None
     lawful_basis: str
-    purpose: Purpose
+    purpose: Purpose | None = None
+    """None: the purpose the work item's rule serves."""
 
 
 def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferral) -> Referral:
@@ -268,9 +280,10 @@ def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferr
         what="why consent is not needed" if new.consent is Consent.NOT_NEEDED else "why it goes ahead without consent",
         required=new.consent is not Consent.GIVEN,
     )
+    purpose = new.purpose or item.purpose
     to = partner_or_refuse(session, new.to_organisation_id, not_id=by.organisation_id)
     now = utcnow()
-    refuse_unreadable(session, to, purpose=new.purpose, feeds=item.evidence_feeds, at=now)
+    refuse_unreadable(session, to, purpose=purpose, feeds=item.evidence_feeds, at=now)
     referral = Referral(
         person_id=item.person_id,
         work_item_id=item.id,
@@ -282,7 +295,7 @@ def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferr
         consent=new.consent,
         consent_note=consent_note if new.consent is not Consent.GIVEN else None,
         lawful_basis=lawful_basis,
-        purpose=new.purpose,
+        purpose=purpose,
         status=next_status(None, Step.SEND),
         created_at=now,
         updated_at=now,

@@ -24,7 +24,9 @@ from commonground.access.audit import RULES_STAGE, Actor
 from commonground.access.models import PersonRelationship
 from commonground.access.purposes import Purpose
 from commonground.access.relationships import KIND_OF
+from commonground.access.resolver import StoreFacts
 from commonground.access.roles import Role
+from commonground.cases.notices import notices_from_work_items
 from commonground.cases.person_view import PersonView, write_person_view
 from commonground.cases.rule_packs import record_rule_packs
 from commonground.cases.work_items import FlagRecord, RouteTo, UpsertResult, upsert_work_items
@@ -71,8 +73,6 @@ def sync_current_build(
     caller's transaction (the person view is written first; a failure after it leaves the store unchanged):
     pupils, work items, and an Operation Encompass notice (with its emails queued in the outbox) for each new
     school notice work item. ``base_url`` is the service's address the emails link to."""
-    from commonground.cases.notices import notices_from_work_items
-
     build = require_current_build(data_dir)
     view = write_person_view(build.path)
     pupils, added = record_pupils(session, build_path=build.path)
@@ -217,8 +217,6 @@ def coverage_gaps(session: Session, *, build_path: Path, at: dt.datetime) -> lis
     """For every flag rule and every organisation it can be routed to, the feeds of its evidence that no agreement
     of that organisation in force at ``at`` covers for the rule's purpose. A gap means a partner is sent work it
     cannot open: the agreements (or the routing) need changing before go-live."""
-    from commonground.access.resolver import StoreFacts
-
     rules_file = build_path / "rules.duckdb"
     if not rules_file.exists():
         return []
@@ -227,6 +225,8 @@ def coverage_gaps(session: Session, *, build_path: Path, at: dt.datetime) -> lis
         rules = con.execute("SELECT rule_id, purpose, feeds FROM rules WHERE kind = 'flag'").fetchall()
     finally:
         con.close()
+    # Imported here, not at the top: the rules package loads the whole rules engine (pyarrow, numpy, sqlglot:
+    # more than a second), and only this check of a build needs its routing pack. No import loop forces it.
     from commonground.rules import default_rules
 
     routing = {route.rule: route for route in default_rules().routing.routes}

@@ -22,10 +22,12 @@ from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commonground.access import audit
+from commonground.access.actions import SubjectKind
 from commonground.access.agreements import About
 from commonground.access.audit import RULES_STAGE, Actor
 from commonground.access.purposes import Purpose
 from commonground.access.relationships import record_relationship
+from commonground.access.resolver import Subject
 from commonground.access.roles import Role
 from commonground.cases.organisations import organisation_for_route
 from commonground.contracts import FEEDS
@@ -69,6 +71,19 @@ class WorkItem(Base):
     @property
     def evidence_feeds(self) -> frozenset[str]:
         return frozenset(evidence.split(":", 1)[0] for evidence in self.evidence)
+
+
+def subject_of(item: WorkItem) -> Subject:
+    """The work item as the resolver sees it: routed to an organisation and a role, about a person, from the feeds
+    of its evidence."""
+    return Subject(
+        kind=SubjectKind.WORK_ITEM,
+        id=str(item.id),
+        organisation_id=item.organisation_id,
+        role=item.role,
+        person_id=item.person_id,
+        feeds=item.evidence_feeds,
+    )
 
 
 class RouteTo(BaseModel):

@@ -1,23 +1,23 @@
 """``/api/people``: a person as linked, with the records, events, indicators, flags and household the caller's
 agreements open for the stated purpose. The same resolver and audit as the pages: a purpose is required, every
-read is audited, and break-glass goes in the ``Commonground-Break-Glass-Reason`` header (never the URL)."""
+read is audited, and break-glass goes in the ``Commonground-Break-Glass-Reason`` header (never the URL). The
+operations are :mod:`commonground.cases.people`'s."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from commonground.access.actions import SubjectKind
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Decision, Subject, feeds_open_to
-from commonground.cases.person_documents import shown_to
+from commonground.cases import people
 from commonground.cases.person_view import PersonView
+from commonground.errors import NotFound
 from commonground.web.api.common import ERRORS
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.web.deps import Access, require
 from commonground.web.params import BreakGlassHeader, PersonIdPath, PurposeQuery
 
 router = APIRouter(prefix="/api/people", tags=["people"], responses=ERRORS)
@@ -99,12 +99,8 @@ class PeopleFound(BaseModel):
 def _view(request: Request) -> PersonView:
     view: PersonView | None = request.app.state.person_views.current()
     if view is None:
-        raise HTTPException(404, "no linked build has been published to the hub yet")
+        raise NotFound("no linked build has been published to the hub yet")
     return view
-
-
-def _subject(person_id: str) -> Subject:
-    return Subject(kind=SubjectKind.PERSON, id=person_id, person_id=person_id)
 
 
 @router.get("", response_model=PeopleFound, summary="Find people by family name (and given name, date of birth)")
@@ -116,21 +112,17 @@ def find_people(
     given_name: Annotated[str, Query(max_length=100)] = "",
     date_of_birth: dt.date | None = None,
 ) -> PeopleFound:
-    view = _view(request)
-    shown: list[IdentityOut] = []
-    allowed: list[tuple[Decision, Subject]] = []
-    withheld = 0
-    for identity in view.search(family_name=family_name, given_name=given_name, date_of_birth=date_of_birth):
-        subject = _subject(identity.person_id)
-        decision = access.check("find-person", subject, purpose=purpose)
-        if not decision.allowed:
-            withheld += 1
-            continue
-        allowed.append((decision, subject))
-        shown.append(IdentityOut(**{k: getattr(identity, k) for k in IdentityOut.model_fields}))
-    access.audit_reads(allowed, purpose=purpose)
+    found = people.find_people(
+        access,
+        view=_view(request),
+        purpose=purpose,
+        family_name=family_name,
+        given_name=given_name,
+        date_of_birth=date_of_birth,
+    )
     access.db.commit()
-    return PeopleFound(people=shown, withheld=withheld)
+    shown = [IdentityOut(**{k: getattr(i, k) for k in IdentityOut.model_fields}) for i in found.items]
+    return PeopleFound(people=shown, withheld=found.withheld)
 
 
 @router.get("/{person_id}", response_model=PersonOut, summary="Open a person's linked record")
@@ -141,21 +133,11 @@ def person(
     access: Annotated[Access, Depends(require("view-person"))],
     break_glass_reason: BreakGlassHeader = None,
 ) -> Response:
-    view = _view(request)
-    doc = view.document(person_id)  # one lookup: the person's pre-assembled document, before any agreement
-    if doc is None:
-        raise HTTPException(404, NOT_FOUND)
-    subject = _subject(person_id)
-    decision = access.check("view-person", subject, purpose=purpose, break_glass_reason=break_glass_reason)
-    if not decision.allowed:
-        raise access.refuse(decision, subject, not_found=True)
-    if decision.break_glass:
-        feeds = frozenset(doc["feeds"])
-    else:
-        feeds = feeds_open_to(access.me(), person_id=person_id, purpose=purpose, facts=access.facts, at=access.now)
-    body = shown_to(doc, feeds=feeds, purpose=purpose.value, break_glass=decision.break_glass)
-    # Audited last, just before the commit: the audit chain's head is locked only for as long as the commit takes.
-    access.audit_reads([(decision, subject)], purpose=purpose, reason=break_glass_reason)
+    body = people.person_document(
+        access, view=_view(request), person_id=person_id, purpose=purpose, break_glass_reason=break_glass_reason
+    )
+    # The read was audited last, just before this commit: the audit chain's head is locked only for as long as
+    # the commit takes.
     access.db.commit()
     # Written as it is, not validated again on every request: the document has the shape of PersonOut (a test
     # holds it so, person by person, against the detailed queries).

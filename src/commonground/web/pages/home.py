@@ -10,9 +10,12 @@ from sqlalchemy import func, select
 
 from commonground.access.resolver import CHANGE_PASSWORD_FIRST, Refusal
 from commonground.access.roles import ROLE_GRANTS, Role
+from commonground.cases.notice_work import waiting_summary
+from commonground.cases.referral_work import referrals_waiting
 from commonground.cases.work_items import WorkItem, WorkItemStatus
 from commonground.errors import Refused
 from commonground.web.deps import Access, require
+from commonground.web.pages.dpo import agreements_ending_soon, break_glass_waiting
 from commonground.web.render import page, time_left
 
 router = APIRouter(include_in_schema=False)
@@ -55,13 +58,7 @@ def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLRespon
     if me.role in CASEWORK:
         context["queue"] = queue_summary(access)
     if "handle-referral" in ROLE_GRANTS[me.role]:  # referrals sent to my organisation, waiting for an answer
-        from commonground.cases.referrals import Referral, ReferralStatus
-
-        context["referrals_waiting"] = access.db.scalar(
-            select(func.count())
-            .select_from(Referral)
-            .where(Referral.to_organisation_id == me.organisation_id, Referral.status == ReferralStatus.SENT)
-        )
+        context["referrals_waiting"] = referrals_waiting(access)
     closed = access.db.scalar(
         select(func.count())
         .select_from(WorkItem)
@@ -69,11 +66,7 @@ def home(access: Annotated[Access, Depends(require("view-self"))]) -> HTMLRespon
     )
     context["closed"] = closed or 0
     if me.role is Role.SCHOOL_SAFEGUARDING_LEAD:  # notices from the police come first (#6)
-        from commonground.web.pages.notices import waiting_summary
-
         context["school_notices"] = waiting_summary(access)
     if "review-break-glass" in ROLE_GRANTS[me.role]:  # the data protection officer's panel (#6)
-        from commonground.web.pages.dpo import agreements_ending_soon, break_glass_waiting
-
         context["dpo"] = {"waiting": break_glass_waiting(access), "ending": agreements_ending_soon(access)}
     return page(access, "home.html", title="Home", **context)

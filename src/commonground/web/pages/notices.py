@@ -1,6 +1,7 @@
 """School notifications (Operation Encompass): the school's notices, unacknowledged first with their deadlines,
 one notice with the minimum data, and the Acknowledge button. A school sees only its own notices: another
-school's notice is "not found", whatever its number. Every read and every acknowledgement is audited."""
+school's notice is "not found", whatever its number. Every read and every acknowledgement is audited, by the
+operations of :mod:`commonground.cases.notice_work`."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
-from commonground.cases.notices import Notice, acknowledge, notices_for_school, unacknowledged
+from commonground.access.roles import ROLE_GRANTS
+from commonground.cases.notice_work import acknowledge_notice, read_notice, read_notices
+from commonground.cases.notices import Notice
 from commonground.errors import UserError
-from commonground.web.api.notices import audit_notice_reads, open_notice, readable_notices
 from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.render import page, redirect, time_left
@@ -31,10 +33,9 @@ def rag_of(notice: Notice, access: Access) -> tuple[str, str]:
 
 @router.get("/notices", response_class=HTMLResponse)
 def notices_page(access: Annotated[Access, Depends(require("view-notices"))]) -> HTMLResponse:
-    shown, withheld = readable_notices(access)
-    audit_notice_reads(access, shown)
+    shown = read_notices(access)
     access.db.commit()
-    rows = [(n, *rag_of(n, access)) for n, _, _ in shown]
+    rows = [(n, *rag_of(n, access)) for n in shown.items]
     waiting = [r for r in rows if r[1] != "acknowledged"]
     return page(
         access,
@@ -42,15 +43,14 @@ def notices_page(access: Annotated[Access, Depends(require("view-notices"))]) ->
         title="Notices from the police",
         waiting=waiting,
         acknowledged=[r for r in rows if r[1] == "acknowledged"],
-        withheld=withheld,
+        withheld=shown.withheld,
         counts={k: sum(1 for r in waiting if r[1] == k) for k in ("overdue", "red", "amber", "green")},
     )
 
 
 @router.get("/notices/{notice_id}", response_class=HTMLResponse)
 def notice_page(notice_id: IdPath, access: Annotated[Access, Depends(require("view-notices"))]) -> HTMLResponse:
-    notice, decision, subject = open_notice(access, notice_id, "view-notices")
-    access.audit_reads([(decision, subject)], purpose=notice.work_item.purpose)
+    notice = read_notice(access, notice_id=notice_id)
     access.db.commit()
     rag, words = rag_of(notice, access)
     return page(
@@ -66,28 +66,14 @@ def notice_page(notice_id: IdPath, access: Annotated[Access, Depends(require("vi
 
 @router.post("/notices/{notice_id}/acknowledge")
 def acknowledge_page(notice_id: IdPath, access: Annotated[Access, Depends(require("acknowledge-notice"))]) -> Response:
-    notice, _, _ = open_notice(access, notice_id, "acknowledge-notice")
     try:
-        acknowledge(access.db, notice=notice, by=access.me().actor, now=access.now)
-    except UserError:
+        acknowledge_notice(access, notice_id=notice_id)
+    except UserError:  # acknowledged already: back to the notice, which says when and by whom
         access.db.rollback()
-        return redirect(f"/notices/{notice.id}")
+        return redirect(f"/notices/{notice_id}")
     access.db.commit()
-    return redirect(f"/notices/{notice.id}", done="acknowledged")
+    return redirect(f"/notices/{notice_id}", done="acknowledged")
 
 
 def _granted(access: Access) -> frozenset[str]:
-    from commonground.access.roles import ROLE_GRANTS
-
     return ROLE_GRANTS[access.me().role]
-
-
-def waiting_summary(access: Access) -> dict[str, object]:
-    """For the school lead's home page: how many notices wait, how many are late, the next deadline (counts
-    only, nothing about a pupil)."""
-    waiting = unacknowledged(notices_for_school(access.db, organisation_id=access.me().organisation_id))
-    return {
-        "waiting": len(waiting),
-        "overdue": sum(1 for n in waiting if n.due_by < access.now),
-        "next_due": min((n.due_by for n in waiting if n.due_by >= access.now), default=None),
-    }

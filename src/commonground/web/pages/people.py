@@ -3,7 +3,8 @@ time, flags and notes. Purpose of access is asked first; only the feeds the pers
 
 Break glass: a practitioner whose role may break glass and whose organisation has no agreement for this person can
 open the record by giving a reason (POST, so that the reason never lands in a URL or an access log); every feed is
-shown, the access is audited as break-glass and reported to the data protection officer.
+shown, the access is audited as break-glass and reported to the data protection officer. The operations are
+:mod:`commonground.cases.people`'s; this module reads the forms and renders the pages.
 """
 
 from __future__ import annotations
@@ -11,21 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from commonground.access.actions import SubjectKind
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import (
-    MIN_BREAK_GLASS_REASON,
-    Decision,
-    Subject,
-    feeds_open_to,
-    purposes_open_to,
-)
-from commonground.cases.notes import add_note, notes_for
+from commonground.access.resolver import MIN_BREAK_GLASS_REASON
+from commonground.access.roles import ROLE_GRANTS
+from commonground.cases import people
 from commonground.cases.person_view import PersonView
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.errors import NotFound, Refused, UserError
+from commonground.web.deps import Access, require
 from commonground.web.linkwords import link_words
 from commonground.web.params import PersonIdPath
 from commonground.web.present import agency, details, headline
@@ -43,12 +39,8 @@ PURPOSE_CHOICES = [(p.value, p.value.replace("_", " ").capitalize(), p.descripti
 def _view(access: Access) -> PersonView:
     view: PersonView | None = access.request.app.state.person_views.current()
     if view is None:
-        raise HTTPException(404, "No linked build has been published to the hub yet (run commonground hub sync).")
+        raise NotFound("No linked build has been published to the hub yet (run commonground hub sync).")
     return view
-
-
-def _subject(person_id: str) -> Subject:
-    return Subject(kind=SubjectKind.PERSON, id=person_id, person_id=person_id)
 
 
 PERSON_SECTIONS: list[Any] = []
@@ -79,17 +71,16 @@ def find_person(
         if purpose not in {p.value for p in Purpose}:
             errors["purpose"] = "Select why you are searching"
     if searched and not errors:
-        view = _view(access)
-        chosen = Purpose(purpose)
-        allowed: list[tuple[Decision, Subject]] = []
-        for identity in view.search(family_name=family_name, given_name=given_name, date_of_birth=date_of_birth):
-            subject = _subject(identity.person_id)
-            decision = access.check("find-person", subject, purpose=chosen)
-            if decision.allowed:
-                allowed.append((decision, subject))
-                results.append(identity)
-        access.audit_reads(allowed, purpose=chosen)
+        found = people.find_people(
+            access,
+            view=_view(access),
+            purpose=Purpose(purpose),
+            family_name=family_name,
+            given_name=given_name,
+            date_of_birth=date_of_birth,
+        )
         access.db.commit()
+        results = list(found.items)
     return page(
         access,
         "find_person.html",
@@ -114,31 +105,32 @@ def person_page(
     show_all: Annotated[str, Query(alias="all", max_length=3)] = "",
 ) -> HTMLResponse:
     view = _view(access)
-    identity = view.identity(person_id)
-    if identity is None:
-        raise HTTPException(404, NOT_FOUND)
-    me = access.me()
+    people.linked_identity(view, person_id=person_id)
     if purpose not in {p.value for p in Purpose}:
         return _ask_purpose(access, person_id, error="Select why you are opening this record" if purpose else None)
     chosen = Purpose(purpose)
-    subject = _subject(person_id)
-    decision = access.check("view-person", subject, purpose=chosen)
-    if not decision.allowed:
-        access.refuse(decision, subject)  # audited as a refusal
-        return _ask_purpose(access, person_id, refused=decision.reason, status=403, chosen=purpose)
-    feeds = feeds_open_to(me, person_id=person_id, purpose=chosen, facts=access.facts, at=access.now)
-    response = _render(
-        access,
-        view,
-        person_id,
-        purpose=chosen,
-        feeds=feeds,
-        break_glass=False,
-        agency_filter=agency_filter,
-        show_all=show_all == "yes",
-    )
-    access.audit_reads([(decision, subject)], purpose=chosen)  # last: the audit head is locked until the commit
-    access.db.commit()
+    try:
+        response = people.show_person(
+            access,
+            view=view,
+            person_id=person_id,
+            purpose=chosen,
+            show=lambda feeds, glass: _render(
+                access,
+                view,
+                person_id,
+                purpose=chosen,
+                feeds=feeds,
+                break_glass=glass,
+                agency_filter=agency_filter,
+                show_all=show_all == "yes",
+            ),
+        )
+    except NotFound:
+        raise
+    except Refused as refused:  # audited as a refusal: ask again, saying why
+        return _ask_purpose(access, person_id, refused=refused.reason, status=403, chosen=purpose)
+    access.db.commit()  # the read was audited last: the audit head is locked until this commit
     return response
 
 
@@ -150,8 +142,7 @@ def break_glass(
     reason: Annotated[str, Form(max_length=2_000)] = "",
 ) -> HTMLResponse:
     view = _view(access)
-    if view.identity(person_id) is None:
-        raise HTTPException(404, NOT_FOUND)
+    people.linked_identity(view, person_id=person_id)
     if purpose not in {p.value for p in Purpose}:
         return _ask_purpose(access, person_id, error="Select why you are opening this record", status=400)
     chosen = Purpose(purpose)
@@ -163,17 +154,14 @@ def break_glass(
             chosen=purpose,
             glass_error=f"Give a reason of at least {MIN_BREAK_GLASS_REASON} characters",
         )
-    subject = _subject(person_id)
-    decision = access.check("view-person", subject, purpose=chosen, break_glass_reason=reason.strip())
-    if not decision.allowed:
-        raise access.refuse(decision, subject)
-    feeds = (
-        view.feeds_of(person_id)
-        if decision.break_glass
-        else feeds_open_to(access.me(), person_id=person_id, purpose=chosen, facts=access.facts, at=access.now)
+    response = people.show_person(
+        access,
+        view=view,
+        person_id=person_id,
+        purpose=chosen,
+        break_glass_reason=reason.strip(),
+        show=lambda feeds, glass: _render(access, view, person_id, purpose=chosen, feeds=feeds, break_glass=glass),
     )
-    response = _render(access, view, person_id, purpose=chosen, feeds=feeds, break_glass=decision.break_glass)
-    access.audit_reads([(decision, subject)], purpose=chosen, reason=reason.strip())
     access.db.commit()
     return response
 
@@ -186,16 +174,14 @@ def add_person_note(
     text: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     if purpose not in {p.value for p in Purpose}:
-        raise HTTPException(400, "say for which purpose you are writing")
+        raise UserError("say for which purpose you are writing")
     chosen = Purpose(purpose)
-    subject = _subject(person_id)
-    decision = access.check("add-note", subject, purpose=chosen)
-    if not decision.allowed:
-        raise access.refuse(decision, subject)
-    if not text.strip():
+    try:
+        people.add_person_note(access, person_id=person_id, purpose=chosen, text=text)
+    except UserError:
+        if text.strip():
+            raise
         return redirect(f"/people/{person_id}?purpose={chosen.value}&error=note#notes")
-    me = access.me()
-    add_note(access.db, person_id=person_id, organisation_id=me.organisation_id, by=me.actor, purpose=chosen, text=text)
     access.db.commit()
     return redirect(f"/people/{person_id}?purpose={chosen.value}", done="note-added")
 
@@ -210,8 +196,7 @@ def _ask_purpose(
     chosen: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    me = access.me()
-    open_for = purposes_open_to(me, person_id=person_id, facts=access.facts, at=access.now)
+    open_for = people.purposes_open(access, person_id=person_id)
     options = [(p.value, p.value.replace("_", " ").capitalize(), p.description) for p in open_for]
     return page(
         access,
@@ -231,8 +216,6 @@ def _ask_purpose(
 
 
 def _granted(access: Access) -> frozenset[str]:
-    from commonground.access.roles import ROLE_GRANTS
-
     return ROLE_GRANTS[access.me().role]
 
 
@@ -250,7 +233,6 @@ def _render(
     agency_filter: str = "",
     show_all: bool = True,
 ) -> HTMLResponse:
-    me = access.me()
     identity = view.identity(person_id)
     records = view.records(person_id, feeds=feeds)
     events = view.events(person_id, feeds=feeds)
@@ -290,7 +272,7 @@ def _render(
         flags=[r for r in results if r.kind == "flag"],
         household=view.household(person_id),
         hidden_feeds=[agency(f) for f in hidden_feeds],
-        notes=notes_for(access.db, person_id=person_id, organisation_id=me.organisation_id),
+        notes=people.notes_on(access, person_id=person_id),
         agency=agency,
         **extra,
     )

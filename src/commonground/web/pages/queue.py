@@ -1,7 +1,8 @@
 """The queue: the flags routed to my organisation and role, soonest deadline first, with claim, assign and close.
 
 Reading the queue opens identifiable records (who is flagged, for what): each item is checked by the resolver for
-the purpose its rule serves and audited as read; an item no agreement covers is withheld and counted.
+the purpose its rule serves and audited as read; an item no agreement covers is withheld and counted. The
+operations are :mod:`commonground.cases.queue`'s; this module reads the forms and renders the pages.
 """
 
 from __future__ import annotations
@@ -9,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query
+from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from commonground.access.models import User
-from commonground.access.purposes import Purpose
-from commonground.access.resolver import Decision, Principal, Subject
 from commonground.cases.person_view import Identity
-from commonground.cases.work_items import WorkItem, WorkItemStatus, update_work_item
-from commonground.web.api.work_items import subject_of
-from commonground.web.deps import NOT_FOUND, Access, require
+from commonground.cases.queue import Move, QueueFilter, browse_queue, colleagues, move_work_item, read_work_item
+from commonground.cases.work_items import WorkItem, WorkItemStatus
+from commonground.errors import UserError
+from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.present import agency
 from commonground.web.render import page, redirect, time_left
@@ -34,6 +34,9 @@ DONE: dict[str, str] = {
     "reopened": "The work item is open again.",
 }
 """What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
+
+DONE_OF = {Move.CLAIM: "claimed", Move.ASSIGN: "assigned", Move.CLOSE: "closed", Move.REOPEN: "reopened"}
+"""The confirmation of each move."""
 
 STATUS_LABELS = {
     WorkItemStatus.OPEN: "Not started",
@@ -52,6 +55,13 @@ class Row:
     assignee: str | None
 
 
+def _deadline(item: WorkItem, access: Access) -> tuple[str, str]:
+    """The item's deadline status (its RAG, or closed) and the time left in words."""
+    if item.status is WorkItemStatus.CLOSED:
+        return "closed", "closed"
+    return time_left(item.due_by, access.now)
+
+
 def _identity(access: Access, person_id: str) -> Identity | None:
     view = access.request.app.state.person_views.current()
     return view.identity(person_id) if view is not None else None
@@ -67,40 +77,25 @@ def queue_page(
     mine: Annotated[str, Query(max_length=3)] = "",
 ) -> HTMLResponse:
     me = access.me()
-    query = _filtered(me, status=status, rule=rule, person=person, mine=mine)
     names = {
         u.id: u.display_name for u in access.db.scalars(select(User).where(User.organisation_id == me.organisation_id))
     }
-    rows: list[Row] = []
-    read: dict[Purpose, list[tuple[Decision, Subject]]] = {}
-    withheld = 0
-    for item in access.db.scalars(query.limit(1000)):
-        subject = subject_of(item)
-        decision = access.check("view-work-items", subject, purpose=item.purpose)
-        if not decision.allowed:
-            withheld += 1
-            continue
-        state, words = time_left(item.due_by, access.now)
-        if item.status is WorkItemStatus.CLOSED:
-            state, words = "closed", "closed"
-        if rag and state != rag:
-            continue
-        read.setdefault(item.purpose, []).append((decision, subject))
-        rows.append(
-            Row(
-                item=item,
-                identity=_identity(access, item.person_id),
-                rag=state,
-                time_left=words,
-                title=rule_title(access, item.rule_id),
-                assignee=names.get(item.assigned_to_user_id) if item.assigned_to_user_id else None,
-            )
-        )
-        if len(rows) >= 200:
-            break
-    for purpose, pairs in read.items():
-        access.audit_reads(pairs, purpose=purpose)
+    shown = browse_queue(
+        access,
+        filters=QueueFilter(status=status, rule=rule, person=person, mine=mine),
+        keep=(lambda item: _deadline(item, access)[0] == rag) if rag else None,
+    )
     access.db.commit()
+    rows = [
+        Row(
+            item,
+            _identity(access, item.person_id),
+            *_deadline(item, access),
+            title=rule_title(access, item.rule_id),
+            assignee=names.get(item.assigned_to_user_id) if item.assigned_to_user_id else None,
+        )
+        for item in shown.items
+    ]
     rules = sorted({r.item.rule_id for r in rows} | ({rule} if rule else set()))
     counts = {k: sum(1 for r in rows if r.rag == k) for k in ("overdue", "red", "amber", "green")}
     ages = _age_buckets(rows, access)
@@ -109,7 +104,7 @@ def queue_page(
         "queue.html",
         title="Your queue",
         rows=rows,
-        withheld=withheld,
+        withheld=shown.withheld,
         status_filter=status,
         rag=rag,
         rule=rule,
@@ -120,26 +115,6 @@ def queue_page(
         ages=ages,
         status_labels=STATUS_LABELS,
     )
-
-
-def _filtered(me: Principal, *, status: str, rule: str, person: str, mine: str) -> Select[WorkItem]:
-    """The queue's query: my organisation and role, soonest deadline first, with the filters chosen."""
-    query = (
-        select(WorkItem)
-        .where(WorkItem.organisation_id == me.organisation_id, WorkItem.role == me.role)
-        .order_by(WorkItem.due_by, WorkItem.id)
-    )
-    if status == "active":
-        query = query.where(WorkItem.status != WorkItemStatus.CLOSED)
-    elif status in {s.value for s in WorkItemStatus}:
-        query = query.where(WorkItem.status == WorkItemStatus(status))
-    if rule:
-        query = query.where(WorkItem.rule_id == rule)
-    if person.strip():
-        query = query.where(WorkItem.person_id == person.strip())
-    if mine == "yes":
-        query = query.where(WorkItem.assigned_to_user_id == me.user_id)
-    return query
 
 
 def _age_buckets(rows: list[Row], access: Access) -> list[tuple[str, int, str]]:
@@ -153,36 +128,17 @@ def _age_buckets(rows: list[Row], access: Access) -> list[tuple[str, int, str]]:
     return [(label, counts[i], "grey") for i, (label, _) in enumerate(buckets)]
 
 
-def _open_item(access: Access, item_id: int, name: str) -> tuple[WorkItem, Decision, Subject]:
-    item = access.db.get(WorkItem, item_id)
-    if item is None:
-        raise HTTPException(404, NOT_FOUND)
-    subject = subject_of(item)
-    decision = access.check(name, subject, purpose=item.purpose)
-    if not decision.allowed:
-        raise access.refuse(decision, subject)
-    return item, decision, subject
-
-
 @router.get("/queue/{item_id}", response_class=HTMLResponse)
 def work_item_page(item_id: IdPath, access: Annotated[Access, Depends(require("view-work-items"))]) -> HTMLResponse:
-    item, decision, subject = _open_item(access, item_id, "view-work-items")
-    access.audit_reads([(decision, subject)], purpose=item.purpose)
+    item = read_work_item(access, item_id=item_id)
     access.db.commit()
-    me = access.me()
     view = access.request.app.state.person_views.current()
     identity = view.identity(item.person_id) if view else None
     result = None
     if view is not None:
         results = [r for r in view.rule_results(item.person_id, feeds=item.evidence_feeds) if r.rule_id == item.rule_id]
         result = results[0] if results else None
-    colleagues = list(
-        access.db.scalars(
-            select(User)
-            .where(User.organisation_id == me.organisation_id, User.role == item.role, User.active.is_(True))
-            .order_by(User.display_name)
-        )
-    )
+    team = colleagues(access, item)
     state, words = time_left(item.due_by, access.now)
     return page(
         access,
@@ -191,12 +147,12 @@ def work_item_page(item_id: IdPath, access: Annotated[Access, Depends(require("v
         item=item,
         identity=identity,
         result=result,
-        colleagues=colleagues,
+        colleagues=team,
         rag=state if item.status is not WorkItemStatus.CLOSED else "closed",
         time_left=words,
         status_labels=STATUS_LABELS,
         agency=agency,
-        assignee=next((c.display_name for c in colleagues if c.id == item.assigned_to_user_id), None),
+        assignee=next((c.display_name for c in team if c.id == item.assigned_to_user_id), None),
     )
 
 
@@ -208,63 +164,14 @@ def change_work_item(
     assignee: Annotated[int | None, Form()] = None,
     outcome: Annotated[str, Form(max_length=4_000)] = "",
 ) -> Response:
-    item, _, _ = _open_item(access, item_id, "update-work-item")
-    me = access.me()
-    if do == "claim":
-        update_work_item(
-            access.db,
-            item=item,
-            by=me.actor,
-            status=WorkItemStatus.IN_PROGRESS,
-            assigned_to_user_id=me.user_id,
-            outcome=None,
-            purpose=item.purpose,
-        )
-        done = "claimed"
-    elif do == "assign":
-        colleague = access.db.get(User, assignee) if assignee else None
-        if (
-            colleague is None
-            or not colleague.active
-            or (colleague.organisation_id, colleague.role) != (item.organisation_id, item.role)
-        ):
-            raise HTTPException(400, "a work item can be assigned only to an active colleague in its role")
-        update_work_item(
-            access.db,
-            item=item,
-            by=me.actor,
-            status=None,
-            assigned_to_user_id=colleague.id,
-            outcome=None,
-            purpose=item.purpose,
-        )
-        done = "assigned"
-    elif do == "close":
-        if not outcome.strip():
-            access.db.rollback()
-            return redirect(f"/queue/{item.id}?error=outcome")
-        update_work_item(
-            access.db,
-            item=item,
-            by=me.actor,
-            status=WorkItemStatus.CLOSED,
-            assigned_to_user_id=None,
-            outcome=outcome.strip(),
-            purpose=item.purpose,
-        )
-        done = "closed"
-    elif do == "reopen":
-        update_work_item(
-            access.db,
-            item=item,
-            by=me.actor,
-            status=WorkItemStatus.IN_PROGRESS,
-            assigned_to_user_id=None,
-            outcome=None,
-            purpose=item.purpose,
-        )
-        done = "reopened"
-    else:
-        raise HTTPException(400, "unknown change")
+    move = Move(do) if do in {m.value for m in Move} else None
+    try:
+        move_work_item(access, item_id=item_id, move=move, assignee=assignee, outcome=outcome)
+    except UserError as error:
+        if error.field == "outcome":
+            return redirect(f"/queue/{item_id}?error=outcome")
+        if error.field == "assignee":  # the page's own words
+            raise UserError("a work item can be assigned only to an active colleague in its role") from error
+        raise
     access.db.commit()
-    return redirect(f"/queue/{item.id}", done=done)
+    return redirect(f"/queue/{item_id}", done=DONE_OF[Move(do)])

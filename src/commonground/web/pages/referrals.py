@@ -1,7 +1,7 @@
 """Referrals as pages: the lists sent and received, making one from a flag, and one referral with its history and
 the forms for the steps the state machine allows now (and only those).
 
-Every page goes through the same checks as the API (:mod:`commonground.web.api.referrals`): a referral that is
+Every page calls the same operations as the API (:mod:`commonground.cases.referral_work`): a referral that is
 not the organisation's is "not found"; reading one is checked by the resolver and audited; each step is audited in
 the same transaction. Free text travels only in POST bodies.
 """
@@ -15,8 +15,16 @@ from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Decision, Subject
+from commonground.access.roles import ROLE_GRANTS
 from commonground.cases.person_view import Identity
+from commonground.cases.queue import read_work_item
+from commonground.cases.referral_work import (
+    make_referral,
+    open_for_handling,
+    read_referral,
+    read_referrals,
+    take_referral_step,
+)
 from commonground.cases.referrals import (
     CONSENT_LABELS,
     MAX_TEXT,
@@ -29,18 +37,9 @@ from commonground.cases.referrals import (
     Step,
     allowed_steps,
     partners,
-    referrals_of,
 )
 from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
-from commonground.web.api.referrals import (
-    handled_by_me,
-    make_referral,
-    open_referral,
-    open_work_item,
-    step_referral,
-    subject_of,
-)
 from commonground.web.deps import Access, require
 from commonground.web.pages.people import PERSON_SECTIONS
 from commonground.web.params import IdPath
@@ -102,24 +101,6 @@ def _identity(access: Access, person_id: str) -> Identity | None:
     return view.identity(person_id) if view is not None else None
 
 
-def _readable(access: Access, referrals: list[Referral]) -> tuple[list[Referral], int]:
-    """The referrals the resolver lets the person read (each audited as read), and how many were withheld."""
-    read: dict[Purpose, list[tuple[Decision, Subject]]] = {}
-    shown: list[Referral] = []
-    withheld = 0
-    for referral in referrals:
-        subject = subject_of(referral)
-        decision = access.check("view-referrals", subject, purpose=referral.purpose)
-        if decision.allowed:
-            read.setdefault(referral.purpose, []).append((decision, subject))
-            shown.append(referral)
-        else:
-            withheld += 1
-    for purpose, pairs in read.items():
-        access.audit_reads(pairs, purpose=purpose)
-    return shown, withheld
-
-
 def _row(access: Access, referral: Referral) -> Row:
     return Row(
         referral=referral,
@@ -136,27 +117,23 @@ def referrals_page(
     side: Annotated[str, Query(max_length=10)] = "all",
 ) -> HTMLResponse:
     me = access.me()
-    chosen = ReferralStatus(status) if status in {s.value for s in ReferralStatus} else None
-    found = referrals_of(
-        access.db,
-        organisation_id=me.organisation_id,
+    shown = read_referrals(
+        access,
         sent=side in ("all", "sent"),
         received=side in ("all", "received"),
-        status=chosen,
+        status=ReferralStatus(status) if status in {s.value for s in ReferralStatus} else None,
+        open_only=status == "open",
         limit=400,
     )
-    if status == "open":
-        found = [r for r in found if r.status in (ReferralStatus.SENT, ReferralStatus.ACCEPTED)]
-    shown, withheld = _readable(access, found)
     access.db.commit()
-    rows = [_row(access, r) for r in shown]
+    rows = [_row(access, r) for r in shown.items]
     return page(
         access,
         "referrals.html",
         title="Referrals",
         received=[r for r in rows if r.referral.to_organisation_id == me.organisation_id],
         sent=[r for r in rows if r.referral.from_organisation_id == me.organisation_id],
-        withheld=withheld,
+        withheld=shown.withheld,
         chosen_status=status,
         side=side,
         status_labels=STATUS_LABELS,
@@ -218,7 +195,7 @@ def new_referral_page(
     access: Annotated[Access, Depends(require("make-referral"))],
     work_item: Annotated[int, Query(ge=1, le=2_147_483_647)],
 ) -> HTMLResponse:
-    item = open_work_item(access, work_item, audit_read=True)
+    item = read_work_item(access, item_id=work_item, not_found=True)
     access.db.commit()
     return _new_form(access, item)
 
@@ -255,7 +232,7 @@ def create_referral(
     lawful_basis: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     purpose: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    item = open_work_item(access, work_item, audit_read=True)
+    item = read_work_item(access, item_id=work_item, not_found=True)
     values = {
         "to_organisation": to_organisation,
         "summary": summary,
@@ -269,8 +246,8 @@ def create_referral(
         try:
             referral = make_referral(
                 access,
-                item,
-                NewReferral(
+                work_item_id=item.id,
+                new=NewReferral(
                     to_organisation_id=int(to_organisation),
                     summary=summary,
                     consent=Consent(consent),
@@ -327,15 +304,12 @@ def _detail(
 
 
 def _granted(access: Access) -> frozenset[str]:
-    from commonground.access.roles import ROLE_GRANTS
-
     return ROLE_GRANTS[access.me().role]
 
 
 @router.get("/referrals/{referral_id}", response_class=HTMLResponse)
 def referral_page(referral_id: IdPath, access: Annotated[Access, Depends(require("view-referrals"))]) -> HTMLResponse:
-    referral, decision, subject = open_referral(access, referral_id, "view-referrals")
-    access.audit_reads([(decision, subject)], purpose=referral.purpose)
+    referral = read_referral(access, referral_id=referral_id)
     access.db.commit()
     return _detail(access, referral)
 
@@ -351,7 +325,7 @@ def referral_step(
     close_outcome: Annotated[str, Form(max_length=MAX_TEXT)] = "",
     to_organisation: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    handled_by_me(access, referral_id)  # 404 or 403 before anything else
+    open_for_handling(access, referral_id=referral_id)  # 404 or 403 before anything else
     values = {
         "reject_reason": reject_reason,
         "action_note": action_note,
@@ -375,9 +349,9 @@ def referral_step(
         errors["to_organisation"] = "Choose the organisation to transfer the referral to"
     if not errors and chosen is not None:
         try:
-            step_referral(
+            take_referral_step(
                 access,
-                referral_id,
+                referral_id=referral_id,
                 step=chosen,
                 note=values[field] if field else None,
                 to_organisation_id=int(to_organisation) if chosen is Step.TRANSFER else None,
@@ -389,8 +363,7 @@ def referral_step(
             access.db.commit()
             done = f"referral-{chosen.value}"
             return redirect("/referrals" if chosen is Step.TRANSFER else f"/referrals/{referral_id}", done=done)
-    referral, decision, subject = open_referral(access, referral_id, "view-referrals")
-    access.audit_reads([(decision, subject)], purpose=referral.purpose)
+    referral = read_referral(access, referral_id=referral_id)
     access.db.commit()
     return _detail(access, referral, errors=errors, values=values, status=400)
 
@@ -399,13 +372,10 @@ def person_referrals(access: Access, person_id: str, purpose: Purpose) -> dict[s
     """The person page's section: referrals about this person that my organisation sent or received."""
     if "view-referrals" not in _granted(access):
         return {}
-    me = access.me()
-    shown, withheld = _readable(
-        access, referrals_of(access.db, organisation_id=me.organisation_id, person_id=person_id, limit=100)
-    )
+    shown = read_referrals(access, person_id=person_id, limit=100)
     return {
-        "referrals": [_row(access, r) for r in shown],
-        "referrals_withheld": withheld,
+        "referrals": [_row(access, r) for r in shown.items],
+        "referrals_withheld": shown.withheld,
         "referral_status_labels": STATUS_LABELS,
         "person_sections": ["person_referrals.html"],
     }

@@ -1,0 +1,224 @@
+"""The queue: the work items routed to a person's organisation and role, read and changed through the resolver.
+
+Reading a work item opens identifiable records (who is flagged, for what): each item is checked for a purpose (the
+one the reader states, or the one its rule serves) and audited as read; an item no agreement covers is withheld and
+counted. An item routed to another organisation or role is "not found". Claiming, assigning, closing and reopening
+are checked for ``update-work-item`` and audited by :func:`commonground.cases.work_items.update_work_item`. Nothing
+here commits: the caller does, once the answer is ready.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Select, select
+
+from commonground.access.context import Context
+from commonground.access.models import User
+from commonground.access.purposes import Purpose
+from commonground.access.resolver import Decision, Subject
+from commonground.cases.reads import Shown, read_each
+from commonground.cases.work_items import WorkItem, WorkItemStatus, subject_of, update_work_item
+from commonground.errors import NotFound, UserError
+
+NOT_A_COLLEAGUE = "a work item can be assigned only to an active colleague in the role it is routed to"
+PAGE_LIMIT = 200
+"""The queue page shows at most this many items."""
+
+
+def open_work_item(
+    ctx: Context,
+    *,
+    item_id: int,
+    action: str = "view-work-items",
+    purpose: Purpose | None = None,
+    break_glass_reason: str | None = None,
+    not_found: bool = False,
+) -> tuple[WorkItem, Decision, Subject]:
+    """The work item if the resolver lets the person take ``action`` on it for ``purpose`` (by default the purpose
+    its rule serves). Otherwise the refusal is audited and raised: as "not found" for an item routed elsewhere (or
+    for any refusal, with ``not_found``). Nothing is audited when it is allowed."""
+    item = ctx.db.get(WorkItem, item_id)
+    if item is None:
+        raise NotFound()
+    subject = subject_of(item)
+    decision = ctx.require(
+        action,
+        subject,
+        purpose=purpose or item.purpose,
+        break_glass_reason=break_glass_reason,
+        not_found=not_found,
+    )
+    return item, decision, subject
+
+
+def read_work_item(
+    ctx: Context,
+    *,
+    item_id: int,
+    purpose: Purpose | None = None,
+    break_glass_reason: str | None = None,
+    not_found: bool = False,
+) -> WorkItem:
+    """Open one work item to show it (:func:`open_work_item`) and audit the read, with the break-glass reason when
+    the resolver let it through by breaking glass."""
+    item, decision, subject = open_work_item(
+        ctx, item_id=item_id, purpose=purpose, break_glass_reason=break_glass_reason, not_found=not_found
+    )
+    ctx.audit_reads([(decision, subject)], purpose=purpose or item.purpose, reason=break_glass_reason)
+    return item
+
+
+def _mine(ctx: Context) -> Select[WorkItem]:
+    me = ctx.me()
+    return (
+        select(WorkItem)
+        .where(WorkItem.organisation_id == me.organisation_id, WorkItem.role == me.role)
+        .order_by(WorkItem.due_by, WorkItem.id)
+    )
+
+
+def list_work_items(
+    ctx: Context, *, purpose: Purpose, status: WorkItemStatus | None = None, limit: int = 100
+) -> Shown[WorkItem]:
+    """The person's queue, soonest deadline first, read for the purpose they state: at most ``limit`` items shown,
+    and every item of the queue that the purpose does not open counted as withheld."""
+    query = _mine(ctx)
+    if status is not None:
+        query = query.where(WorkItem.status == status)
+    return read_each(
+        ctx,
+        "view-work-items",
+        ctx.db.scalars(query),
+        subject_of=subject_of,
+        purpose_of=lambda _: purpose,
+        at_most=limit,
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue page filters on: ``status`` is ``active`` (not closed), a status, or anything else for all;
+    ``rule`` a rule id; ``person`` a person id; ``mine`` ``yes`` for the items assigned to the reader."""
+
+    status: str = "active"
+    rule: str = ""
+    person: str = ""
+    mine: str = ""
+
+
+def browse_queue(
+    ctx: Context, *, filters: QueueFilter, keep: Callable[[WorkItem], bool] | None = None
+) -> Shown[WorkItem]:
+    """The queue page's items: each read for the purpose its rule serves, those ``keep`` keeps shown (at most
+    :data:`PAGE_LIMIT`; reading stops there) and audited; the refused ones counted as withheld."""
+    query = _mine(ctx)
+    if filters.status == "active":
+        query = query.where(WorkItem.status != WorkItemStatus.CLOSED)
+    elif filters.status in {s.value for s in WorkItemStatus}:
+        query = query.where(WorkItem.status == WorkItemStatus(filters.status))
+    if filters.rule:
+        query = query.where(WorkItem.rule_id == filters.rule)
+    if filters.person.strip():
+        query = query.where(WorkItem.person_id == filters.person.strip())
+    if filters.mine == "yes":
+        query = query.where(WorkItem.assigned_to_user_id == ctx.me().user_id)
+    return read_each(
+        ctx,
+        "view-work-items",
+        ctx.db.scalars(query.limit(1000)),
+        subject_of=subject_of,
+        purpose_of=lambda item: item.purpose,
+        keep=keep,
+        at_most=PAGE_LIMIT,
+        stop_when_full=True,
+    )
+
+
+def _is_colleague(ctx: Context, item: WorkItem, user_id: int | None) -> bool:
+    """Whether ``user_id`` is an active account of the organisation and role the item is routed to."""
+    user = ctx.db.get(User, user_id) if user_id else None
+    return user is not None and user.active and (user.organisation_id, user.role) == (item.organisation_id, item.role)
+
+
+def change_work_item(
+    ctx: Context,
+    *,
+    item_id: int,
+    purpose: Purpose,
+    status: WorkItemStatus | None = None,
+    assigned_to_user_id: int | None = None,
+    outcome: str | None = None,
+) -> WorkItem:
+    """Claim, assign or close a work item, for the purpose the person states (the API's change); a move the work
+    item's status does not allow, or an assignee who is not an active colleague in its role, is a
+    :class:`UserError`."""
+    item, _, _ = open_work_item(ctx, item_id=item_id, action="update-work-item", purpose=purpose)
+    if assigned_to_user_id is not None and not _is_colleague(ctx, item, assigned_to_user_id):
+        raise UserError(NOT_A_COLLEAGUE, field="assigned_to_user_id")
+    return update_work_item(
+        ctx.db,
+        item=item,
+        by=ctx.me().actor,
+        status=status,
+        assigned_to_user_id=assigned_to_user_id,
+        outcome=outcome,
+        purpose=purpose,
+    )
+
+
+class Move(StrEnum):
+    """The queue page's four buttons."""
+
+    CLAIM = "claim"
+    ASSIGN = "assign"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+_STATUS_AFTER = {
+    Move.CLAIM: WorkItemStatus.IN_PROGRESS,
+    Move.CLOSE: WorkItemStatus.CLOSED,
+    Move.REOPEN: WorkItemStatus.IN_PROGRESS,
+}
+"""The status each move leads to (assigning leaves it as it is)."""
+
+
+def move_work_item(
+    ctx: Context, *, item_id: int, move: Move | None, assignee: int | None = None, outcome: str = ""
+) -> WorkItem:
+    """One of the queue page's moves, for the purpose the item's rule serves: claim it (in progress, assigned to
+    oneself), assign it to a colleague, close it with an outcome, or reopen it. The item is opened first, so a
+    refusal (audited) comes before anything about the form: ``None`` (a move the page does not know), an assignee
+    who is not an active colleague in its role (``field="assignee"``) and a close without an outcome
+    (``field="outcome"``) are then each a :class:`UserError`."""
+    item, _, _ = open_work_item(ctx, item_id=item_id, action="update-work-item")
+    if move is None:
+        raise UserError("unknown change")
+    if move is Move.ASSIGN and not _is_colleague(ctx, item, assignee):
+        raise UserError(NOT_A_COLLEAGUE, field="assignee")
+    if move is Move.CLOSE and not outcome.strip():
+        raise UserError("closing a work item needs an outcome", field="outcome")
+    me = ctx.me()
+    return update_work_item(
+        ctx.db,
+        item=item,
+        by=me.actor,
+        status=None if move is Move.ASSIGN else _STATUS_AFTER[move],
+        assigned_to_user_id={Move.CLAIM: me.user_id, Move.ASSIGN: assignee}.get(move),
+        outcome=outcome.strip() if move is Move.CLOSE else None,
+        purpose=item.purpose,
+    )
+
+
+def colleagues(ctx: Context, item: WorkItem) -> list[User]:
+    """The active accounts of the person's organisation in the role the item is routed to (those it can go to)."""
+    return list(
+        ctx.db.scalars(
+            select(User)
+            .where(User.organisation_id == ctx.me().organisation_id, User.role == item.role, User.active.is_(True))
+            .order_by(User.display_name)
+        )
+    )
