@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from types import SimpleNamespace
 from typing import Any
 
@@ -536,3 +537,31 @@ def test_pages_make_accept_and_close_a_referral(app: FastAPI, sessions: sessionm
     assert "Closed" in person.text
     with sessions() as db:
         assert verify_audit(db).ok
+
+
+def test_a_partner_that_could_not_open_the_referral_is_the_error_of_the_partner_field(
+    app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """The refusal names the partner, so it sits beside "Which organisation are you referring to?", whatever the
+    partner is called (the page used to choose the field by looking for the word "organisation" in the message,
+    and put this one on the summary) (#14)."""
+    app.state.person_views = SimpleNamespace(current=lambda: FakeView())
+    world = _world(sessions, partners=())  # the drug and alcohol service has no agreement for its own cases
+    hub = As(app, sessions, world, HUB)
+    item = world.items[PERSON]
+    form = hub.get(f"/referrals/new?work_item={item}")
+    fields = {
+        "csrf_token": form_csrf(form.text),
+        "work_item": str(item),
+        "to_organisation": str(world.organisations["DAS"]),
+        "summary": "Repeated incidents at home; please offer the family support.",
+        "consent": "given",
+        "consent_note": "",
+        "lawful_basis": LEGAL_BASIS,
+        "purpose": "safeguarding_children",
+    }
+    refused = hub.client.post("/referrals", data=fields, follow_redirects=False)
+    assert refused.status_code == 400
+    error = re.search(r'id="(\w+)-error"><span class="cg-visually-hidden">Error:</span> ([^<]+)', refused.text)
+    assert error is not None
+    assert error.group(1) == "to_organisation" and "has no data-sharing agreement in force" in error.group(2)

@@ -202,14 +202,14 @@ def next_status(status: ReferralStatus | None, step: Step) -> ReferralStatus:
     return allowed[step]
 
 
-def _text(value: str | None, *, what: str, required: bool) -> str | None:
+def _text(value: str | None, *, what: str, required: bool, field: str) -> str | None:
     text = (value or "").strip()
     if "\x00" in text:
-        raise UserError("text cannot contain the NUL character")
+        raise UserError("text cannot contain the NUL character", field=field)
     if len(text) > MAX_TEXT:
-        raise UserError(f"{what} is at most {MAX_TEXT:,} characters")
+        raise UserError(f"{what} is at most {MAX_TEXT:,} characters", field=field)
     if required and len(text) < MIN_REASON:
-        raise UserError(f"give {what}")
+        raise UserError(f"give {what}", field=field)
     return text or None
 
 
@@ -217,9 +217,9 @@ def partner_or_refuse(session: Session, organisation_id: int, *, not_id: int) ->
     """The active partner organisation a referral can go to (not the sender's own, not the analysts')."""
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or not organisation.active or organisation.type in NOT_A_PARTNER:
-        raise UserError("choose an active partner organisation to refer to")
+        raise UserError("choose an active partner organisation to refer to", field="to_organisation")
     if organisation.id == not_id:
-        raise UserError("a referral goes to another organisation than the one it is with")
+        raise UserError("a referral goes to another organisation than the one it is with", field="to_organisation")
     return organisation
 
 
@@ -251,7 +251,8 @@ def refuse_unreadable(
         raise UserError(
             f"{organisation.name} has no data-sharing agreement in force that lets it open this referral for "
             f"{purpose.value.replace('_', ' ')}: choose another partner or purpose, or ask your data protection "
-            "officer about an agreement"
+            "officer about an agreement",
+            field="to_organisation",
         )
 
 
@@ -273,12 +274,13 @@ def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferr
     and the receiving organisation's "own case" relationship, in the caller's transaction."""
     if by.user_id is None or by.organisation_id is None:
         raise UserError("only a signed-in person can make a referral")
-    summary = _text(new.summary, what="a summary of why you are referring", required=True)
-    lawful_basis = _text(new.lawful_basis, what="the lawful basis for sharing", required=True)
+    summary = _text(new.summary, what="a summary of why you are referring", required=True, field="summary")
+    lawful_basis = _text(new.lawful_basis, what="the lawful basis for sharing", required=True, field="lawful_basis")
     consent_note = _text(
         new.consent_note,
         what="why consent is not needed" if new.consent is Consent.NOT_NEEDED else "why it goes ahead without consent",
         required=new.consent is not Consent.GIVEN,
+        field="consent_note",
     )
     purpose = new.purpose or item.purpose
     to = partner_or_refuse(session, new.to_organisation_id, not_id=by.organisation_id)
@@ -324,15 +326,17 @@ def take_step(
     before = referral.status
     after = next_status(before, step)
     required = NOTE_REQUIRED.get(step)
-    text = _text(note, what=required or "a note", required=required is not None)
+    text = _text(note, what=required or "a note", required=required is not None, field="note")
     now = utcnow()
     target: Organisation | None = None
     if step is Step.TRANSFER:
         if to_organisation_id is None:
-            raise UserError("choose the partner organisation to transfer the referral to")
+            raise UserError("choose the partner organisation to transfer the referral to", field="to_organisation")
         target = partner_or_refuse(session, to_organisation_id, not_id=referral.to_organisation_id)
         if target.id == referral.from_organisation_id:
-            raise UserError("a referral cannot be transferred back to the organisation that sent it")
+            raise UserError(
+                "a referral cannot be transferred back to the organisation that sent it", field="to_organisation"
+            )
         feeds = referral.work_item.evidence_feeds if referral.work_item is not None else frozenset()
         refuse_unreadable(session, target, purpose=referral.purpose, feeds=feeds, at=now)
     elif step is Step.CLOSE:

@@ -258,7 +258,7 @@ def create_referral(
             )
         except UserError as error:
             access.db.rollback()
-            errors["to_organisation" if "organisation" in str(error) else "summary"] = str(error).capitalize()
+            errors[error.field or "summary"] = str(error).capitalize()
         else:
             access.db.commit()
             return redirect(f"/referrals/{referral.id}", done="referral-sent")
