@@ -22,6 +22,7 @@ from commonground.access.audit import verify_audit
 from commonground.access.models import AuditEvent, User
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import StoreFacts, feeds_open_to
+from commonground.access.roles import Role
 from commonground.cases.demo import seed_partnership
 from commonground.cases.person_documents import DOCUMENTS_FILE, assemble_document
 from commonground.cases.person_view import PersonView, view_path
@@ -375,3 +376,36 @@ def test_the_person_endpoint_reads_agreements_and_relationships_once(
         assert sum("agreements" in s for s in statements) == 1, email
         assert sum("FROM person_relationships" in s for s in statements) == relationships, email
         assert sum("INSERT INTO audit_events" in s for s in statements) == 1, email
+
+
+@pytest.mark.parametrize("padding", ["." * 25, "\u200b" * 25 + "x", "a b c d e f g h i j k l"])
+def test_the_person_page_refuses_a_break_glass_reason_that_is_not_words(
+    area: Path, hub_app: FastAPI, sessions: sessionmaker[Session], padding: str
+) -> None:
+    """The page asks the same question of a reason as the resolver does (#18): dots, invisible characters or
+    single letters are no reason; nothing is opened and nothing is reported to the DPO."""
+    _seed_and_sync(sessions, area)
+    with sessions() as db:
+        user = db.scalars(select(User).where(User.role == Role.HUB_PRACTITIONER)).first()
+        assert user is not None
+        user_id = user.id
+    person_id = _person_ids(area)[0]
+    client = TestClient(hub_app, base_url="https://testserver")
+    csrf = login_as(client, sessions, user_id)
+    refused = client.post(
+        f"/people/{person_id}/break-glass",
+        data={"purpose": "crime_prevention", "reason": padding, "csrf_token": csrf},
+        headers={"Accept": "text/html"},
+    )
+    assert refused.status_code == 400
+    assert "Give a reason" in refused.text and "Identity as linked" not in refused.text
+    with sessions() as db:
+        assert not db.scalars(select(AuditEvent).where(AuditEvent.break_glass.is_(True))).all()
+
+
+def _person_ids(data_dir: Path) -> list[str]:
+    con = duckdb.connect(str(require_current_build(data_dir).path / "build.duckdb"), read_only=True)
+    try:
+        return [str(r[0]) for r in con.execute("SELECT person_id FROM persons ORDER BY person_id LIMIT 3").fetchall()]
+    finally:
+        con.close()

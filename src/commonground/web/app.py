@@ -29,7 +29,7 @@ from commonground.web.api import password as password_api
 from commonground.web.api import people as people_api
 from commonground.web.api import referrals as referrals_api
 from commonground.web.pages import ROUTERS as PAGE_ROUTERS
-from commonground.web.pages import done_messages
+from commonground.web.pages import done_messages, person_sections
 from commonground.web.render import template_globals
 from commonground.web.security import RequestLog, SecurityHeaders
 from commonground.web.signin import oidc_client
@@ -71,6 +71,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     app.state.templates.globals.update(template_globals())
     app.state.person_views = PersonViews(settings.data_dir)
     app.state.done_messages = done_messages()
+    app.state.person_sections = person_sections()
     app.state.oidc = oidc_client(settings)
     for router in (
         sign_in_router,

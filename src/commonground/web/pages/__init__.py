@@ -2,11 +2,14 @@
 
 Registration is explicit: :data:`AREAS` lists the page modules, the app includes each one's ``router``, and
 :func:`done_messages` gathers each one's ``DONE`` confirmations into one table when the app is built (nothing is
-registered as a side effect of importing a module)."""
+registered as a side effect of importing a module); likewise :func:`person_sections` gathers the parts other
+areas add to the person page (each area's ``PERSON_SECTION``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from types import ModuleType
+from typing import Any
 
 from fastapi import APIRouter
 
@@ -56,3 +59,9 @@ def done_messages() -> dict[str, str]:
                 raise ValueError(f"the confirmation code '{code}' is used by two page areas")
             table[code] = words
     return table
+
+
+def person_sections() -> tuple[Callable[..., Mapping[str, Any]], ...]:
+    """The functions ``(access, person_id, purpose) -> dict`` that add an area's part to the person page (the
+    person's referrals, triage logs), in the order of :data:`AREAS`."""
+    return tuple(area.PERSON_SECTION for area in AREAS if hasattr(area, "PERSON_SECTION"))

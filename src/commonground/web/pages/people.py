@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from commonground.access.purposes import Purpose
+from commonground.access.reasons import reason_problem
 from commonground.access.resolver import MIN_BREAK_GLASS_REASON
 from commonground.access.roles import ROLE_GRANTS
 from commonground.cases import people
@@ -41,11 +42,6 @@ def _view(access: Access) -> PersonView:
     if view is None:
         raise NotFound("No linked build has been published to the hub yet (run commonground hub sync).")
     return view
-
-
-PERSON_SECTIONS: list[Any] = []
-"""Functions ``(access, person_id, purpose) -> dict`` adding to the person page's context (referrals, notices,
-triage logs); other page modules register themselves here."""
 
 
 @router.get("/people", response_class=HTMLResponse)
@@ -146,14 +142,9 @@ def break_glass(
     if purpose not in {p.value for p in Purpose}:
         return _ask_purpose(access, person_id, error="Select why you are opening this record", status=400)
     chosen = Purpose(purpose)
-    if len(reason.strip()) < MIN_BREAK_GLASS_REASON:
-        return _ask_purpose(
-            access,
-            person_id,
-            status=400,
-            chosen=purpose,
-            glass_error=f"Give a reason of at least {MIN_BREAK_GLASS_REASON} characters",
-        )
+    problem = reason_problem(reason)
+    if problem is not None:
+        return _ask_purpose(access, person_id, status=400, chosen=purpose, glass_error=problem.capitalize())
     response = people.show_person(
         access,
         view=view,
@@ -241,7 +232,7 @@ def _render(
     links = [link for link in view.links(person_id) if link.left in shown_records and link.right in shown_records]
     hidden_feeds = sorted(set(identity.feeds if identity else ()) - feeds)
     extra: dict[str, Any] = {}
-    for section in PERSON_SECTIONS:
+    for section in access.request.app.state.person_sections:
         added = dict(section(access, person_id, purpose))
         templates = [*extra.get("person_sections", []), *added.pop("person_sections", [])]
         extra.update(added, person_sections=templates)

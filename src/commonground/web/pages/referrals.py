@@ -41,7 +41,6 @@ from commonground.cases.referrals import (
 from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
 from commonground.web.deps import Access, require
-from commonground.web.pages.people import PERSON_SECTIONS
 from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 from commonground.web.rule_titles import rule_title
@@ -381,4 +380,5 @@ def person_referrals(access: Access, person_id: str, purpose: Purpose) -> dict[s
     }
 
 
-PERSON_SECTIONS.append(person_referrals)
+PERSON_SECTION = person_referrals
+"""This area's part of the person page (gathered by ``pages.person_sections()``)."""

@@ -24,7 +24,6 @@ from commonground.cases.person_view import Identity, PersonView
 from commonground.cases.triage import PURPOSE, S136, Conveyance, TriageEntry, logs_of_person, problems_of
 from commonground.contracts.codes import TRIAGE_OUTCOME_MEANINGS, TRIAGE_SETTING_MEANINGS
 from commonground.web.deps import Access, require
-from commonground.web.pages.people import PERSON_SECTIONS
 from commonground.web.render import UK, page, redirect
 
 router = APIRouter(include_in_schema=False)
@@ -243,4 +242,5 @@ def person_triage(access: Access, person_id: str, purpose: Purpose) -> dict[str,
     return {"triage_logs": logs, "may_log_triage": may_log, "person_sections": ["person_triage.html"], **labels()}
 
 
-PERSON_SECTIONS.append(person_triage)
+PERSON_SECTION = person_triage
+"""This area's part of the person page (gathered by ``pages.person_sections()``)."""
