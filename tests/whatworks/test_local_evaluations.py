@@ -133,7 +133,7 @@ def test_either_page_links_the_same_way(
     from_result = client.post("/evaluations/link", data={**form, "entry_id": str(published)}, follow_redirects=False)
     for linked in (from_entry, from_result):
         assert linked.status_code == 303
-        assert linked.headers["location"].startswith(f"/library/{published}#local")
+        assert linked.headers["location"] == f"/library/{published}?done=evaluation-linked#local"
     with sessions() as db:
         rows = db.scalars(select(LocalEvaluation).order_by(LocalEvaluation.id)).all()
         assert [(r.entry_id, r.title, r.figures) for r in rows] == [(published, "Local result", {"estimate": -0.1})] * 2
