@@ -5,19 +5,16 @@ audited."""
 from __future__ import annotations
 
 import pytest
-from service_support import PASSWORD, principal_of
+from service_support import PASSWORD, context_of
 from service_world import World, build_world
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from commonground.access.context import Context
 from commonground.access.models import AuditEvent, User
-from commonground.access.resolver import Decision, RequestFacts, StoreFacts
 from commonground.access.roles import Role
 from commonground.cases import accounts as account_work
 from commonground.cases import organisations as organisation_work
 from commonground.errors import NotFound, Refused, UserError
-from commonground.store.db import utcnow
 from commonground.store.models import Organisation
 from commonground.store.organisation_types import OrganisationType
 
@@ -25,17 +22,6 @@ from commonground.store.organisation_types import OrganisationType
 @pytest.fixture
 def world(sessions: sessionmaker[Session]) -> World:
     return build_world(sessions, with_agreements=False)
-
-
-def context_of(db: Session, user_id: int) -> Context:
-    principal = principal_of(db.get_one(User, user_id))
-    return Context(
-        db=db,
-        principal=principal,
-        decision=Decision(allowed=True, action="view-self", reason="a test"),
-        now=utcnow(),
-        facts=RequestFacts(StoreFacts(db)),
-    )
 
 
 def _denied(db: Session, action: str) -> list[AuditEvent]:

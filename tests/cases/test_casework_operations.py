@@ -11,22 +11,21 @@ from pathlib import Path
 import pytest
 from notice_support import add_route_notices
 from person_view_fixture import ViewPerson, write_test_view
-from service_support import SETUP, principal_of
+from service_support import SETUP, context_of
 from service_world import ITEMS, World, build_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.agreements import About, AgreementSpec, create_agreement
 from commonground.access.context import Context
-from commonground.access.models import AuditEvent, User
+from commonground.access.models import AuditEvent
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Refusal, RequestFacts, StoreFacts, resolve
+from commonground.access.resolver import Refusal
 from commonground.cases import notice_work, people, queue, referral_work
 from commonground.cases.person_view import PersonView
 from commonground.cases.referrals import Consent, NewReferral, Referral, ReferralStatus, Step
 from commonground.cases.work_items import WorkItem, WorkItemStatus
 from commonground.errors import NotFound, Refused, UserError
-from commonground.store.db import utcnow
 from commonground.store.settings import HubSettings
 
 HUB = "hub@la.example"
@@ -39,13 +38,8 @@ GLASS = "Child at immediate risk; the agreement is being renewed"
 
 
 def context(db: Session, world: World, email: str, action: str = "view-self") -> Context:
-    """What ``require(action)`` hands a route, without the request: the session, who is asking, their facts."""
-    principal = principal_of(db.get_one(User, world.users[email]))
-    now = utcnow()
-    facts = RequestFacts(StoreFacts(db))
-    decision = resolve(action, principal=principal, facts=facts, at=now)
-    assert decision.allowed, decision.reason
-    return Context(db=db, principal=principal, decision=decision, now=now, facts=facts)
+    """What ``require(action)`` hands a route, for the account ``email`` of the world."""
+    return context_of(db, world.users[email], action)
 
 
 def events(db: Session, since: int = 0) -> list[AuditEvent]:

@@ -5,37 +5,22 @@ and ended with each refusal naming its field, and whoever may not is refused and
 from __future__ import annotations
 
 import pytest
-from service_support import principal_of
+from service_support import context_of
 from service_world import World, agreement_for, build_world
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.agreements import About
-from commonground.access.context import Context
-from commonground.access.models import AuditEvent, BreakGlassReport, User
+from commonground.access.models import AuditEvent, BreakGlassReport
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Decision, RequestFacts, StoreFacts
 from commonground.cases import agreements as agreement_work
 from commonground.cases import audit_log, break_glass
 from commonground.errors import NotFound, Refused, UserError
-from commonground.store.db import utcnow
 
 
 @pytest.fixture
 def world(sessions: sessionmaker[Session]) -> World:
     return build_world(sessions, with_agreements=True)
-
-
-def context_of(db: Session, user_id: int) -> Context:
-    """The Context a request of this account would be: its principal, the store's facts, now."""
-    principal = principal_of(db.get_one(User, user_id))
-    return Context(
-        db=db,
-        principal=principal,
-        decision=Decision(allowed=True, action="view-self", reason="a test"),
-        now=utcnow(),
-        facts=RequestFacts(StoreFacts(db)),
-    )
 
 
 def _events(db: Session, action: str, outcome: str = "allowed") -> list[AuditEvent]:

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access import accounts
 from commonground.access.audit import CHAINS, GENESIS, Actor
+from commonground.access.context import Context
 from commonground.access.models import User
-from commonground.access.resolver import Principal
+from commonground.access.resolver import Principal, RequestFacts, StoreFacts, resolve
 from commonground.store.db import utcnow
 from commonground.store.migrations.metadata import all_metadata
 from commonground.store.settings import HubSettings
@@ -76,3 +77,14 @@ def principal_of(user: User) -> Principal:
         role=user.role,
         password_change_due=user.must_change_password,
     )
+
+
+def context_of(db: Session, user_id: int, action: str = "view-self") -> Context:
+    """What ``require(action)`` hands a route, without the request: the session, who is asking (the account
+    ``user_id``), the store's facts, now; the resolver must let the account take ``action`` at all."""
+    principal = principal_of(db.get_one(User, user_id))
+    now = utcnow()
+    facts = RequestFacts(StoreFacts(db))
+    decision = resolve(action, principal=principal, facts=facts, at=now)
+    assert decision.allowed, decision.reason
+    return Context(db=db, principal=principal, decision=decision, now=now, facts=facts)

@@ -9,17 +9,14 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
-from service_support import SETUP, form_csrf, login_as, principal_of
+from service_support import SETUP, context_of, form_csrf, login_as
 from service_world import World, build_world
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.audit import Actor
-from commonground.access.context import Context
-from commonground.access.models import AuditEvent, User
-from commonground.access.resolver import Decision, RequestFacts, StoreFacts
+from commonground.access.models import AuditEvent
 from commonground.errors import NotFound, Refused, UserError
-from commonground.store.db import utcnow
 from commonground.whatworks import library as lib
 from commonground.whatworks.local_evaluations import link_evaluation, local_evaluations
 from commonground.whatworks.models import LibraryEntry, LocalEvaluation
@@ -37,17 +34,6 @@ def published(sessions: sessionmaker[Session], world: World) -> int:
         entry_id = seed_library(db, SETUP)[0].id
         db.commit()
     return entry_id
-
-
-def context_of(db: Session, user_id: int) -> Context:
-    principal = principal_of(db.get_one(User, user_id))
-    return Context(
-        db=db,
-        principal=principal,
-        decision=Decision(allowed=True, action="view-self", reason="a test"),
-        now=utcnow(),
-        facts=RequestFacts(StoreFacts(db)),
-    )
 
 
 def _links(db: Session) -> list[AuditEvent]:
