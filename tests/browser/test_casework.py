@@ -62,7 +62,9 @@ def test_a_flag_is_read_referred_accepted_and_closed(browse: Browse, area: Area)
     partner.main.get_by_label("Close with an outcome").fill("Joint visit done; safety plan agreed with the family.")
     partner.press("Close the referral")
     assert "closed" in partner.done().lower()
-    expect(partner.main.locator(".cg-tag").first).to_have_text(re.compile("Closed", re.I))
+    # Closing it ends the partner's access through it (#16): back on the list, which no longer shows it.
+    assert "can no longer open" in partner.done().lower()
+    expect(partner.main.locator(f'a[href="/referrals/{referral}"]')).to_have_count(0)
 
     mash.goto(f"/referrals/{referral}")
     expect(mash.main.get_by_text("safety plan agreed").first).to_be_visible()

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.agreements import About, AgreementSpec, create_agreement, end_agreement
 from commonground.access.audit import Actor, verify_audit
-from commonground.access.models import Agreement, AuditEvent, User
+from commonground.access.models import Agreement, AuditEvent, PersonRelationship, User
 from commonground.access.purposes import Purpose
 from commonground.access.relationships import relationships_of
 from commonground.cases.person_view import Identity, RuleResult
 from commonground.cases.referrals import (
     NOTE_REQUIRED,
+    REFERRAL_ACCESS,
     TRANSITIONS,
     Consent,
     NewReferral,
@@ -161,9 +162,9 @@ def test_each_allowed_step_is_recorded_with_who_when_and_the_statuses(sessions: 
         assert referral.status is ReferralStatus.CLOSED and referral.closed_at is not None
         assert referral.outcome == "Support delivered; no further concerns."
         assert referral.to_organisation_id == world.organisations["NHS"]
-        for code in ("DAS", "NHS"):
+        for code in ("DAS", "NHS"):  # transferred away from one, closed by the other: neither opens it now (#16)
             found = relationships_of(db, person_id=PERSON, organisation_id=world.organisations[code], at=utcnow())
-            assert About.OWN_CASES in found
+            assert About.OWN_CASES not in found
         audited = list(db.scalars(select(AuditEvent).where(AuditEvent.subject_type == "referral")))
         assert [a.detail["step"] for a in audited] == [e.step.value for e in events]
         assert {a.action for a in audited} == {"make-referral", "handle-referral"}
@@ -307,7 +308,7 @@ def test_a_flag_is_referred_and_the_partner_accepts_acts_and_closes(
     assert hub.get("/api/referrals?side=sent").json()["items"][0]["id"] == rid
 
     again = partner.post(f"/api/referrals/{rid}/transitions", json={"step": "accept"})
-    assert again.status_code == 400 and "closed referral cannot" in again.json()["detail"]
+    assert again.status_code == 403  # closing it ended the partner's access to it (#16)
 
     with sessions() as db:
         steps_audited = db.scalars(
@@ -315,6 +316,7 @@ def test_a_flag_is_referred_and_the_partner_accepts_acts_and_closes(
                 AuditEvent.subject_type == "referral",
                 AuditEvent.subject_id == str(rid),
                 AuditEvent.action.in_(["make-referral", "handle-referral"]),
+                AuditEvent.outcome == "allowed",
             )
         ).all()
         assert [a.detail["step"] for a in steps_audited] == ["send", "accept", "record_action", "close"]
@@ -336,7 +338,7 @@ def test_rejecting_needs_a_reason(app: FastAPI, sessions: sessionmaker[Session])
     assert done.status_code == 200 and done.json()["status"] == "rejected"
     assert done.json()["events"][-1]["note"] == "Not a service we run."
     close = partner.post(f"/api/referrals/{rid}/transitions", json={"step": "close", "note": "closing it anyway"})
-    assert close.status_code == 400
+    assert close.status_code == 403  # rejecting it ended the partner's access to it (#16)
 
 
 def test_a_referral_is_transferred_to_another_partner(app: FastAPI, sessions: sessionmaker[Session]) -> None:
@@ -527,9 +529,12 @@ def test_pages_make_accept_and_close_a_referral(app: FastAPI, sessions: sessionm
         url, data={"csrf_token": token, "step": "close", "close_outcome": "Support delivered."}, follow_redirects=False
     )
     assert closed.status_code == 303
+    assert closed.headers["location"] == "/referrals?done=referral-close"  # no longer the partner's to open
     page = partner.get(closed.headers["location"])
-    assert "The referral is closed." in page.text and "Support delivered." in page.text
-    assert 'name="step"' not in page.text and "nothing more can be done" in page.text
+    assert "The referral is closed." in page.text and "can no longer open" in page.text
+    assert partner.get(url).status_code == 403
+    closed_page = hub.get(url)  # the sender still sees it, closed, with its outcome
+    assert "Support delivered." in closed_page.text and 'name="step"' not in closed_page.text
 
     person = hub.get(f"/people/{PERSON}?purpose=safeguarding_children")
     assert person.status_code == 200, person.text
@@ -565,3 +570,69 @@ def test_a_partner_that_could_not_open_the_referral_is_the_error_of_the_partner_
     error = re.search(r'id="(\w+)-error"><span class="cg-visually-hidden">Error:</span> ([^<]+)', refused.text)
     assert error is not None
     assert error.group(1) == "to_organisation" and "has no data-sharing agreement in force" in error.group(2)
+
+
+def _partner_reads(partner: As, rid: int) -> int:
+    return partner.get(f"/api/referrals/{rid}").status_code
+
+
+@pytest.mark.parametrize(
+    ("steps", "still_open"),
+    [
+        ([("accept", None)], True),
+        ([("reject", "Not a service we run.")], False),
+        ([("accept", None), ("close", "Seen twice; engaged with treatment.")], False),
+    ],
+)
+def test_a_referral_opens_the_partners_access_only_while_it_is_with_them(
+    app: FastAPI, sessions: sessionmaker[Session], steps: list[tuple[str, str | None]], still_open: bool
+) -> None:
+    """A partner that rejected or closed a referral could still open the person's records for ever (the
+    relationship the referral made had no end); now it ends with the referral (#16)."""
+    world = _world(sessions, partners=("DAS",))
+    _, rid = _refer(app, sessions, world)
+    partner = As(app, sessions, world, PARTNER)
+    assert _partner_reads(partner, rid) == 200
+    for step, note in steps:
+        body = {"step": step, **({"note": note} if note else {})}
+        assert partner.post(f"/api/referrals/{rid}/transitions", json=body).status_code == 200
+    assert (_partner_reads(partner, rid) == 200) is still_open
+    with sessions() as db:
+        (row,) = db.scalars(select(PersonRelationship).where(PersonRelationship.source == "referrals")).all()
+        assert (row.valid_until is not None and row.valid_until <= utcnow()) is not still_open
+
+
+def test_a_referral_nobody_acts_on_stops_opening_the_record(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions, partners=("DAS",))
+    _, rid = _refer(app, sessions, world)
+    with sessions() as db:
+        (row,) = db.scalars(select(PersonRelationship).where(PersonRelationship.source == "referrals")).all()
+        assert row.valid_until is not None
+        assert dt.timedelta(days=89) < row.valid_until - utcnow() <= REFERRAL_ACCESS
+        row.valid_from -= REFERRAL_ACCESS + dt.timedelta(days=1)  # as if sent 91 days ago
+        row.valid_until -= REFERRAL_ACCESS + dt.timedelta(days=1)
+        db.commit()
+    partner = As(app, sessions, world, PARTNER)
+    assert _partner_reads(partner, rid) == 403
+
+
+def test_a_transfer_moves_the_access_with_the_referral(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    world = _world(sessions)
+    _, rid = _refer(app, sessions, world)
+    partner = As(app, sessions, world, PARTNER)
+    body = {
+        "step": "transfer",
+        "note": "The crisis team is better placed.",
+        "to_organisation_id": world.organisations["NHS"],
+    }
+    assert partner.post(f"/api/referrals/{rid}/transitions", json=body).status_code == 200
+    with sessions() as db:
+        rows = {
+            r.organisation_id: r
+            for r in db.scalars(select(PersonRelationship).where(PersonRelationship.source == "referrals"))
+        }
+        now = utcnow()
+        assert rows[world.organisations["DAS"]].valid_until is not None
+        assert rows[world.organisations["DAS"]].valid_until <= now
+        assert rows[world.organisations["NHS"]].valid_until is not None
+        assert rows[world.organisations["NHS"]].valid_until > now

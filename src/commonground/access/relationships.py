@@ -52,6 +52,22 @@ def record_relationship(
     return row
 
 
+def end_relationship(
+    session: Session, *, person_id: str, organisation_id: int, about: About, source: str, at: dt.datetime
+) -> None:
+    """End one relationship at ``at`` (it stays, with its dates, as a record of what was in force when)."""
+    row = session.scalar(
+        select(PersonRelationship).where(
+            PersonRelationship.person_id == person_id,
+            PersonRelationship.organisation_id == organisation_id,
+            PersonRelationship.kind == KIND_OF[about],
+            PersonRelationship.source == source,
+        )
+    )
+    if row is not None and (row.valid_until is None or row.valid_until > at):
+        row.valid_until = at
+
+
 def relationships_of(session: Session, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
     """The relationships in force between a person and an organisation at ``at``."""
     kinds = session.scalars(

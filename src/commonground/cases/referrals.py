@@ -9,7 +9,9 @@ The workflow is a state machine whose allowed steps live in one place, :data:`TR
 :func:`allowed_steps` which steps to offer. Every step is a :class:`ReferralEvent` (who, when, from which status
 to which, the note) and an audit event, written in the caller's transaction. Sending or transferring a referral
 records an "own case" relationship between the person and the receiving organisation, so that its agreement
-about its own cases lets it open the person's record.
+about its own cases lets it open the person's record, for as long as the referral is with it: the relationship
+ends when the partner rejects or closes the referral or transfers it away, and lapses when nobody has acted on it
+for :data:`REFERRAL_ACCESS`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from commonground.access.agreements import About
 from commonground.access.audit import Actor
 from commonground.access.models import User
 from commonground.access.purposes import Purpose
-from commonground.access.relationships import record_relationship
+from commonground.access.relationships import end_relationship, record_relationship
 from commonground.access.resolver import StoreFacts, Subject, agreements_covering
 from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
@@ -38,6 +40,11 @@ from commonground.store.organisation_types import OrganisationType
 MAX_TEXT = 10_000
 MIN_REASON = 3
 RELATIONSHIP_SOURCE = "referrals"
+REFERRAL_ACCESS = dt.timedelta(days=90)
+"""How long a referral keeps the person's records open to the partner it is with, counted from its last step: an
+open referral that nobody acts on stops opening them after this; every step (sending, accepting, recording an
+action, a transfer) starts it again. Rejecting or closing a referral, or transferring it away, ends it at once
+for that partner, unless another open referral about the person is with it."""
 
 
 class ReferralStatus(StrEnum):
@@ -361,6 +368,54 @@ def take_step(
     return referral
 
 
+def _keep_or_end_access(
+    session: Session, referral: Referral, step: Step, *, by: Actor, to_organisation_id: int | None, now: dt.datetime
+) -> None:
+    """The receiving partner's "own case" relationship: opened (or renewed) for :data:`REFERRAL_ACCESS` by a step
+    that leaves the referral with it, ended by one that rejects, closes or transfers it away."""
+    if to_organisation_id is not None:  # sent, or transferred to another partner
+        _open_access(session, referral, organisation_id=to_organisation_id, now=now)
+    if step is Step.TRANSFER or referral.status in (ReferralStatus.REJECTED, ReferralStatus.CLOSED):
+        assert by.organisation_id is not None
+        if not _other_open_referral(session, referral, organisation_id=by.organisation_id):
+            end_relationship(
+                session,
+                person_id=referral.person_id,
+                organisation_id=by.organisation_id,
+                about=About.OWN_CASES,
+                source=RELATIONSHIP_SOURCE,
+                at=now,
+            )
+    elif to_organisation_id is None:  # accepted, or an action recorded: the partner is working on it
+        _open_access(session, referral, organisation_id=referral.to_organisation_id, now=now)
+
+
+def _open_access(session: Session, referral: Referral, *, organisation_id: int, now: dt.datetime) -> None:
+    record_relationship(
+        session,
+        person_id=referral.person_id,
+        organisation_id=organisation_id,
+        about=About.OWN_CASES,
+        source=RELATIONSHIP_SOURCE,
+        valid_from=now,
+        valid_until=now + REFERRAL_ACCESS,
+    )
+
+
+def _other_open_referral(session: Session, referral: Referral, *, organisation_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Referral.id).where(
+                Referral.person_id == referral.person_id,
+                Referral.to_organisation_id == organisation_id,
+                Referral.id != referral.id,
+                Referral.status.in_((ReferralStatus.SENT, ReferralStatus.ACCEPTED)),
+            )
+        )
+        is not None
+    )
+
+
 def _step(
     session: Session,
     referral: Referral,
@@ -386,14 +441,7 @@ def _step(
             at=now,
         )
     )
-    if to_organisation_id is not None:
-        record_relationship(
-            session,
-            person_id=referral.person_id,
-            organisation_id=to_organisation_id,
-            about=About.OWN_CASES,
-            source=RELATIONSHIP_SOURCE,
-        )
+    _keep_or_end_access(session, referral, step, by=by, to_organisation_id=to_organisation_id, now=now)
     session.flush()
     session.expire(referral, ["events"])
     detail: dict[str, object] = {

@@ -41,6 +41,7 @@ from commonground.cases.referrals import (
 from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
 from commonground.web.deps import Access, require
+from commonground.web.idempotency import new_key
 from commonground.web.params import IdPath
 from commonground.web.render import page, redirect
 from commonground.web.rule_titles import rule_title
@@ -50,10 +51,13 @@ router = APIRouter(include_in_schema=False)
 DONE: dict[str, str] = {
     "referral-sent": "Your referral has been sent.",
     "referral-accept": "You have accepted the referral.",
-    "referral-reject": "You have rejected the referral. The organisation that sent it can see your reason.",
+    "referral-reject": (
+        "You have rejected the referral. The organisation that sent it can see your reason; "
+        "your organisation can no longer open the person's records through it."
+    ),
     "referral-record_action": "The action has been recorded.",
     "referral-transfer": "The referral has been transferred. It is no longer with your organisation.",
-    "referral-close": "The referral is closed.",
+    "referral-close": "The referral is closed. Your organisation can no longer open the person's records through it.",
 }
 """What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
@@ -185,6 +189,7 @@ def _new_form(
         values={**defaults, **(values or {})},
         errors=errors or {},
         error_title=bool(errors),
+        form_key=new_key(),  # the form's idempotency key: sent twice, the referral is made once
         status=status,
     )
 
@@ -361,7 +366,10 @@ def referral_step(
         else:
             access.db.commit()
             done = f"referral-{chosen.value}"
-            return redirect("/referrals" if chosen is Step.TRANSFER else f"/referrals/{referral_id}", done=done)
+            # A step that ends the referral for this organisation (transfer, reject, close) ends its access to
+            # the person's records too: back to the list, with the confirmation.
+            ends = chosen in (Step.TRANSFER, Step.REJECT, Step.CLOSE)
+            return redirect("/referrals" if ends else f"/referrals/{referral_id}", done=done)
     referral = read_referral(access, referral_id=referral_id)
     access.db.commit()
     return _detail(access, referral, errors=errors, values=values, status=400)
