@@ -43,7 +43,11 @@ BOXES = [
     Box("access", "access: accounts, agreements, resolver, audit, context", ("access",)),
     Box("store_migrations", "store.migrations: Alembic, every model", ("store.migrations",), "store"),
     Box("store", "store: engine, sessions, base, Organisation", ("store",), "store"),
-    Box("shared", "cross-cutting: errors, settings, contracts", ("errors", "settings", "contracts")),
+    Box(
+        "shared",
+        "cross-cutting: errors, settings, contracts, spreadsheet",
+        ("errors", "settings", "contracts", "spreadsheet"),
+    ),
     Box(
         "analytical",
         "analytical: ingest, linkage, rules, engine, evaluation, synth",

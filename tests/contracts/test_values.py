@@ -7,7 +7,14 @@ from datetime import date, datetime
 import pytest
 
 from commonground.contracts import FEEDS, Column, ColumnType
-from commonground.contracts.values import ValueProblem, name_key, nhs_number_is_valid, parse_cell
+from commonground.contracts.values import (
+    FORMULA_WARNING,
+    ValueProblem,
+    name_key,
+    nhs_number_is_valid,
+    parse_cell,
+    value_warning,
+)
 
 
 def col(type_: ColumnType, values: tuple[str, ...] = ()) -> Column:
@@ -18,7 +25,11 @@ GOOD = [
     (ColumnType.ID, " PI-000123 ", "PI-000123"),
     (ColumnType.ID, "WMP/2023/0412", "WMP/2023/0412"),
     (ColumnType.TEXT, "  12   Acacia  Avenue ", "12 Acacia Avenue"),
-    (ColumnType.TEXT, "-5 degrees outside", "-5 degrees outside"),  # '-' then a digit is no formula
+    (ColumnType.TEXT, "-5 degrees outside", "-5 degrees outside"),  # text, formula-like or not (#18): kept
+    (ColumnType.TEXT, '=HYPERLINK("http://x")', '=HYPERLINK("http://x")'),
+    (ColumnType.TEXT, "@SUM(A1)", "@SUM(A1)"),
+    (ColumnType.TEXT, "+cmd|' /C calc'!A0", "+cmd|' /C calc'!A0"),
+    (ColumnType.TEXT, "-2+3+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0"),
     (ColumnType.NAME, "Siân", "Siân"),
     (ColumnType.NAME, "O'Neill-Jones", "O'Neill-Jones"),
     (ColumnType.NAME, "Mary Ann", "Mary Ann"),
@@ -50,9 +61,6 @@ def test_good_values_are_standardised(type_: ColumnType, raw: str, expected: obj
 BAD = [
     (ColumnType.ID, "has space", "not an identifier"),
     (ColumnType.ID, "x" * 65, "not an identifier"),
-    (ColumnType.TEXT, '=HYPERLINK("http://x")', "looks like a spreadsheet formula"),
-    (ColumnType.TEXT, "@SUM(A1)", "looks like a spreadsheet formula"),
-    (ColumnType.TEXT, "+cmd|' /C calc'!A0", "looks like a spreadsheet formula"),
     (ColumnType.NAME, "J0hn", "not a name"),
     (ColumnType.NAME, "x" * 101, "longer than 100 characters"),
     (ColumnType.DATE, "03/04/2012", "not a date in the form YYYY-MM-DD"),
@@ -89,6 +97,24 @@ def test_bad_values_give_a_reason_without_the_value(type_: ColumnType, raw: str,
         parse_cell(raw, col(type_))
     assert caught.value.reason.startswith(reason)
     assert raw not in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("type_", "value", "warned"),
+    [
+        (ColumnType.TEXT, "=1+1", True),
+        (ColumnType.TEXT, "-2+3+cmd|' /C calc'!A0", True),
+        (ColumnType.TEXT, "-5 degrees outside", True),
+        (ColumnType.TEXT, "-5", False),
+        (ColumnType.TEXT, "+44 20 7946 0000", False),
+        (ColumnType.TEXT, "12 Acacia Avenue", False),
+        (ColumnType.TEXT, None, False),
+        (ColumnType.EMAIL, "+tag@example.org", False),  # only text columns are warned about
+        (ColumnType.NAME, "Siân", False),
+    ],
+)
+def test_a_formula_like_text_value_is_warned_about(type_: ColumnType, value: str | None, warned: bool) -> None:
+    assert value_warning(value, col(type_)) == (FORMULA_WARNING if warned else None)
 
 
 def test_codes_are_canonical_and_lists_are_ordered_as_the_contract() -> None:

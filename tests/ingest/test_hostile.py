@@ -71,16 +71,21 @@ def test_nul_bytes_quarantine_their_row(area: Area) -> None:
     assert area.query("SELECT row_number, field, reason FROM quarantine") == [(3, "family_name", "contains a NUL byte")]
 
 
-def test_spreadsheet_formulas_are_not_loaded(area: Area) -> None:
-    body = rows(3)
+FORMULA_WARNING = "begins like a spreadsheet formula; kept as text (neutralised in files people open)"
+
+
+def test_spreadsheet_formulas_are_kept_as_text_with_a_warning(area: Area) -> None:
+    body = rows(4)
     body[0][COLS.index("address")] = "=cmd|' /C calc'!A0"
     body[1][COLS.index("address")] = "@SUM(1+1)"
-    body[2][COLS.index("address")] = "-2+3"  # a number-like start is not a formula here... but '-2+3' is
+    body[2][COLS.index("address")] = "-2+3"  # '-' then a digit, but a sum: a spreadsheet computes it
+    body[3][COLS.index("address")] = "-5"  # a plain number: no formula
     area.write("mental_health_contacts.csv", csv_text(COLS, body))
-    assert loaded(area) == (3, 3, 0)  # address is nullable: blanked with warnings
-    warnings = area.query("SELECT row_number, reason FROM ingest_warnings ORDER BY row_number")
-    assert warnings == [(2, "looks like a spreadsheet formula"), (3, "looks like a spreadsheet formula")]
-    assert area.query("SELECT address FROM feed_mental_health_contacts WHERE _row_number = 4") == [("-2+3",)]
+    assert loaded(area) == (4, 4, 0)
+    warnings = area.query("SELECT row_number, field, reason FROM ingest_warnings ORDER BY row_number")
+    assert warnings == [(n, "address", FORMULA_WARNING) for n in (2, 3, 4)]
+    stored = area.query("SELECT _row_number, address FROM feed_mental_health_contacts ORDER BY _row_number")
+    assert stored == [(2, "=cmd|' /C calc'!A0"), (3, "@SUM(1+1)"), (4, "-2+3"), (5, "-5")]
 
 
 def test_a_quote_that_never_closes(area: Area) -> None:

@@ -18,6 +18,7 @@ others, never who they were (UK GDPR Art 15(4); DPA 2018 Sch 2 para 16).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from commonground.access.models import AuditEvent
 from commonground.access.resolver import Subject
 from commonground.cases import subject_access_build as build
 from commonground.cases import subject_access_store as store
-from commonground.cases.person_view import PersonView
+from commonground.cases.person_view import Identity, PersonView
 from commonground.cases.subject_access_build import Export, Section
 from commonground.cases.work_items import WorkItem
 from commonground.errors import UserError
@@ -101,7 +102,9 @@ def _readme(export: Export, by: Actor) -> None:
         "",
         "This folder holds everything the partnership's commonground service holds about the person with this",
         "id, and every time someone accessed it. Each file is plain text: .csv files open in a spreadsheet,",
-        ".json in any text editor. The files:",
+        ".json in any text editor. In the .csv files, a value that begins like a spreadsheet formula (with =, +,",
+        "- or @) is written with a ' in front, so that the spreadsheet shows it as text rather than running it.",
+        "The files:",
         "",
         *export.readme,
         "",
@@ -153,3 +156,56 @@ def export_for(ctx: Context, *, view: PersonView | None, person_id: str, out_dir
     files = export_subject_access(ctx.db, view, person_id, out_dir, ctx.me().actor)
     ctx.db.commit()
     return files
+
+
+def find_for_request(
+    ctx: Context,
+    *,
+    view: PersonView | None,
+    family_name: str,
+    given_name: str = "",
+    date_of_birth: dt.date | None = None,
+) -> list[Identity]:
+    """The people of the linked build who match (family name, and given name and date of birth if given), for the
+    data protection officer to choose whom a subject access request is about.
+
+    Finding a person for casework is ``find-person``, for a casework purpose, which the DPO's role is never
+    granted; this search is part of answering the request instead, checked as ``export-subject-access`` (a
+    refusal audited). It is audited like any identifiable read, in the same transaction, and committed: one
+    ``export-subject-access`` event per person shown (detail ``step: search``), or one saying that nobody matched.
+    The words typed are not recorded, only which fields were used."""
+    ctx.require("export-subject-access", Subject(kind=SubjectKind.PERSON))
+    if not family_name.strip():
+        raise UserError("Enter a family name", field="family_name")
+    found = (
+        view.search(family_name=family_name, given_name=given_name, date_of_birth=date_of_birth)
+        if view is not None
+        else []
+    )
+    used = [
+        "family_name",
+        *(["given_name"] if given_name.strip() else []),
+        *(["date_of_birth"] if date_of_birth else []),
+    ]
+    actor = ctx.me().actor
+    events = [
+        audit.Event(
+            actor=actor,
+            action="export-subject-access",
+            subject_type=SubjectKind.PERSON.value,
+            subject_id=person.person_id,
+            person_id=person.person_id,
+            detail={"step": "search", "by": used},
+        )
+        for person in found
+    ] or [
+        audit.Event(
+            actor=actor,
+            action="export-subject-access",
+            subject_type=SubjectKind.PERSON.value,
+            detail={"step": "search", "by": used, "matches": 0},
+        )
+    ]
+    audit.record_many(ctx.db, events)
+    ctx.db.commit()
+    return found

@@ -6,7 +6,6 @@ are listed, in order, in :data:`commonground.cases.subject_access.SECTIONS`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -18,6 +17,7 @@ import duckdb
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commonground import spreadsheet
 from commonground.cases.person_view import PersonView, person_feeds
 from commonground.store.models import Organisation
 
@@ -44,11 +44,13 @@ class Export:
         return self.organisations.get(organisation_id, f"organisation {organisation_id}")
 
     def write_csv(self, name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """A CSV file the person opens in a spreadsheet: every field quoted, and a cell that begins like a formula
+        (a case note ``=HYPERLINK(…)``) written with a leading ``'`` (:mod:`commonground.spreadsheet`, #18)."""
         path = self.out_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
         count = 0
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = spreadsheet.writer(handle)
             writer.writerow(header)
             for row in rows:
                 writer.writerow([_text(v) for v in row])

@@ -41,9 +41,12 @@ without regard to case or surrounding spaces.
 - **Value needed**: a blank or invalid cell sends the row to quarantine with the field and the reason.
   In a column that may be blank, an invalid value is blanked and a warning is recorded; the row loads.
 - Every row has a `record_id` unique within its feed.
-- Cells longer than 2,000 characters, cells holding NUL bytes or bytes that are not UTF-8, and
-  text cells that a spreadsheet would run as a formula (starting `=`, `@`, or `+`/`-` followed by
-  something other than a digit) are invalid.
+- Cells longer than 2,000 characters and cells holding NUL bytes or bytes that are not UTF-8 are
+  invalid.
+- A text cell that begins like a spreadsheet formula (`=`, `+`, `-`, `@`, a tab or a carriage
+  return; a plain number such as `-5` or `+44 20 7946 0000` does not) is kept as text, with a
+  warning naming the row and the field. Every file the service writes for people to open puts a
+  `'` before such a cell, so a spreadsheet shows it rather than running it.
 
 ## Contents
 """

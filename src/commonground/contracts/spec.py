@@ -17,7 +17,7 @@ class ColumnType(StrEnum):
     """How a raw cell is read. Each type has one parser in ``values.PARSERS``."""
 
     ID = "id"  # an identifier from the partner's system: letters, digits, - _ / .
-    TEXT = "text"  # free text: trimmed, whitespace collapsed, never a spreadsheet formula
+    TEXT = "text"  # free text: trimmed, whitespace collapsed; formula-like text kept, with a warning
     NAME = "name"  # a person's given or family name
     DATE = "date"  # YYYY-MM-DD
     DATETIME = "datetime"  # YYYY-MM-DDTHH:MM[:SS] (a space instead of T is accepted), local time

@@ -13,11 +13,15 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from commonground.contracts.spec import Column, ColumnType
+from commonground.spreadsheet import looks_like_formula as looks_like_formula
 
 MAX_CELL_CHARS = 2_000
 """The longest cell any column accepts. Longer cells are a broken extract, not data."""
 
 EARLIEST_YEAR = 1900
+
+FORMULA_WARNING = "begins like a spreadsheet formula; kept as text (neutralised in files people open)"
+"""The warning ingest records for a text cell that :func:`looks_like_formula` (#18): the value is kept as sent."""
 
 Value = str | date | datetime | bool | int | list[str]
 
@@ -31,7 +35,6 @@ class ValueProblem(ValueError):
 
 
 _WHITESPACE = re.compile(r"\s+")
-_FORMULA_START = re.compile(r"^[=@]|^[+\-][^\d\s]")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-/.:]{0,63}$")
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.’][^\W\d_]*)*$")
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
@@ -48,9 +51,14 @@ def clean_text(raw: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", raw)).strip()
 
 
-def looks_like_formula(text: str) -> bool:
-    """A cell a spreadsheet would run as a formula (CSV injection)."""
-    return bool(_FORMULA_START.match(text))
+def value_warning(value: object, column: Column) -> str | None:
+    """A warning about a valid, standardised value, or None. A text value that begins like a spreadsheet formula
+    (:func:`commonground.spreadsheet.looks_like_formula`: ``=``, ``+``, ``-``, ``@``, tab or carriage return, not a
+    plain number such as ``-5``) is text all the same: it is kept as sent, and every file a person opens neutralises
+    it (a leading ``'``). The warning lets a data steward see where such values came in."""
+    if column.type is ColumnType.TEXT and isinstance(value, str) and looks_like_formula(value):
+        return FORMULA_WARNING
+    return None
 
 
 def name_key(name: str) -> str:
@@ -87,8 +95,7 @@ def _parse_id(text: str, column: Column) -> str:
 
 
 def _parse_text(text: str, column: Column) -> str:
-    if looks_like_formula(text):
-        raise ValueProblem("looks like a spreadsheet formula")
+    # Free text is text, even when it begins like a spreadsheet formula: see value_warning (#18).
     return text
 
 

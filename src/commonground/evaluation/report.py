@@ -8,12 +8,12 @@ threshold. Every report carries the caveats in plain English.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+from commonground import spreadsheet
 from commonground.evaluation.evaluate import SMD_FLAG, EvaluationResult
 from commonground.evaluation.stats import Estimate
 
@@ -205,14 +205,17 @@ def render_markdown(result: EvaluationResult) -> str:
 
 
 def write_report(result: EvaluationResult, out: Path) -> list[Path]:
-    """``report.md``, ``report.json``, ``summary.csv`` and ``balance.csv`` in ``out``; the paths written."""
+    """``report.md``, ``report.json``, ``summary.csv`` and ``balance.csv`` in ``out``; the paths written.
+
+    The CSV files are for people to open: every field quoted, formula-like cells neutralised
+    (:mod:`commonground.spreadsheet`)."""
     out.mkdir(parents=True, exist_ok=True)
     s = summary(result)
     paths = [out / "report.md", out / "report.json", out / "summary.csv", out / "balance.csv"]
     paths[0].write_text(render_markdown(result), encoding="utf-8")
     paths[1].write_text(json.dumps(s, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     with paths[2].open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = spreadsheet.writer(f, lineterminator="\n")
         writer.writerow(["measure", "estimate", "low", "high"])
         for name in ("risk_difference", "risk_ratio"):
             value = s["effect"][name]
@@ -222,7 +225,7 @@ def write_report(result: EvaluationResult, out: Path) -> list[Path]:
             for key, value in figures.items():
                 writer.writerow([f"{group}.{key}", value, "", ""])
     with paths[3].open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
+        writer = spreadsheet.writer(f, lineterminator="\n")
         writer.writerow(["covariate", "label", "smd_before", "smd_after", "flagged"])
         for b in s["balance"]:
             writer.writerow([b["covariate"], b["label"], b["smd_before"], b["smd_after"], str(b["flagged"]).lower()])

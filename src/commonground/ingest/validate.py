@@ -5,6 +5,8 @@ of go through ``parse_cell``, the authority. Then:
 
 - a bad or blank value in a non-nullable column quarantines the row (every such field is named);
 - a bad value in a nullable column is blanked and recorded as a warning (the row is kept);
+- a text value that begins like a spreadsheet formula (``values.value_warning``) is kept as sent, with a warning
+  naming the field, in any text column (#18): files people open neutralise it (:mod:`commonground.spreadsheet`);
 - cross-field checks (an end before its start) blank the field that may be blank (the end, or an optional
   start such as an emergency attendance's ``assault_at``) with a warning naming it, and keep the row: a wrong
   optional value never loses the event (a pair of required fields would quarantine the row; no feed has one);
@@ -24,9 +26,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from commonground.contracts.spec import Column, ColumnType, FeedContract
-from commonground.contracts.values import ValueProblem, parse_cell
+from commonground.contracts.values import ValueProblem, parse_cell, value_warning
 from commonground.ingest.fastpath import arrow_type, fast_parse, name_keys
 from commonground.ingest.reader import RawChunk
+from commonground.spreadsheet import TRIGGERS
 
 BLANK_REASON = "blank, but the column requires a value"
 
@@ -88,6 +91,7 @@ def store_columns(feed: FeedContract) -> list[tuple[str, pa.DataType]]:
 class _ColumnOutcome:
     values: pa.Array
     problems: list[tuple[int, str]]  # (index in chunk, reason)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (index in chunk, reason): the value is kept
 
 
 def _check_column(chunk: RawChunk, column: Column) -> _ColumnOutcome:
@@ -120,7 +124,24 @@ def _check_column(chunk: RawChunk, column: Column) -> _ColumnOutcome:
         blank = np.flatnonzero(np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False)))
         known = {i for i, _ in problems}
         problems += [(i, BLANK_REASON) for i in blank.tolist() if i not in known]
-    return _ColumnOutcome(values, problems)
+    return _ColumnOutcome(values, problems, _value_warnings(values, column))
+
+
+def _value_warnings(values: pa.Array, column: Column) -> list[tuple[int, str]]:
+    """Warnings about values that are kept: text that begins like a spreadsheet formula. The values that begin with
+    a formula trigger are found over the whole column; ``value_warning`` decides on each of those (a few)."""
+    if column.type is not ColumnType.TEXT:
+        return []
+    first = pc.utf8_slice_codeunits(values, start=0, stop=1)
+    starts = np.asarray(
+        pc.fill_null(pc.is_in(first, value_set=pa.array(TRIGGERS)), False).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    found: list[tuple[int, str]] = []
+    for i in np.flatnonzero(starts).tolist():
+        reason = value_warning(values[i].as_py(), column)
+        if reason is not None:
+            found.append((i, reason))
+    return found
 
 
 def _merge(values: pa.Array, at: list[int], fixed: list[object], column: Column) -> pa.Array:
@@ -157,6 +178,8 @@ class ChunkValidator:
             target = quarantine if not column.nullable else warn
             for i, reason in outcome.problems:
                 target.setdefault(i, []).append((column.name, reason))
+            for i, reason in outcome.warnings:
+                warn.setdefault(i, []).append((column.name, reason))
         self._check_order(values, quarantine, warn)
         self._check_unique(chunk, values, quarantine)
         return self._outcome(chunk, n, values, quarantine, warn)

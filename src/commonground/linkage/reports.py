@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 from pydantic import BaseModel, ConfigDict
 
+from commonground import spreadsheet
 from commonground.errors import UserError
 from commonground.linkage.builds import Build, models_dir, require_current_build
 from commonground.linkage.evaluate import ClusterScores, PairwiseScores, cluster_scores, pairwise_scores
@@ -44,11 +45,22 @@ def export_households(*, data_dir: Path, out: Path) -> int:
 
 
 def _export(data_dir: Path, out: Path, query: str) -> int:
+    """The query's rows as a CSV file for people to open: every field quoted, formula-like cells neutralised
+    (:mod:`commonground.spreadsheet`; DuckDB's ``COPY`` would write cells as they are)."""
     build = require_current_build(data_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with build.connect() as con:
-        con.execute(f"COPY ({query}) TO {_literal(str(out))} (HEADER, DELIMITER ',')").fetchall()
-        return int(con.execute(f"SELECT COUNT(*) FROM ({query})").fetchall()[0][0])
+    count = 0
+    with build.connect() as con, out.open("w", newline="", encoding="utf-8") as handle:
+        cursor = con.execute(query)
+        writer = spreadsheet.writer(handle, lineterminator="\n")
+        writer.writerow([column[0] for column in cursor.description or ()])
+        while batch := cursor.fetchmany(_BATCH_ROWS):
+            writer.writerows(batch)
+            count += len(batch)
+    return count
+
+
+_BATCH_ROWS = 100_000
 
 
 def parse_record(text: str) -> tuple[str, str]:

@@ -6,11 +6,11 @@ address, so it can go into a case note, an audit log or a subject-access export 
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from commonground import spreadsheet
 from commonground.rules.outputs import open_output
 
 EXPORT_COLUMNS = ("person_id", "rule_id", "kind", "first_evidence", "latest_evidence", "route_to", "due_by")
@@ -154,7 +154,8 @@ def export_flags(*, build_dir: Path, out: Path) -> int:
     """Write one CSV row per indicator and per flag; returns the number of rows.
 
     Columns: ``person_id, rule_id, kind, first_evidence, latest_evidence, route_to, due_by``
-    (the last two blank for indicators). Moments are ISO 8601 (``2024-03-01T21:30:00``).
+    (the last two blank for indicators). Moments are ISO 8601 (``2024-03-01T21:30:00``). A file people open: every
+    field quoted, formula-like cells neutralised (:mod:`commonground.spreadsheet`).
     """
     with open_output(build_dir) as con:
         rows = con.execute(
@@ -170,7 +171,7 @@ def export_flags(*, build_dir: Path, out: Path) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.tmp")
     with temporary.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = spreadsheet.writer(handle)
         writer.writerow(EXPORT_COLUMNS)
         for person_id, rule_id, kind, first, latest, route_to, due_by in rows:
             writer.writerow([person_id, rule_id, kind, _iso(first), _iso(latest), route_to or "", _iso(due_by)])

@@ -2,10 +2,16 @@
 
 About one row in a thousand gets exactly one bad cell (never the record id, never a column the
 feed must keep unique): an impossible or future date, a date in the wrong format, a time that
-does not exist, an unknown code, a spreadsheet formula, a name with a digit in it, an NHS
-number that fails its check digit, a malformed postcode, a blank in a column that must be
-filled, and so on. A bad value in a column that may be blank is a *warning* (ingest blanks it);
-in a column that must hold a value it is a *quarantine* (ingest sets the row aside).
+does not exist, an unknown code, a spreadsheet formula in a name, a name with a digit in it, an NHS
+number that fails its check digit, a malformed postcode, a text cell run on past 2,000 characters,
+a blank in a column that must be filled, and so on. A bad value in a column that may be blank is a
+*warning* (ingest blanks it); in a column that must hold a value it is a *quarantine* (ingest sets
+the row aside).
+
+A spreadsheet formula in a *text* column is no defect since #18: ingest keeps it as text (with a
+warning of its own) and files people open neutralise it. Text columns get an over-long cell instead,
+made from the same random draw the formula took, so an area of a given seed and size keeps every
+other cell, and the same rows and columns broken, as before: only those text cells differ.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import numpy as np
 
 from commonground.contracts import FEEDS
 from commonground.contracts.spec import Column, ColumnType
-from commonground.contracts.values import ValueProblem, nhs_number_is_valid, parse_cell
+from commonground.contracts.values import MAX_CELL_CHARS, ValueProblem, nhs_number_is_valid, parse_cell
 
 DEFECT_RATE = 0.001
 FORMULAS = (
@@ -65,6 +71,19 @@ def _unknown_in_list(rng: np.random.Generator, value: str) -> str:
 
 def _formula(rng: np.random.Generator, value: str) -> str:
     return FORMULAS[int(rng.integers(len(FORMULAS)))]
+
+
+def _overlong_text(rng: np.random.Generator, value: str) -> str:
+    """A text cell run on past 2,000 characters, as when an extract loses a line end or a closing quote.
+
+    It takes the draw a formula took before #18, and, where that draw was the last formula (``-2+3…``, which the
+    rule of the time let through as text, so no cell was broken), it breaks nothing now either: the same cells
+    are broken in an area of the same seed.
+    """
+    if int(rng.integers(len(FORMULAS))) == len(FORMULAS) - 1:
+        return value
+    text = value or "continued"
+    return (text + " ") * (MAX_CELL_CHARS // (len(text) + 1) + 1)
 
 
 def _digit_in_name(rng: np.random.Generator, value: str) -> str:
@@ -124,7 +143,7 @@ MAKERS: dict[ColumnType, tuple[tuple[str, Maker], ...]] = {
     ),
     ColumnType.CODE: (("unknown_code", _unknown_code),),
     ColumnType.CODE_LIST: (("unknown_code", _unknown_in_list),),
-    ColumnType.TEXT: (("formula", _formula),),
+    ColumnType.TEXT: (("overlong_text", _overlong_text),),
     ColumnType.NAME: (("digit_in_name", _digit_in_name), ("formula", _formula)),
     ColumnType.SEX: (("unknown_sex_code", _bad_sex),),
     ColumnType.POSTCODE: (("malformed_postcode", _bad_postcode),),

@@ -5,7 +5,6 @@ the barriers ranked, by region. The report is a page, a CSV and a PDF."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commonground import spreadsheet
 from commonground.access import audit
 from commonground.access.audit import Actor
 from commonground.errors import UserError
@@ -422,9 +422,13 @@ def analyse(session: Session, survey: Survey) -> Report:
 
 
 def report_csv(report: Report) -> str:
-    """The report as one long table: section, group, item, count, of, percent."""
+    """The report as one long table: section, group, item, count, of, percent.
+
+    A file people open: a cell that begins like a spreadsheet formula (a choice typed as ``=1+1``) is written with a
+    leading ``'`` (:mod:`commonground.spreadsheet`, #18). Fields are quoted where they need it only, as before.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet.writer(out, lineterminator="\n", quote_all=False)
     writer.writerow(["section", "group", "item", "count", "of", "percent"])
     if report.survey.synthetic:
         writer.writerow(["note", "", "SYNTHETIC answers made up for the demo", "", "", ""])
@@ -449,25 +453,7 @@ def report_csv(report: Report) -> str:
         for region, counts in result.by_region.items():
             for count in counts:
                 writer.writerow([section, region, count.choice, count.count, count.of, count.percent])
-    return _defuse(out.getvalue())
-
-
-def _defuse(text: str) -> str:
-    """Cells a spreadsheet would run as a formula start with a quote instead."""
-    lines = []
-    for row in csv.reader(io.StringIO(text)):
-        lines.append(["'" + c if c[:1] in ("=", "+", "-", "@") and not _is_number(c) else c for c in row])
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(lines)
     return out.getvalue()
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _latin(text: str) -> str:

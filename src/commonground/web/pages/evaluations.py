@@ -26,6 +26,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from commonground import spreadsheet
 from commonground.access.actions import SubjectKind
 from commonground.access.resolver import Subject
 from commonground.cases.evaluation_cohorts import closed_referral_pairs
@@ -365,7 +366,7 @@ def link_summary(result: EvaluationResult) -> str:
 def _csv_response(result: EvaluationResult) -> Response:
     s = summary(result)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet.writer(out, lineterminator="\n")  # a file people open: formula triggers neutralised
     writer.writerow(["section", "measure", "estimate", "low", "high"])
     writer.writerow(["outcome", s["outcome"]["name"], s["outcome"]["title"], "", ""])
     writer.writerow(["outcome", "window_days", s["window_days"], "", ""])
