@@ -98,7 +98,7 @@ def test_a_contact_for_someone_not_in_the_records_and_the_forms_errors(
         "There is a problem",
         "Enter the person&#39;s given name",
         "Describe the advice given",
-        "A section 136 detention is used exactly when",
+        "but the outcome is not a section 136 detention",
         "Say whether the crisis team was asked to help",
         "Enter the date (like 2026-11-28) and time",
     ):

@@ -9,7 +9,14 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from commonground.cases.triage import S136, Conveyance, TriageEntry, problems_of
+from commonground.cases.triage import (
+    S136,
+    S136_DETENTION_NOT_USED,
+    S136_USED_WITHOUT_DETENTION,
+    Conveyance,
+    TriageEntry,
+    problems_of,
+)
 from commonground.web.pages.triage import TriageForm
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -85,11 +92,7 @@ def test_a_valid_form_makes_an_entry() -> None:
         ({"advice": "   "}, "advice", "Describe the advice given"),
         ({"advice": "a\x00b"}, "advice", "The advice is at most 10,000 characters of text"),
         ({"outcome": ""}, "outcome", "Select the outcome"),
-        (
-            {"s136": "used"},
-            "s136",
-            "A section 136 detention is used exactly when the outcome is a section 136 detention",
-        ),
+        ({"s136": "used"}, "s136", S136_USED_WITHOUT_DETENTION),
         ({"s136": "maybe"}, "s136", "Say whether a section 136 detention was avoided, used or not considered"),
         ({"conveyance": "car"}, "conveyance", "Select where the person was taken, or none"),
         ({"crisis_team_referral": ""}, "crisis_team_referral", "Say whether the crisis team was asked to help"),
@@ -127,5 +130,5 @@ def test_the_entry_checks_itself_when_made_in_code() -> None:
         )
     assert problems_of(refused.value) == {
         "advice": "Describe the advice given",
-        "s136": "A section 136 detention is used exactly when the outcome is a section 136 detention",
+        "s136": S136_DETENTION_NOT_USED,
     }

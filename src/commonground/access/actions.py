@@ -50,6 +50,11 @@ class Action:
     partnership_wide: frozenset[Role] = frozenset()
     """...unless the person's role is one of these, which act across the partnership."""
 
+    @property
+    def label(self) -> str:
+        """The action in a few words, as people read it ("find a person"): pages show this, never the name."""
+        return ACTION_LABELS[self.name]
+
 
 _ACTIONS: tuple[Action, ...] = (
     Action("sign-in", "Sign in and out", public=True),
@@ -259,7 +264,7 @@ _ACTIONS: tuple[Action, ...] = (
         subject=SubjectKind.EVALUATION,
         also_requires="view-evaluations",
     ),
-    Action("view-assets", "Fetch the service's stylesheet", public=True),
+    Action("view-assets", "Fetch the service's stylesheet and icon", public=True),
     Action(
         "break-glass",
         "Open an identifiable record no agreement covers, in an emergency, giving a reason (reported to the DPO)",
@@ -268,6 +273,50 @@ _ACTIONS: tuple[Action, ...] = (
 )
 
 ACTIONS: dict[str, Action] = {action.name: action for action in _ACTIONS}
+
+ACTION_LABELS: dict[str, str] = {
+    "sign-in": "sign in",
+    "check-health": "check the service is up",
+    "view-api-docs": "read the API reference",
+    "view-self": "see their own account",
+    "view-organisations": "list the partner organisations",
+    "manage-organisations": "add or change partner organisations",
+    "view-agreements": "read data-sharing agreements",
+    "manage-agreements": "make, change or end data-sharing agreements",
+    "view-users": "list the people who can sign in",
+    "manage-users": "add or change people's accounts",
+    "view-audit": "read the audit log",
+    "verify-audit": "check the audit log's chain",
+    "review-break-glass": "review a break-glass access",
+    "view-work-items": "see work items",
+    "update-work-item": "claim, assign or close a work item",
+    "view-person": "open a person's record",
+    "find-person": "find a person",
+    "add-note": "add a case note",
+    "view-referrals": "see referrals",
+    "make-referral": "refer a person",
+    "handle-referral": "handle a referral",
+    "view-notices": "see school notices",
+    "acknowledge-notice": "acknowledge a school notice",
+    "send-notices": "send the school notices",
+    "log-triage": "record a street-triage contact",
+    "export-subject-access": "answer a subject access request",
+    "change-own-password": "change their own password",
+    "view-library": "read the good-practice library",
+    "submit-library-entry": "write a library entry",
+    "review-library-entry": "review a library entry",
+    "moderate-comments": "moderate comments",
+    "comment": "comment",
+    "view-landscape": "read the landscape review and the work plan",
+    "manage-survey": "run landscape surveys and the work plan",
+    "answer-survey": "answer a landscape survey",
+    "view-evaluations": "read evaluations",
+    "run-evaluation": "run an evaluation",
+    "view-assets": "fetch the stylesheet and icon",
+    "break-glass": "break glass",
+}
+"""Each action in a few words, lower case, as a page says it ("you may not find a person"); the audit log shows
+it capitalised. Every declared action has one (a test checks)."""
 
 BREAK_GLASS = "break-glass"
 

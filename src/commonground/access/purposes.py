@@ -18,6 +18,21 @@ class Purpose(StrEnum):
     def description(self) -> str:
         return PURPOSE_DESCRIPTIONS[self]
 
+    @property
+    def label(self) -> str:
+        """The purpose in a few words, as pages show it ("Safeguarding adults"); the value is for forms and data."""
+        return PURPOSE_LABELS[self]
+
+
+PURPOSE_LABELS: dict[Purpose, str] = {
+    Purpose.SAFEGUARDING_CHILDREN: "Safeguarding children",
+    Purpose.SAFEGUARDING_ADULTS: "Safeguarding adults",
+    Purpose.OPERATION_ENCOMPASS: "Operation Encompass",
+    Purpose.MENTAL_HEALTH_CRISIS_CARE: "Mental-health crisis care",
+    Purpose.CRIME_PREVENTION: "Crime prevention",
+    Purpose.DIRECT_CARE: "Direct care",
+}
+
 
 PURPOSE_DESCRIPTIONS: dict[Purpose, str] = {
     Purpose.SAFEGUARDING_CHILDREN: "Protecting a child from harm (Children Act 2004 s11; Children Act 1989 s17, s47)",

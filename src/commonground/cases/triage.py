@@ -50,6 +50,12 @@ PURPOSE = Purpose.MENTAL_HEALTH_CRISIS_CARE
 """The purpose of every triage log, and of opening a person's record to log one."""
 
 
+S136_USED_WITHOUT_DETENTION = (
+    "You chose 'Used' for section 136, but the outcome is not a section 136 detention: change one of them"
+)
+S136_DETENTION_NOT_USED = "The outcome is a section 136 detention: choose 'Used' for section 136"
+
+
 class S136(StrEnum):
     AVOIDED = "avoided"
     USED = "used"
@@ -236,8 +242,11 @@ class TriageEntry(BaseModel):
     @field_validator("s136")
     @classmethod
     def _s136(cls, value: S136, info: ValidationInfo) -> S136:
-        if (value is S136.USED) != (info.data.get("outcome") == "s136_detention"):
-            raise _problem("A section 136 detention is used exactly when the outcome is a section 136 detention")
+        detained = info.data.get("outcome") == "s136_detention"
+        if value is S136.USED and not detained:
+            raise _problem(S136_USED_WITHOUT_DETENTION)
+        if detained and value is not S136.USED:
+            raise _problem(S136_DETENTION_NOT_USED)
         return value
 
 
@@ -369,16 +378,49 @@ def record(ctx: Context, *, view: IdentitySource | None, entry: TriageEntry) -> 
     return log
 
 
-def organisation_log(ctx: Context, *, limit: int = 200) -> list[TriageLog]:
-    """The contacts the person's organisation recorded, newest first; each about a linked person is audited as a
-    read, and committed."""
-    decision = _may_log(ctx)
+@dataclass(frozen=True)
+class LoggedContact:
+    """A line of the organisation's log as the reader may see it: the log, and the linked person as linked (name,
+    date of birth) when an agreement of the reader's organisation covers them for the triage purpose; ``None`` when
+    none does (or the person view does not hold them): then only the pseudonymous id is shown."""
+
+    log: TriageLog
+    identity: Identity | None = None
+
+
+def organisation_contacts(ctx: Context, *, view: IdentitySource | None, limit: int = 200) -> list[LoggedContact]:
+    """The contacts the person's organisation recorded, newest first, each about a linked person with their
+    identity where the resolver lets the reader record a contact about them (``log-triage`` for the triage
+    purpose, as opening the form from their record does). Each line about a linked person is audited as a read
+    (under the agreement that named them, when one did), and committed."""
+    allowed = _may_log(ctx)
     logs = logs_of_organisation(ctx.db, organisation_id=ctx.me().organisation_id, limit=limit)
-    read = [(decision, subject_of(log.person_id)) for log in logs if log.person_id]
+    decisions: dict[str, Decision] = {}
+    identities: dict[str, Identity | None] = {}
+    shown: list[LoggedContact] = []
+    read: list[tuple[Decision, Subject]] = []
+    for log in logs:
+        if log.person_id is None:
+            shown.append(LoggedContact(log))
+            continue
+        subject = subject_of(log.person_id)
+        if log.person_id not in decisions:
+            decisions[log.person_id] = ctx.check("log-triage", subject, purpose=PURPOSE)
+            named = decisions[log.person_id].allowed and view is not None
+            identities[log.person_id] = view.identity(log.person_id) if named and view is not None else None
+        decision = decisions[log.person_id]
+        shown.append(LoggedContact(log, identities[log.person_id]))
+        read.append((decision if decision.allowed else allowed, subject))
     if read:
         ctx.audit_reads(read, purpose=PURPOSE)
     ctx.db.commit()
-    return logs
+    return shown
+
+
+def organisation_log(ctx: Context, *, limit: int = 200) -> list[TriageLog]:
+    """The contacts the person's organisation recorded, newest first (without the people's names); each about a
+    linked person is audited as a read, and committed."""
+    return [line.log for line in organisation_contacts(ctx, view=None, limit=limit)]
 
 
 # --- feeding the rules ------------------------------------------------------------------------------------------

@@ -89,7 +89,9 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], str]] = {
         + (meaning("custody_records", "offence_group", d.get("offence_group")).lower() or "offence not recorded")
     ),
     "missing_episodes": lambda d: (
-        f"Reported missing ({meaning('missing_episodes', 'risk_level', d.get('risk_level')).lower()} risk)"
+        "Reported missing ("
+        + (meaning("missing_episodes", "risk_level", d.get("risk_level")).lower() or "risk not recorded")
+        + ")"
     ),
     "street_triage": lambda d: (
         f"Street-triage contact: {meaning('street_triage', 'outcome', d.get('outcome')).lower()}"

@@ -8,6 +8,7 @@ codes is gathered from the page modules when the app is built: :func:`commongrou
 from __future__ import annotations
 
 import datetime as dt
+import re
 from contextvars import ContextVar
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from commonground.access.actions import ACTIONS
+from commonground.access.purposes import Purpose
 from commonground.access.roles import ROLE_GRANTS
 from commonground.web.deps import Access
 from commonground.web.nav import nav_for
@@ -127,5 +130,57 @@ def _duration(seconds: float) -> str:
     return f"{days} day{'s' if days != 1 else ''}"
 
 
+def purpose_label(value: object) -> str:
+    """A purpose as people read it ("Safeguarding adults"), from the purpose or its value; anything else as it is
+    (an empty value as nothing)."""
+    if value is None or value == "":
+        return ""
+    try:
+        return Purpose(str(value)).label
+    except ValueError:
+        return str(value)
+
+
+def action_label(name: object, *, capital: bool = True) -> str:
+    """An action as people read it ("Find a person"), from its name; an unknown name as it is."""
+    act = ACTIONS.get(str(name))
+    if act is None:
+        return str(name)
+    return act.label[:1].upper() + act.label[1:] if capital else act.label
+
+
+def _in_running_text(purpose: Purpose) -> str:
+    label = purpose.label
+    return label if purpose is Purpose.OPERATION_ENCOMPASS else label[:1].lower() + label[1:]
+
+
+_NOT_GRANTED = re.compile(r"is not granted '([a-z-]+)'")
+_QUOTED_ACTION = re.compile(r"'([a-z]+(?:-[a-z]+)+)'")
+_ACTION_NAME = re.compile(r"(?<![\w-])([a-z]+(?:-[a-z]+)+)(?![\w-])")
+_PURPOSE_VALUE = re.compile(r"(?<!\w)(" + "|".join(p.value for p in Purpose) + r")(?!\w)")
+
+
+def in_words(text: object) -> str:
+    """A message for people (a refusal's reason, say) with the action names and purpose values the resolver puts in
+    it said in words: "is not granted 'find-person'" reads "may not find a person", "covers safeguarding_adults"
+    reads "covers safeguarding adults"."""
+    words = "" if text is None else str(text)
+    words = _NOT_GRANTED.sub(
+        lambda m: f"may not {ACTIONS[m[1]].label}" if m[1] in ACTIONS else m[0],
+        words,
+    )
+    words = _QUOTED_ACTION.sub(lambda m: action_label(m[1], capital=False) if m[1] in ACTIONS else m[0], words)
+    words = _ACTION_NAME.sub(lambda m: action_label(m[1], capital=False) if m[1] in ACTIONS else m[0], words)
+    return _PURPOSE_VALUE.sub(lambda m: _in_running_text(Purpose(m[1])), words)
+
+
 def template_globals() -> dict[str, Any]:
-    return {"local": local, "local_date": local_date, "time_left": time_left, "page_form_token": page_form_token}
+    return {
+        "local": local,
+        "local_date": local_date,
+        "time_left": time_left,
+        "page_form_token": page_form_token,
+        "purpose_label": purpose_label,
+        "action_label": action_label,
+        "in_words": in_words,
+    }

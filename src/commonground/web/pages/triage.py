@@ -149,8 +149,8 @@ def labels() -> dict[str, Any]:
 
 @router.get("/triage", response_class=HTMLResponse)
 def triage_log_page(access: Annotated[Access, Depends(require("log-triage"))]) -> HTMLResponse:
-    logs = triage.organisation_log(access)
-    return page(access, "triage.html", title="Street-triage log", logs=logs, **labels())
+    contacts = triage.organisation_contacts(access, view=_view(access))
+    return page(access, "triage.html", title="Street-triage log", contacts=contacts, **labels())
 
 
 def _form(
