@@ -1,4 +1,4 @@
-"""Signing in: argon2id passwords, secure cookies, CSRF on every form and API change, rate limiting, lockout,
+"""Signing in: argon2id passwords, secure cookies, CSRF on every form and API change, rate limiting, slowing down,
 security headers, sessions that end."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 from fastapi.testclient import TestClient
 from service_support import PASSWORD, SESSION_COOKIE, SETUP, form_csrf, login_as
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.accounts import change_user, create_user
-from commonground.access.models import SignInSession, User
+from commonground.access.models import SignInAttempt, SignInSession, User
 from commonground.access.roles import Role
 from commonground.cases.organisations import create_organisation
 from commonground.store.db import utcnow
@@ -71,17 +72,19 @@ def test_a_wrong_password_is_refused_without_saying_which_part(client: TestClien
     assert client.get("/api/me").status_code == 401
 
 
-def test_lockout_after_repeated_failures_even_with_the_right_password(
+def test_repeated_failures_slow_the_account_down_without_locking_it(
     client: TestClient, user_id: int, sessions: sessionmaker[Session]
 ) -> None:
-    for _ in range(4):
+    """Five wrong passwords: the next attempt waits (429, the words of any "too many"), then the right one works."""
+    for _ in range(5):
         assert _sign_in(client, "wrong password!!").status_code == 401  # type: ignore[attr-defined]
-    assert _sign_in(client, "wrong password!!").status_code == 403  # type: ignore[attr-defined]
-    locked = _sign_in(client, PASSWORD)
-    assert locked.status_code == 403  # type: ignore[attr-defined]
-    assert "locked" in locked.text  # type: ignore[attr-defined]
-    with sessions() as db:  # the lock passes
-        db.get_one(User, user_id).locked_until = utcnow() - dt.timedelta(seconds=1)
+    waiting = _sign_in(client, PASSWORD)
+    assert waiting.status_code == 429  # type: ignore[attr-defined]
+    assert 0 < int(waiting.headers["retry-after"]) <= 30  # type: ignore[attr-defined]
+    assert "locked" not in waiting.text  # type: ignore[attr-defined]
+    with sessions() as db:  # the wait passes
+        for attempt in db.scalars(select(SignInAttempt)):
+            attempt.at -= dt.timedelta(seconds=31)
         db.commit()
     assert _sign_in(client, PASSWORD).status_code == 303  # type: ignore[attr-defined]
 

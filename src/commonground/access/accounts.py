@@ -1,4 +1,4 @@
-"""People who sign in: accounts (with history), argon2id passwords, lockout, rate limiting and sessions.
+"""People who sign in: accounts (with history), argon2id passwords, slowing down of failed sign-ins, sessions.
 
 A session cookie holds a random token; the store keeps only its SHA-256, so a copy of the database cannot sign
 anyone in. Sessions end after ``session_hours`` or ``session_idle_minutes`` of inactivity, at sign-out, and when
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Executable, Update, bindparam, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from commonground.access import audit
@@ -26,7 +28,7 @@ from commonground.access.models import Agreement, SignInAttempt, SignInSession, 
 from commonground.access.resolver import AgreementRow, agreement_columns
 from commonground.access.roles import ROLE_ORGANISATION_TYPES, Role
 from commonground.errors import UserError
-from commonground.store.db import utcnow
+from commonground.store.db import BUSY_TIMEOUT_MS, utcnow
 from commonground.store.models import Organisation
 from commonground.store.organisation_types import OrganisationType
 from commonground.store.settings import HubSettings
@@ -258,6 +260,9 @@ def change_own_password(session: Session, *, user: User, current: str, new: str,
 
 
 def unlock_user(session: Session, *, user: User, by: Actor) -> None:
+    """An administrator ends any wait of the account's sign-ins (failures count only since the last success: this
+    records one, from no address) and clears the old lock's columns."""
+    _record_attempt(session, client="unlock", email=user.email, succeeded=True, now=utcnow())
     user.failed_sign_ins = 0
     user.locked_until = None
     user.version += 1
@@ -270,7 +275,10 @@ def actor_of(user: User) -> Actor:
 
 @dataclass(frozen=True)
 class SignInResult:
-    outcome: Literal["signed_in", "refused", "locked", "rate_limited"]
+    """``rate_limited`` is the one answer to "too many failed attempts", whether from the client's address or for
+    the email address, known or not: the same words, status and ``Retry-After`` for any of them."""
+
+    outcome: Literal["signed_in", "refused", "rate_limited"]
     user: User | None = None
     retry_after_seconds: int = 0
 
@@ -279,37 +287,69 @@ def _email_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def _attempts_in_last_minute(session: Session, *, client: str, now: dt.datetime) -> int:
+def _failures_from(session: Session, *, client: str, now: dt.datetime) -> int:
+    """Failed attempts from a client address in the last minute (successful ones do not count)."""
     since = now - dt.timedelta(minutes=1)
     return (
         session.scalar(
             select(func.count())
             .select_from(SignInAttempt)
-            .where(SignInAttempt.client == client, SignInAttempt.at > since)
+            .where(SignInAttempt.client == client[:64], SignInAttempt.at > since, SignInAttempt.succeeded.is_(False))
         )
         or 0
     )
 
 
+def account_wait_seconds(session: Session, *, email: str, settings: HubSettings, now: dt.datetime) -> int:
+    """How long an attempt for ``email`` must wait still (0: it may be tried now), the same for a known and an
+    unknown address. After ``login_max_failures`` failed attempts within ``lockout_minutes`` (since its last
+    success), the next may come ``login_delay_seconds`` after the last failure, doubling with each further
+    failure up to ``login_max_delay_seconds``. Attempts refused for waiting are not tried, and do not count."""
+    email_hash = _email_hash(email)
+    since = now - dt.timedelta(minutes=settings.lockout_minutes)
+    last_success = session.scalar(
+        select(func.max(SignInAttempt.at)).where(
+            SignInAttempt.email_hash == email_hash, SignInAttempt.succeeded.is_(True), SignInAttempt.at > since
+        )
+    )
+    start = max(since, last_success) if last_success is not None else since
+    failures, last_failure = session.execute(
+        select(func.count(), func.max(SignInAttempt.at)).where(
+            SignInAttempt.email_hash == email_hash, SignInAttempt.succeeded.is_(False), SignInAttempt.at > start
+        )
+    ).one()
+    if failures < settings.login_max_failures or last_failure is None:
+        return 0
+    delay = min(
+        settings.login_delay_seconds * 2 ** (failures - settings.login_max_failures), settings.login_max_delay_seconds
+    )
+    remaining = (last_failure + dt.timedelta(seconds=delay) - now).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else 0
+
+
 def sign_in_with_password(
     session: Session, *, email: str, password: str, client: str, settings: HubSettings, now: dt.datetime
 ) -> SignInResult:
-    """Check an email and password, with rate limiting per client address and lockout per account.
-    Every outcome is audited; the typed email is kept only as the account's own address when it exists."""
-    if _attempts_in_last_minute(session, client=client, now=now) >= settings.login_rate_per_minute:
+    """Check an email and password, slowed down per client address (failed attempts a minute) and per email
+    address (:func:`account_wait_seconds`). Nothing here locks an account, and a known address is answered as an
+    unknown one is. Every outcome is audited; the typed email is kept only as the account's own address when it
+    exists (and as a hash, for the slowing down)."""
+    if _failures_from(session, client=client, now=now) >= settings.login_rate_per_minute:
         _audit_sign_in(session, None, outcome="denied", why="rate limited")
         return SignInResult("rate_limited", retry_after_seconds=60)
     email, password = email.replace("\x00", ""), password.replace("\x00", "")
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     usable = user is not None and user.active and user.password_hash is not None
-    if user is not None and usable and user.locked_until is not None and user.locked_until > now:
-        _record_attempt(session, client=client, email=email, succeeded=False, now=now)
-        _audit_sign_in(session, user, outcome="denied", why="account locked")
-        return SignInResult("locked", retry_after_seconds=int((user.locked_until - now).total_seconds()) + 1)
+    wait = account_wait_seconds(session, email=email, settings=settings, now=now)
+    if wait > 0:
+        _audit_sign_in(session, user if usable else None, outcome="denied", why="slowed down after failed attempts")
+        return SignInResult("rate_limited", retry_after_seconds=wait)
     ok = _verify(user.password_hash if user is not None and usable else None, password)
-    _record_attempt(session, client=client, email=email, succeeded=ok, now=now)
+    _record_attempt(session, client=client, email=email, succeeded=ok and usable, now=now)
     if user is None or not usable or not ok:
-        return _failed(session, user if usable else None, settings=settings, now=now)
+        why = "wrong password" if usable else "unknown account or wrong password"
+        _audit_sign_in(session, user if usable else None, outcome="denied", why=why)
+        return SignInResult("refused")
     user.failed_sign_ins = 0
     user.locked_until = None
     user.last_sign_in_at = now
@@ -317,20 +357,6 @@ def sign_in_with_password(
         user.password_hash = _hasher().hash(password)
     _audit_sign_in(session, user, outcome="allowed", why="password")
     return SignInResult("signed_in", user=user)
-
-
-def _failed(session: Session, user: User | None, *, settings: HubSettings, now: dt.datetime) -> SignInResult:
-    if user is None:
-        _audit_sign_in(session, None, outcome="denied", why="unknown account or wrong password")
-        return SignInResult("refused")
-    user.failed_sign_ins += 1
-    if user.failed_sign_ins >= settings.login_max_failures:
-        user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
-        user.failed_sign_ins = 0
-        _audit_sign_in(session, user, outcome="denied", why="wrong password; account locked")
-        return SignInResult("locked", retry_after_seconds=int(settings.lockout_minutes * 60))
-    _audit_sign_in(session, user, outcome="denied", why="wrong password")
-    return SignInResult("refused")
 
 
 def _record_attempt(session: Session, *, client: str, email: str, succeeded: bool, now: dt.datetime) -> None:
@@ -395,16 +421,17 @@ def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.da
     """Who a session token signs in, or None when the session is unknown, ended or expired, or the account is not
     active. Read from the store on every request, in one statement of plain columns (the session, its account and
     the organisation's type): ending a session, or changing the account, takes effect at the next request. A
-    session's last-seen time is moved on at most once a minute; the caller commits it (``touched``)."""
+    session's last-seen time is moved on at most once a minute, by the caller, through :func:`keep_last_seen`
+    (written here, inside the read, the write failed at once on SQLite whenever another connection had written
+    since the read began: ``database is locked``, a 500 for a read)."""
     rows = session.connection().execute(_session_statement(), {"token_hash": _token_hash(token)}).all()
     found = rows[0] if rows else None
     if found is None or found.session_ended_at is not None or found.expires_at <= now or not found.active:
         return None
     if now - found.last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes):
         return None
-    if now - found.last_seen_at > dt.timedelta(seconds=60):
-        session.connection().execute(_touch_statement(), {"session_id": found.session_id, "now": now})
-        session.info["touched"] = True
+    if now - found.last_seen_at > TOUCH_EVERY:
+        session.info[LAST_SEEN] = (found.session_id, now)
     return SignedIn(
         user_id=found.user_id,
         email=found.email,
@@ -442,6 +469,42 @@ def _session_statement() -> Executable:
         .outerjoin(Agreement, Agreement.organisation_id == User.organisation_id)
         .where(SignInSession.token_hash == bindparam("token_hash"))
     )
+
+
+TOUCH_EVERY = dt.timedelta(seconds=60)
+LAST_SEEN = "cg_last_seen"
+"""The key of ``Session.info`` where :func:`signed_in` leaves a last-seen time to write."""
+LAST_SEEN_WAIT_MS = 200
+"""How long the last-seen write waits for a lock before it is skipped (the next request tries again)."""
+
+
+def keep_last_seen(session: Session) -> bool:
+    """Write the last-seen time :func:`signed_in` left, if any, in a transaction of its own that waits at most
+    :data:`LAST_SEEN_WAIT_MS` for a lock; skipped (False) when it cannot get one: a read never fails, nor waits
+    long, for it. The read's transaction is ended first."""
+    pending = session.info.pop(LAST_SEEN, None)
+    if pending is None:
+        return True
+    session_id, now = pending
+    session.commit()
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    raw: Any = connection.connection.driver_connection
+    try:
+        try:
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout={LAST_SEEN_WAIT_MS}")
+            else:
+                connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LAST_SEEN_WAIT_MS}ms'")
+            connection.execute(_touch_statement(), {"session_id": session_id, "now": now})
+        finally:  # before the connection goes back to the pool
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except OperationalError:
+        session.rollback()
+        return False
+    session.commit()
+    return True
 
 
 @cache

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -323,4 +323,12 @@ def serve(
     out.print(f"Serving commonground on http://{host}:{port}/ (API reference: /api/docs)")
     app = create_app(settings)
     settle_for_serving()
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info")
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", **proxy_options(settings))
+
+
+def proxy_options(settings: HubSettings) -> dict[str, Any]:
+    """uvicorn's handling of ``X-Forwarded-For`` and ``X-Forwarded-Proto``: believed only from the proxies of
+    ``COMMONGROUND_TRUSTED_PROXIES``; with none (the default), not at all (uvicorn's own default believed any
+    connection from 127.0.0.1, so a changed header at each attempt got round the sign-in rate limit)."""
+    proxies = [str(network) for network in settings.trusted_proxy_networks]
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}

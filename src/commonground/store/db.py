@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -59,27 +60,51 @@ class Base(DeclarativeBase):
     }
 
 
+BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite statement waits for another connection's lock before "database is locked" (the web answers
+503 with ``Retry-After`` then, never 500)."""
+POOL_TIMEOUT_SECONDS = 10
+"""How long a request waits for a connection of the pool before ``sqlalchemy.exc.TimeoutError`` (503)."""
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: atomic; a power cut may lose the last commits
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
 def make_engine(url: str, *, pool_size: int = 16) -> Engine:
-    """An engine for ``url``; for a SQLite file, its folder is created and foreign keys are enforced. On
-    PostgreSQL the pool keeps ``pool_size`` connections open (the service asks for one a request it serves at
-    once) and opens up to as many more for a burst, closing those when they are handed back."""
+    """An engine for ``url``; for a SQLite file, its folder is created and foreign keys are enforced. The pool
+    keeps ``pool_size`` connections open (the service asks for one a request it serves at once: its gate admits
+    no more requests than that, ``web/deps.py get_db``) and opens up to as many more for a burst and for work
+    outside the gate, closing those when they are handed back; on SQLite too (SQLAlchemy's default of 5 and 10
+    more was smaller than the gate, and the request past it waited 30 s for ``QueuePool limit ... reached``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if not parsed.database or parsed.database == ":memory:":
+            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        else:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 10})
+            engine = create_engine(
+                parsed,
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=POOL_TIMEOUT_SECONDS,
+            )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, pool_timeout=POOL_TIMEOUT_SECONDS
+    )
+
+
+def pool_capacity(engine: Engine) -> int | None:
+    """The connections an engine's pool keeps open (a queue pool's size), or None when it has no such bound."""
+    return engine.pool.size() if isinstance(engine.pool, QueuePool) else None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

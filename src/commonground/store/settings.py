@@ -8,6 +8,7 @@ unsafe defaults are refused: a secret key must be given, cookies must be secure,
 from __future__ import annotations
 
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal, Self
 
@@ -37,10 +38,21 @@ class HubSettings(BaseSettings):
     session_hours: float = Field(default=8.0, gt=0, le=24)
     session_idle_minutes: float = Field(default=30.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
-    """Consecutive failed sign-ins after which an account is locked."""
+    """Failed sign-ins for one email address (known or not) within ``lockout_minutes`` after which each further
+    attempt for it must wait (429 with ``Retry-After``): ``login_delay_seconds`` after the last failure, doubling
+    with each further failure up to ``login_max_delay_seconds``. Nothing locks an account: once the wait has
+    passed, the right password signs in."""
     lockout_minutes: float = Field(default=15.0, gt=0)
+    """The window in which an email address's failed sign-ins count (a success starts it again)."""
+    login_delay_seconds: float = Field(default=30.0, gt=0, le=3600)
+    login_max_delay_seconds: float = Field(default=300.0, gt=0, le=3600)
     login_rate_per_minute: int = Field(default=10, ge=1)
-    """Sign-in attempts allowed from one client address in a minute; more get 429."""
+    """Failed sign-in attempts allowed from one client address in a minute; more get 429. Successful sign-ins do not
+    count (a team behind one address signs in at the start of a shift)."""
+    trusted_proxies: str = ""
+    """Addresses or networks (comma-separated, e.g. ``10.0.0.5,10.1.0.0/16``) of the reverse proxies whose
+    ``X-Forwarded-For`` names the client. Empty (the default): the header is ignored, and the client is the address
+    the connection comes from."""
     oidc_issuer: str | None = None
     """OIDC provider (its ``/.well-known/openid-configuration`` is read); unset: local accounts only."""
     oidc_client_id: str | None = None
@@ -78,9 +90,20 @@ class HubSettings(BaseSettings):
                 problems.append("COMMONGROUND_DATABASE_URL must name a PostgreSQL database")
             if problems:
                 raise ValueError("unsafe settings for production: " + "; ".join(problems))
+        try:
+            self.trusted_proxy_networks  # noqa: B018  (parsed here so that a mistake is refused at start)
+        except ValueError:
+            raise ValueError(
+                "COMMONGROUND_TRUSTED_PROXIES must list IP addresses or networks, comma-separated"
+            ) from None
         if self.oidc_issuer and not self.oidc_client_id:
             raise ValueError("COMMONGROUND_OIDC_CLIENT_ID is needed with COMMONGROUND_OIDC_ISSUER")
         return self
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """``trusted_proxies`` as networks (a single address is a network of one)."""
+        return tuple(ip_network(part.strip(), strict=False) for part in self.trusted_proxies.split(",") if part.strip())
 
     @property
     def resolved_database_url(self) -> str:

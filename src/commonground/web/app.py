@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
 from anyio import to_thread
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from commonground import __version__
 from commonground.access.resolver import Refusal
 from commonground.errors import Refused, UserError
-from commonground.store.db import make_engine, session_factory
+from commonground.store.db import make_engine, pool_capacity, session_factory
 from commonground.store.settings import HubSettings
 from commonground.web import assets
 from commonground.web.api import agreements, audit, meta, organisations, users, work_items
@@ -28,6 +31,7 @@ from commonground.web.api import notices as notices_api
 from commonground.web.api import password as password_api
 from commonground.web.api import people as people_api
 from commonground.web.api import referrals as referrals_api
+from commonground.web.idempotency import IdempotencyAnswers, KeyProblem, Replay
 from commonground.web.pages import ROUTERS as PAGE_ROUTERS
 from commonground.web.pages import done_messages, person_sections
 from commonground.web.render import template_globals
@@ -35,6 +39,8 @@ from commonground.web.security import RequestLog, SecurityHeaders
 from commonground.web.signin import oidc_client
 from commonground.web.signin import router as sign_in_router
 from commonground.web.views import PersonViews
+
+log = logging.getLogger("commonground.web")
 
 DESCRIPTION = """The hub service of commonground: partner organisations, data-sharing agreements, accounts, work
 items (flags routed to partners with deadlines) and the audit log. Every operation is checked by one permission
@@ -60,7 +66,7 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
     )
     engine = engine or make_engine(settings.resolved_database_url, pool_size=settings.database_pool)
     app.state.settings = settings
-    app.state.db_gate = asyncio.Semaphore(settings.database_pool)
+    app.state.db_gate = asyncio.Semaphore(gate_size(settings, engine))
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.secret = settings.resolved_secret_key()
@@ -99,9 +105,17 @@ def create_app(settings: HubSettings, *, engine: Engine | None = None) -> FastAP
             same_site="lax",
             https_only=settings.cookie_secure,
         )
+    app.add_middleware(IdempotencyAnswers, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     app.add_middleware(RequestLog)
     return app
+
+
+def gate_size(settings: HubSettings, engine: Engine) -> int:
+    """How many requests of a process hold a session at once (``web/deps.py get_db``): ``database_pool``, and never
+    more than the connections the engine's pool keeps, so that no request in the gate waits for a connection."""
+    capacity = pool_capacity(engine)
+    return settings.database_pool if capacity is None else max(1, min(settings.database_pool, capacity))
 
 
 def settle_for_serving() -> None:
@@ -123,13 +137,19 @@ ERROR_HEADINGS = {
     404: "Page not found",
     405: "That cannot be done here",
     429: "Too many requests",
+    503: "The service is busy",
 }
+TRY_AGAIN = "Try again later. If it keeps happening, tell your administrator."
+RETRY_AFTER_SECONDS = 2
+"""What a 503 of a busy store asks the client to wait before trying again."""
 
 
 def error_page(request: Request, status: int, detail: str) -> Response:
     """An error as a page for a browser: the reason in words, never a value from the request."""
     heading = ERROR_HEADINGS.get(status, "Sorry, there is a problem with the service")
-    message = detail if status in (400, 403) else "Try again later. If it keeps happening, tell your administrator."
+    message = detail if status in (400, 403, 409) else TRY_AGAIN
+    if status == 503:
+        message = "Too many people are using the service at this moment. Wait a few seconds and try again."
     if status == 404:
         message = "The page is not there, or it is not yours to see. Check the address, or go back to your home page."
     body = request.app.state.templates.get_template("error.html").render(
@@ -164,7 +184,45 @@ def _add_error_handlers(app: FastAPI) -> None:
     _add_http_handlers(app)
 
 
+def _add_store_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def busy(request: Request, error: Exception) -> Response:
+        """The store is busy (a lock not granted in time: SQLite's ``database is locked``; or no connection free in
+        time): 503 with ``Retry-After``, never 500. Nothing from the request is logged, only the kind of error."""
+        log.warning("store busy: %s", type(getattr(error, "orig", None) or error).__name__)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if _wants_page(request):
+            response = error_page(request, 503, "busy")
+            response.headers.update(headers)
+            return response
+        return JSONResponse(
+            {"detail": "the service is busy; try again in a few seconds"}, status_code=503, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        """A request that does not fit its route: where and why, never the value sent (a password, say)."""
+        kept = ("loc", "msg", "type")
+        return JSONResponse({"detail": [{k: e.get(k) for k in kept} for e in error.errors()]}, status_code=422)
+
+    @app.exception_handler(Replay)
+    async def replay(request: Request, answer: Replay) -> Response:
+        """A write sent again with its idempotency key: the first answer, and nothing done again."""
+        if answer.location is not None:
+            return RedirectResponse(answer.location, status_code=answer.status)
+        return Response(answer.body or "", status_code=answer.status, media_type=answer.media_type)
+
+    @app.exception_handler(KeyProblem)
+    async def key_problem(request: Request, error: KeyProblem) -> Response:
+        if _wants_page(request):
+            return error_page(request, error.status, error.detail)
+        return JSONResponse({"detail": error.detail}, status_code=error.status)
+
+
 def _add_http_handlers(app: FastAPI) -> None:
+    _add_store_handlers(app)
+
     @app.exception_handler(IntegrityError)
     async def conflict(request: Request, error: IntegrityError) -> Response:
         return JSONResponse({"detail": "that conflicts with something already stored"}, status_code=409)

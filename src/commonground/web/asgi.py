@@ -1,5 +1,9 @@
 """The ASGI application for a production server with several workers:
-``uvicorn commonground.web.asgi:app --workers 4`` (settings from ``COMMONGROUND_*``, as ``commonground serve``)."""
+``uvicorn commonground.web.asgi:app --workers 4`` (settings from ``COMMONGROUND_*``, as ``commonground serve``).
+
+uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 unless told otherwise, before the application sees the request:
+start it with ``--no-proxy-headers``, or, behind a reverse proxy, with ``--forwarded-allow-ips`` set to the same
+addresses as ``COMMONGROUND_TRUSTED_PROXIES`` (``commonground serve`` does this itself)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 ``Depends(require("view-work-items"))`` asks the resolver whether the signed-in person may take the action at
 all, checks the CSRF token of a POST/PUT/PATCH/DELETE, and hands the route an :class:`Access`: the session, the
 person, and ``check`` / ``audit`` for the subjects it shows or changes. A refusal of a signed-in person is
-audited. A test enumerates every route and fails if one does not depend on ``require``.
+audited. A test enumerates every route and fails if one does not depend on ``require``. A signed-in person's
+write that sends an idempotency key claims it here (:mod:`commonground.web.idempotency`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from commonground.access.accounts import SignedIn, signed_in
+from commonground.access.accounts import LAST_SEEN, SignedIn, keep_last_seen, signed_in
 from commonground.access.actions import action
 from commonground.access.context import Context, record_refusal
 from commonground.access.resolver import (
@@ -32,7 +33,8 @@ from commonground.access.resolver import (
 from commonground.errors import NOT_FOUND, Refused
 from commonground.store.db import utcnow
 from commonground.store.settings import HubSettings
-from commonground.web.security import csrf_ok, session_cookie_name
+from commonground.web import idempotency
+from commonground.web.security import UNSAFE_METHODS, csrf_ok, session_cookie_name
 
 ACTION_ATTRIBUTE = "__commonground_action__"
 
@@ -45,7 +47,9 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     At most ``database_pool`` requests of a process hold a session at once (``app.state.db_gate``); the rest wait
     on the event loop, holding nothing. A request keeps its connection from its first statement to its end, across
     its moves between threads, so without the gate a burst of requests would need more connections than the pool
-    keeps, and each one past the pool would be opened and closed again: a new PostgreSQL backend per request."""
+    keeps, and each one past the pool would be opened and closed again: a new PostgreSQL backend per request. The
+    gate is never wider than the connections the pool keeps (``create_app``), on SQLite too: a request past the
+    pool waited for one and failed (``QueuePool limit ... reached``)."""
     gate: asyncio.Semaphore = request.app.state.db_gate
     factory: sessionmaker[Session] = request.app.state.sessions
     await gate.acquire()
@@ -111,13 +115,16 @@ def require(name: str) -> Callable[..., object]:
             )
         decision = resolve(name, principal=principal, facts=facts, at=now)
         if not decision.allowed and principal is not None:
+            db.info.pop(LAST_SEEN, None)
             await run_in_threadpool(record_refusal, db, principal, decision, Subject(kind=act.subject))
-        elif db.info.pop("touched", False):
-            await run_in_threadpool(db.commit)  # keep a session's last-seen time
+        elif LAST_SEEN in db.info:
+            await run_in_threadpool(keep_last_seen, db)  # skipped, not failed, when the store is busy
         if not decision.allowed:
             raise Refused.of(decision)
         if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
             raise HTTPException(403, "the form or request has no valid CSRF token; reload and try again")
+        if principal is not None and request.method in UNSAFE_METHODS:
+            await idempotency.claim(request, db, user_id=principal.user_id, now=now)
         return Access(db=db, request=request, principal=principal, decision=decision, now=now, facts=facts)
 
     setattr(dependency, ACTION_ATTRIBUTE, name)

@@ -1,4 +1,5 @@
-"""Web security in one place: the session and CSRF cookies, CSRF tokens, security headers, the request log.
+"""Web security in one place: the session and CSRF cookies, CSRF tokens, the client's address (trusted proxies only),
+security headers, the request log.
 
 CSRF: a signed-in request carries a token that is an HMAC of its session token; before sign-in, of a random
 cookie (double submit). Forms send it as ``csrf_token``, API clients as the ``X-CSRF-Token`` header (from
@@ -12,6 +13,7 @@ import hmac
 import logging
 import secrets
 import time
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from starlette.requests import Request
@@ -39,6 +41,30 @@ def set_cookie(response: Response, *, name: str, value: str, settings: HubSettin
     response.set_cookie(
         name, value, max_age=max_age, path="/", secure=settings.cookie_secure, httponly=True, samesite="lax"
     )
+
+
+def _within(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(request: Request, settings: HubSettings) -> str:
+    """The address a request comes from, for the sign-in rate limit. ``X-Forwarded-For`` is believed only when the
+    connection comes from a configured proxy (``COMMONGROUND_TRUSTED_PROXIES``; none by default): then the client
+    is the last address it names that is not itself a trusted proxy. Anyone else's header is ignored, so changing it
+    at each attempt gets round nothing."""
+    peer = request.client.host if request.client else "unknown"
+    networks = settings.trusted_proxy_networks
+    if not networks or not _within(peer, networks):
+        return peer
+    named = [a.strip() for h in request.headers.getlist("x-forwarded-for") for a in h.split(",") if a.strip()]
+    for address in reversed(named):
+        if not _within(address, networks):
+            return address[:64]
+    return named[0][:64] if named else peer
 
 
 def csrf_token(secret: str, basis: str) -> str:

@@ -22,6 +22,7 @@ from commonground.access.models import User
 from commonground.store.settings import HubSettings
 from commonground.web.deps import Access, require, settings_of
 from commonground.web.security import (
+    client_address,
     csrf_token,
     ensure_pre_session,
     pre_session_cookie_name,
@@ -32,6 +33,10 @@ from commonground.web.security import (
 router = APIRouter(include_in_schema=False)
 
 OIDC_NAME = "partner"
+NOT_RIGHT = "The email address or the password is not right."
+TOO_MANY = "Too many attempts to sign in. Wait a little and try again."
+"""The answer when sign-in is slowed down, by client address or by email address (known or not): no account is
+locked, and nothing tells a real account from an unknown one."""
 
 
 def oidc_client(settings: HubSettings) -> Any:
@@ -101,22 +106,18 @@ def sign_in(
     password: Annotated[str, Form(max_length=1_000)] = "",
 ) -> Response:
     settings = settings_of(request)
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, settings)
     result = sign_in_with_password(
         access.db, email=email, password=password, client=client, settings=settings, now=access.now
     )
     access.db.commit()
     if result.outcome == "signed_in" and result.user is not None:
         return _signed_in(request, access, result.user, method="password")
-    if result.outcome == "rate_limited":
-        page = _sign_in_page(request, error="Too many attempts to sign in. Wait a minute and try again.", status=429)
+    if result.outcome == "rate_limited":  # the same for an address and an account, known or not
+        page = _sign_in_page(request, error=TOO_MANY, status=429)
         page.headers["Retry-After"] = str(result.retry_after_seconds)
         return page
-    if result.outcome == "locked":
-        minutes = max(1, round(result.retry_after_seconds / 60))
-        message = f"This account is locked after too many failed attempts. Try again in {minutes} minutes."
-        return _sign_in_page(request, error=message, status=403)
-    return _sign_in_page(request, error="The email address or the password is not right.", status=401)
+    return _sign_in_page(request, error=NOT_RIGHT, status=401)
 
 
 @router.post("/sign-out")

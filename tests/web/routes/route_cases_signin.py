@@ -1,5 +1,6 @@
-"""The route matrix: signing in and out, the health check, the API's own pages, the stylesheet, and your account
-(web/signin.py, web/api/meta.py, web/api/password.py, web/assets.py, web/pages/home.py, web/pages/account.py)."""
+"""The route matrix: signing in and out, the health check, the API's own pages, the stylesheet and the icon, and
+your account (web/signin.py, web/api/meta.py, web/api/password.py, web/assets.py, web/pages/home.py,
+web/pages/account.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ ROUTES: dict[tuple[str, str], Builder] = {
         "POST",
         fixed("/sign-in"),
         signed_in,
-        form=lambda o, e, n: {"email": "nobody@x.example", "password": "not the password"},
+        form=lambda o, e, n: {"email": f"nobody{n}@x.example", "password": "not the password"},  # one each: an
+        # address's failures slow it down (429) after five
         allowed_status=frozenset({401}),
     ),
     ("POST", "/sign-out"): one("POST", fixed("/sign-out"), signed_in, allowed_status=frozenset({303})),
@@ -24,6 +26,7 @@ ROUTES: dict[tuple[str, str], Builder] = {
     ("GET", "/api/openapi.json"): one("GET", fixed("/api/openapi.json"), public),
     ("GET", "/api/docs"): one("GET", fixed("/api/docs"), public),
     ("GET", "/assets/{name}"): one("GET", fixed("/assets/commonground.css"), public),
+    ("GET", "/favicon.ico"): one("GET", fixed("/favicon.ico"), public),
     ("GET", "/account"): one("GET", fixed("/account"), signed_in),
     ("POST", "/account/password"): one(  # a wrong current password: 400 for anyone signed in
         "POST",

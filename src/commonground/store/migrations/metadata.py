@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 
 from commonground.access import models as access_models
 from commonground.cases import notes, notices, outbox, referrals, rule_packs, triage, work_items
+from commonground.store import idempotency
 from commonground.store import models as store_models
 from commonground.store.db import Base
 from commonground.whatworks import models as whatworks_models
@@ -17,6 +18,7 @@ from commonground.whatworks import models as whatworks_models
 MODEL_MODULES = (
     store_models,
     access_models,
+    idempotency,
     work_items,
     notes,
     notices,

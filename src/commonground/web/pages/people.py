@@ -23,6 +23,7 @@ from commonground.cases import people
 from commonground.cases.person_view import PersonView
 from commonground.errors import NotFound, Refused, UserError
 from commonground.web.deps import Access, require
+from commonground.web.idempotency import new_key
 from commonground.web.linkwords import link_words
 from commonground.web.params import PersonIdPath
 from commonground.web.present import agency, details, headline
@@ -101,7 +102,9 @@ def person_page(
     show_all: Annotated[str, Query(alias="all", max_length=3)] = "",
 ) -> HTMLResponse:
     view = _view(access)
-    people.linked_identity(view, person_id=person_id)
+    # The question comes first for any well-formed id, a person the view holds or not: answering "not found" here
+    # would confirm which ids are people. An unknown id is "not found" once a purpose is chosen (``show_person``),
+    # as a person who is not the reader's is.
     if purpose not in {p.value for p in Purpose}:
         return _ask_purpose(access, person_id, error="Select why you are opening this record" if purpose else None)
     chosen = Purpose(purpose)
@@ -137,8 +140,7 @@ def break_glass(
     purpose: Annotated[str, Form(max_length=40)] = "",
     reason: Annotated[str, Form(max_length=2_000)] = "",
 ) -> HTMLResponse:
-    view = _view(access)
-    people.linked_identity(view, person_id=person_id)
+    view = _view(access)  # an unknown id is "not found" in show_person, after the form's checks (as above)
     if purpose not in {p.value for p in Purpose}:
         return _ask_purpose(access, person_id, error="Select why you are opening this record", status=400)
     chosen = Purpose(purpose)
@@ -264,6 +266,7 @@ def _render(
         household=view.household(person_id),
         hidden_feeds=[agency(f) for f in hidden_feeds],
         notes=people.notes_on(access, person_id=person_id),
+        note_key=new_key(),  # the note form's idempotency key: sent twice, the note is added once
         agency=agency,
         **extra,
     )

@@ -1,0 +1,153 @@
+"""Idempotent writes: a note form or a referral sent again with its key (a retry after an error or a lost answer)
+is answered with the first answer and stores nothing again; pages put a fresh key in each form they render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from person_view_fixture import ViewPerson, write_test_view
+from service_support import SETUP, form_csrf, login_as
+from service_world import World, build_world
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from commonground.access.agreements import About, AgreementSpec, create_agreement
+from commonground.access.purposes import Purpose
+from commonground.cases.notes import Note
+from commonground.cases.referrals import Referral
+from commonground.store.idempotency import IdempotencyKey
+
+PERSON = "P-LA-1"
+HUB = "hub@la.example"
+LEGAL_BASIS = "Children Act 2004 s11; UK GDPR 6(1)(e) and 9(2)(g); DPA 2018 Sch 1 para 18"
+PAGE = f"/people/{PERSON}?purpose=safeguarding_children"
+
+
+@pytest.fixture
+def world(sessions: sessionmaker[Session], settings: Any) -> World:
+    world = build_world(sessions, with_agreements=True)
+    with sessions() as db:
+        create_agreement(
+            db,
+            spec=AgreementSpec(
+                reference="DSA-DAS-REFERRALS",
+                title="Referred cases to DAS",
+                organisation="DAS",
+                feeds=("police_incident_persons",),
+                about=(About.OWN_CASES,),
+                purposes=(Purpose.SAFEGUARDING_CHILDREN,),
+                lawful_basis="UK GDPR 6(1)(e); DPA 2018 Sch 1 para 18",
+                valid_from=dt.date(2020, 1, 1),
+            ),
+            by=SETUP,
+        )
+        db.commit()
+    data_dir: Path = settings.data_dir
+    write_test_view(
+        data_dir,
+        [ViewPerson(PERSON, "Testgiven", "Zedtest", dt.date(2012, 5, 1), "police_incident_persons", "I1")],
+    )
+    return world
+
+
+def _count(sessions: sessionmaker[Session], model: Any) -> int:
+    with sessions() as db:
+        return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _note_form(client: TestClient) -> dict[str, str]:
+    page = client.get(PAGE)
+    assert page.status_code == 200, page.text[:500]
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert key is not None, "the note form has no idempotency key"
+    return {"csrf_token": form_csrf(page.text), "purpose": "safeguarding_children", "idempotency_key": key.group(1)}
+
+
+def test_a_note_sent_twice_with_its_key_is_added_once(
+    client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    login_as(client, sessions, world.users[HUB])
+    form = {**_note_form(client), "text": "Spoke with the school; no further concerns today."}
+    first = client.post(f"/people/{PERSON}/notes", data=form, follow_redirects=False)
+    again = client.post(f"/people/{PERSON}/notes", data=form, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    assert _count(sessions, Note) == 1
+    other = _note_form(client)
+    assert other["idempotency_key"] != form["idempotency_key"]  # each rendered form has its own
+    assert client.post(f"/people/{PERSON}/notes", data={**other, "text": "A second note."}).status_code == 200
+    assert _count(sessions, Note) == 2
+
+
+def test_a_refused_or_mistaken_write_forgets_its_key(
+    client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    login_as(client, sessions, world.users[HUB])
+    form = _note_form(client)
+    bad = client.post(f"/people/{PERSON}/notes", data={**form, "purpose": "nonsense", "text": "x"})
+    assert bad.status_code == 400
+    fixed = client.post(f"/people/{PERSON}/notes", data={**form, "text": "The corrected note."}, follow_redirects=False)
+    assert fixed.status_code == 303 and _count(sessions, Note) == 1
+
+
+def _referral(world: World) -> dict[str, Any]:
+    return {
+        "work_item_id": world.items[PERSON],
+        "to_organisation_id": world.organisations["DAS"],
+        "summary": "Repeated incidents at home; please offer the family support.",
+        "consent": "not_needed",
+        "consent_note": "safeguarding: consent would place the child at risk",
+        "lawful_basis": LEGAL_BASIS,
+    }
+
+
+def test_an_api_referral_sent_twice_with_its_key_is_made_once(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    csrf = login_as(client, sessions, world.users[HUB])
+    headers = {"X-CSRF-Token": csrf, "Idempotency-Key": "0b6f1c3e-retry-1"}
+    first = client.post("/api/referrals", json=_referral(world), headers=headers)
+    again = client.post("/api/referrals", json=_referral(world), headers=headers)
+    assert first.status_code == again.status_code == 201, first.text
+    assert first.json() == again.json()
+    assert _count(sessions, Referral) == 1
+    elsewhere = client.post("/api/organisations", json={"code": "X", "name": "X", "type": "nhs_trust"}, headers=headers)
+    assert elsewhere.status_code in (403, 422)  # a key is for one request; this one may not add organisations anyway
+    assert (
+        client.post("/api/referrals", json=_referral(world), headers={**headers, "Idempotency-Key": "a b"}).status_code
+        == 400
+    )
+    assert _count(sessions, Referral) == 1
+
+
+def test_the_referral_form_carries_a_key_and_a_retry_makes_one_referral(
+    client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    login_as(client, sessions, world.users[HUB])
+    page = client.get(f"/referrals/new?work_item={world.items[PERSON]}")
+    assert page.status_code == 200, page.text[:300]
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert key is not None, "the referral form has no idempotency key"
+    form = {
+        "csrf_token": form_csrf(page.text),
+        "idempotency_key": key.group(1),
+        "work_item": str(world.items[PERSON]),
+        "to_organisation": str(world.organisations["DAS"]),
+        "summary": "Repeated incidents at home; please offer the family support.",
+        "consent": "not_needed",
+        "consent_note": "safeguarding: consent would place the child at risk",
+        "lawful_basis": LEGAL_BASIS,
+        "purpose": "safeguarding_children",
+    }
+    first = client.post("/referrals", data=form, follow_redirects=False)
+    again = client.post("/referrals", data=form, follow_redirects=False)
+    assert first.status_code == again.status_code == 303, first.text[:500]
+    assert first.headers["location"] == again.headers["location"]
+    assert _count(sessions, Referral) == 1
+    assert _count(sessions, IdempotencyKey) == 1
