@@ -5,6 +5,7 @@ The server is the one ``commonground serve`` starts (its call to uvicorn is caug
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -31,10 +32,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def served(sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``commonground serve`` on a free port, with the options it gives uvicorn, over a migrated SQLite store."""
-    if not store_url.startswith("sqlite"):
-        pytest.skip("the server's handling of headers does not depend on the store")
+    store = tmp_path / "operational.sqlite"  # how headers are read does not depend on the store: SQLite only
+    shutil.copy(sqlite_template, store)
+    store_url = f"sqlite:///{store}"
     monkeypatch.setenv("COMMONGROUND_DATABASE_URL", store_url)
     monkeypatch.setenv("COMMONGROUND_COOKIE_SECURE", "false")
     monkeypatch.setenv("COMMONGROUND_SECRET_KEY", "k" * 40)
