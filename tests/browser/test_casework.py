@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import duckdb
 import pytest
 from browser_support import Area, Visitor
 from playwright.sync_api import expect
+
+from commonground.linkage.builds import require_current_build
 
 pytestmark = pytest.mark.browser
 
@@ -117,6 +120,28 @@ def test_the_dpo_verifies_the_audit_log(browse: Browse) -> None:
     dpo.goto("/audit")
     dpo.follow("Break-glass reports")
     dpo.nav("Agreements")
+
+
+def test_the_dpo_finds_a_person_and_starts_a_subject_access_request(browse: Browse, area: Area) -> None:
+    """By name, never by an internal id (#17); the "Choose" buttons must be readable (they were white on white, the
+    header's link-button style, which axe-core did not flag)."""
+    dpo = browse("dpo@qxla.example")
+    dpo.nav("Subject access")
+    con = duckdb.connect(str(require_current_build(area.data_dir).path / "build.duckdb"), read_only=True)
+    try:
+        (family,) = con.execute(
+            "SELECT family_name FROM persons WHERE family_name IS NOT NULL ORDER BY person_id LIMIT 1"
+        ).fetchone() or ("",)
+    finally:
+        con.close()
+    dpo.main.get_by_label("Family name").fill(family)
+    dpo.press("Search")
+    first = dpo.main.locator("#people-found button").first
+    expect(first).to_be_visible()
+    colour = first.evaluate("b => getComputedStyle(b).color")
+    assert colour != "rgb(255, 255, 255)", "the Choose buttons are white on the white page"
+    first.click()
+    expect(dpo.main.get_by_role("button", name=re.compile("download|export", re.I)).first).to_be_visible()
 
 
 def test_the_administrator_adds_an_account(browse: Browse) -> None:
