@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 from notice_support import add_route_notices
 from person_view_fixture import ViewPerson, write_test_view
-from service_support import SETUP, context_of
-from service_world import ITEMS, World, build_world
+from service_support import context_of
+from service_world import ITEMS, World, build_referral_world, build_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from commonground.access.agreements import About, AgreementSpec, create_agreement
 from commonground.access.context import Context
 from commonground.access.models import AuditEvent
 from commonground.access.purposes import Purpose
@@ -52,25 +51,7 @@ def last_seq(db: Session) -> int:
 
 
 def _referral_world(sessions: sessionmaker[Session]) -> World:
-    """The test partnership with agreements, and for the drug and alcohol service one about referred cases."""
-    world = build_world(sessions, with_agreements=True)
-    with sessions() as db:
-        create_agreement(
-            db,
-            spec=AgreementSpec(
-                reference="DSA-DAS-REFERRALS",
-                title="Referred cases to DAS",
-                organisation="DAS",
-                feeds=("police_incident_persons",),
-                about=(About.OWN_CASES,),
-                purposes=(Purpose.SAFEGUARDING_CHILDREN,),
-                lawful_basis="UK GDPR 6(1)(e); DPA 2018 Sch 1 para 18",
-                valid_from=dt.date(2020, 1, 1),
-            ),
-            by=SETUP,
-        )
-        db.commit()
-    return world
+    return build_referral_world(sessions, partners=("DAS",))
 
 
 def _new(world: World, to: str = "DAS", purpose: Purpose | None = None) -> NewReferral:

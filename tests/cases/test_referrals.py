@@ -14,11 +14,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from service_support import SETUP, form_csrf, login_as
-from service_world import World, build_world
+from service_world import World, build_referral_world, referred_cases_agreement
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from commonground.access.agreements import About, AgreementSpec, create_agreement, end_agreement
+from commonground.access.agreements import About, create_agreement, end_agreement
 from commonground.access.audit import Actor, verify_audit
 from commonground.access.models import Agreement, AuditEvent, PersonRelationship, User
 from commonground.access.purposes import Purpose
@@ -91,27 +91,8 @@ def test_the_table_is_the_workflow() -> None:
 # --- the partnership ------------------------------------------------------------------------------------------------
 
 
-def _own_cases_agreement(code: str) -> AgreementSpec:
-    return AgreementSpec(
-        reference=f"DSA-{code}-REFERRALS",
-        title=f"Referred cases to {code}",
-        organisation=code,
-        feeds=("police_incident_persons",),
-        about=(About.OWN_CASES,),
-        purposes=(Purpose.SAFEGUARDING_CHILDREN,),
-        lawful_basis="UK GDPR 6(1)(e); DPA 2018 Sch 1 para 18",
-        valid_from=dt.date(2020, 1, 1),
-    )
-
-
 def _world(sessions: sessionmaker[Session], *, partners: tuple[str, ...] = ("DAS", "NHS")) -> World:
-    """The test partnership with agreements, and for each partner an agreement about the cases referred to it."""
-    world = build_world(sessions, with_agreements=True)
-    with sessions() as db:
-        for code in partners:
-            create_agreement(db, spec=_own_cases_agreement(code), by=SETUP)
-        db.commit()
-    return world
+    return build_referral_world(sessions, partners=partners)
 
 
 def _actor(db: Session, world: World, email: str) -> Actor:
@@ -405,7 +386,7 @@ def test_a_partner_without_an_agreement_for_its_cases_cannot_be_sent_or_read_a_r
     assert refused.status_code == 400
     assert "has no data-sharing agreement in force that lets it open this referral" in refused.json()["detail"]
     with sessions() as db:
-        create_agreement(db, spec=_own_cases_agreement("DAS"), by=SETUP)
+        create_agreement(db, spec=referred_cases_agreement("DAS"), by=SETUP)
         db.commit()
     _, rid = _refer(app, sessions, world)
     with sessions() as db:  # the partner's agreement ends after the referral was sent: it can no longer read it

@@ -170,3 +170,28 @@ def build_world(sessions: sessionmaker[Session], *, with_agreements: bool) -> Wo
         world.break_glass_report = db.scalars(select(BreakGlassReport.id)).one()
         db.commit()
     return world
+
+
+def referred_cases_agreement(code: str) -> AgreementSpec:
+    """An agreement of the partner ``code`` about the cases referred to it (police incident records, for
+    safeguarding children), which lets it open a referral sent to it."""
+    return AgreementSpec(
+        reference=f"DSA-{code}-REFERRALS",
+        title=f"Referred cases to {code}",
+        organisation=code,
+        feeds=("police_incident_persons",),
+        about=(About.OWN_CASES,),
+        purposes=(Purpose.SAFEGUARDING_CHILDREN,),
+        lawful_basis="UK GDPR 6(1)(e); DPA 2018 Sch 1 para 18",
+        valid_from=dt.date(2020, 1, 1),
+    )
+
+
+def build_referral_world(sessions: sessionmaker[Session], *, partners: tuple[str, ...] = ("DAS", "NHS")) -> World:
+    """The test partnership with agreements, and for each partner an agreement about the cases referred to it."""
+    world = build_world(sessions, with_agreements=True)
+    with sessions() as db:
+        for code in partners:
+            create_agreement(db, spec=referred_cases_agreement(code), by=SETUP)
+        db.commit()
+    return world

@@ -12,13 +12,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from person_view_fixture import ViewPerson, write_test_view
-from service_support import SETUP, form_csrf, login_as
-from service_world import World, build_world
+from service_support import form_csrf, login_as
+from service_world import World, build_referral_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from commonground.access.agreements import About, AgreementSpec, create_agreement
-from commonground.access.purposes import Purpose
 from commonground.cases.notes import Note
 from commonground.cases.referrals import Referral
 from commonground.store.idempotency import IdempotencyKey
@@ -31,23 +29,7 @@ PAGE = f"/people/{PERSON}?purpose=safeguarding_children"
 
 @pytest.fixture
 def world(sessions: sessionmaker[Session], settings: Any) -> World:
-    world = build_world(sessions, with_agreements=True)
-    with sessions() as db:
-        create_agreement(
-            db,
-            spec=AgreementSpec(
-                reference="DSA-DAS-REFERRALS",
-                title="Referred cases to DAS",
-                organisation="DAS",
-                feeds=("police_incident_persons",),
-                about=(About.OWN_CASES,),
-                purposes=(Purpose.SAFEGUARDING_CHILDREN,),
-                lawful_basis="UK GDPR 6(1)(e); DPA 2018 Sch 1 para 18",
-                valid_from=dt.date(2020, 1, 1),
-            ),
-            by=SETUP,
-        )
-        db.commit()
+    world = build_referral_world(sessions, partners=("DAS",))
     data_dir: Path = settings.data_dir
     write_test_view(
         data_dir,
