@@ -200,7 +200,10 @@ class SignInAttempt(Base):
     """One attempt to sign in with a password, for rate limiting: the client address and a hash of the email."""
 
     __tablename__ = "sign_in_attempts"
-    __table_args__ = (Index("ix_sign_in_attempts_client_at", "client", "at"),)
+    __table_args__ = (
+        Index("ix_sign_in_attempts_client_at", "client", "at"),
+        Index("ix_sign_in_attempts_email_hash_at", "email_hash", "at"),  # the per-account wait reads by email
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
