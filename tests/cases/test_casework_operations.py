@@ -21,9 +21,10 @@ from commonground.access.models import AuditEvent
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Refusal
 from commonground.cases import notice_work, people, queue, referral_work
+from commonground.cases.inferences import Openings
 from commonground.cases.person_view import PersonView
 from commonground.cases.referrals import Consent, NewReferral, Referral, ReferralStatus, Step
-from commonground.cases.work_items import WorkItem, WorkItemStatus
+from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus
 from commonground.errors import NotFound, Refused, UserError
 from commonground.store.settings import HubSettings
 
@@ -187,10 +188,12 @@ def test_the_apis_change_is_for_the_stated_purpose_and_refuses_a_stranger_as_ass
             purpose=Purpose.SAFEGUARDING_CHILDREN,
             status=WorkItemStatus.CLOSED,
             outcome="Seen; no further action.",
+            outcome_code=Outcome.NO_CONCERN,
         )
         db.commit()
         [closed] = events(db, before)
         assert closed.purpose == Purpose.SAFEGUARDING_CHILDREN.value and closed.detail["status"] == "closed"
+        assert closed.detail["outcome_code"] == "no_concern"
         assert db.get_one(WorkItem, world.items["P-LA-1"]).closed_at is not None
 
 
@@ -343,8 +346,8 @@ def test_the_person_page_is_shown_before_its_read_is_audited(sessions: sessionma
         ctx = context(db, world, HUB, "view-person")
         before = last_seq(db)
 
-        def show(feeds: frozenset[str], glass: bool) -> tuple[frozenset[str], bool, int]:
-            return feeds, glass, len(events(db, before))  # nothing audited yet while the page is made
+        def show(openings: Openings) -> tuple[frozenset[str], bool, int]:
+            return openings.feeds, openings.everything, len(events(db, before))  # nothing audited yet
 
         shown = people.show_person(ctx, view=view, person_id="P-LA-1", purpose=Purpose.SAFEGUARDING_CHILDREN, show=show)
         assert shown == (frozenset({"police_incident_persons"}), False, 0)

@@ -31,7 +31,11 @@ def test_synthetic_names_never_appear_in_logs(
     assert client.get(url).status_code == 200
     changed = client.patch(
         url,
-        json={"status": "closed", "outcome": f"Spoke with {NAMES[0]} and her son {NAMES[1]}; referred."},
+        json={
+            "status": "closed",
+            "outcome": f"Spoke with {NAMES[0]} and her son {NAMES[1]}; referred.",
+            "outcome_code": "action_taken",
+        },
         headers={"X-CSRF-Token": csrf},
     )
     assert changed.status_code == 200

@@ -264,6 +264,11 @@ _ACTIONS: tuple[Action, ...] = (
         subject=SubjectKind.EVALUATION,
         also_requires="view-evaluations",
     ),
+    Action(
+        "view-rule-outcomes",
+        "See how often each rule's flags pointed at a real concern, from the coded outcomes of closed work "
+        "(counts by rule; no person)",
+    ),
     Action("view-assets", "Fetch the service's stylesheet and icon", public=True),
     Action(
         "break-glass",
@@ -312,6 +317,7 @@ ACTION_LABELS: dict[str, str] = {
     "answer-survey": "answer a landscape survey",
     "view-evaluations": "read evaluations",
     "run-evaluation": "run an evaluation",
+    "view-rule-outcomes": "see what closed work says about each rule",
     "view-assets": "fetch the stylesheet and icon",
     "break-glass": "break glass",
 }

@@ -99,3 +99,8 @@ _WHAT_WORKS_GRANTS: dict[Role, frozenset[str]] = {
 }
 for _role, _extra in _WHAT_WORKS_GRANTS.items():
     ROLE_GRANTS[_role] = ROLE_GRANTS[_role] | _WHAT_WORKS_EVERYONE | _extra
+
+# outcomes that teach the rules (#20): counts of closed work by rule, for those who judge the rules and answer for
+# them (no person is shown).
+for _role in (Role.HUB_PRACTITIONER, Role.PUBLIC_HEALTH_ANALYST, Role.DATA_PROTECTION_OFFICER):
+    ROLE_GRANTS[_role] = ROLE_GRANTS[_role] | {"view-rule-outcomes"}

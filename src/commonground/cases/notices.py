@@ -35,7 +35,7 @@ from commonground.access.models import User
 from commonground.access.resolver import Subject
 from commonground.access.roles import Role
 from commonground.cases.outbox import OutboxMessage, SendResult, queue_message, send_pending
-from commonground.cases.work_items import WorkItem, WorkItemStatus, update_work_item
+from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus, update_work_item
 from commonground.errors import UserError
 from commonground.store.db import Base, utcnow
 from commonground.store.models import Organisation
@@ -314,6 +314,7 @@ def acknowledge(session: Session, *, notice: Notice, by: Actor, now: dt.datetime
             by=by,
             status=WorkItemStatus.CLOSED,
             outcome="Notice acknowledged by the school",
+            outcome_code=Outcome.ACTION_TAKEN,  # the school knows, and can support the child the next morning
             purpose=item.purpose,
         )
     return notice

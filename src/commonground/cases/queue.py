@@ -15,12 +15,14 @@ from enum import StrEnum
 
 from sqlalchemy import Select, select
 
+from commonground.access import audit
 from commonground.access.context import Context
 from commonground.access.models import User
 from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Subject
+from commonground.cases.link_reviews import LinkReviewSource, raise_link_review
 from commonground.cases.reads import Shown, read_each
-from commonground.cases.work_items import WorkItem, WorkItemStatus, subject_of, update_work_item
+from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus, subject_of, update_work_item
 from commonground.errors import NotFound, UserError
 
 NOT_A_COLLEAGUE = "a work item can be assigned only to an active colleague in the role it is routed to"
@@ -151,21 +153,55 @@ def change_work_item(
     status: WorkItemStatus | None = None,
     assigned_to_user_id: int | None = None,
     outcome: str | None = None,
+    outcome_code: Outcome | None = None,
 ) -> WorkItem:
     """Claim, assign or close a work item, for the purpose the person states (the API's change); a move the work
     item's status does not allow, or an assignee who is not an active colleague in its role, is a
-    :class:`UserError`."""
+    :class:`UserError`. Closing as "wrong person" raises a link review of the item's evidence."""
     item, _, _ = open_work_item(ctx, item_id=item_id, action="update-work-item", purpose=purpose)
     if assigned_to_user_id is not None and not _is_colleague(ctx, item, assigned_to_user_id):
         raise UserError(NOT_A_COLLEAGUE, field="assigned_to_user_id")
-    return update_work_item(
+    was_closed = item.status is WorkItemStatus.CLOSED
+    update_work_item(
         ctx.db,
         item=item,
         by=ctx.me().actor,
         status=status,
         assigned_to_user_id=assigned_to_user_id,
         outcome=outcome,
+        outcome_code=outcome_code,
         purpose=purpose,
+    )
+    _review_if_wrong_person(ctx, item, was_closed=was_closed)
+    return item
+
+
+def _review_if_wrong_person(ctx: Context, item: WorkItem, *, was_closed: bool) -> None:
+    """A work item just closed as "wrong person" raises a link review of the records behind it."""
+    if was_closed or item.status is not WorkItemStatus.CLOSED or item.outcome_code is not Outcome.WRONG_PERSON:
+        return
+    me = ctx.me()
+    review = raise_link_review(
+        ctx.db,
+        person_id=item.person_id,
+        records=list(item.evidence),
+        reason=item.outcome or "",
+        source=LinkReviewSource.WORK_ITEM,
+        raised_by_user_id=me.user_id,
+        organisation_id=me.organisation_id,
+        work_item_id=item.id,
+    )
+    audit.record(
+        ctx.db,
+        audit.Event(
+            actor=me.actor,
+            action="update-work-item",
+            subject_type="work_item",
+            subject_id=str(item.id),
+            person_id=item.person_id,
+            purpose=item.purpose.value,
+            detail={"link_review": review.id},
+        ),
     )
 
 
@@ -187,30 +223,44 @@ _STATUS_AFTER = {
 
 
 def move_work_item(
-    ctx: Context, *, item_id: int, move: Move | None, assignee: int | None = None, outcome: str = ""
+    ctx: Context,
+    *,
+    item_id: int,
+    move: Move | None,
+    assignee: int | None = None,
+    outcome: str = "",
+    outcome_code: str = "",
 ) -> WorkItem:
     """One of the queue page's moves, for the purpose the item's rule serves: claim it (in progress, assigned to
     oneself), assign it to a colleague, close it with an outcome, or reopen it. The item is opened first, so a
     refusal (audited) comes before anything about the form: ``None`` (a move the page does not know), an assignee
-    who is not an active colleague in its role (``field="assignee"``) and a close without an outcome
-    (``field="outcome"``) are then each a :class:`UserError`."""
+    who is not an active colleague in its role (``field="assignee"``), a close without an outcome in words
+    (``field="outcome"``) or without a coded one (``field="outcome_code"``) are then each a :class:`UserError`.
+    Closing as "wrong person" raises a link review of the item's evidence."""
     item, _, _ = open_work_item(ctx, item_id=item_id, action="update-work-item")
     if move is None:
         raise UserError("unknown change")
     if move is Move.ASSIGN and not _is_colleague(ctx, item, assignee):
         raise UserError(NOT_A_COLLEAGUE, field="assignee")
+    code = Outcome(outcome_code) if outcome_code in {o.value for o in Outcome} else None
     if move is Move.CLOSE and not outcome.strip():
         raise UserError("closing a work item needs an outcome", field="outcome")
+    if move is Move.CLOSE and code is None:
+        raise UserError("closing a work item needs a coded outcome", field="outcome_code")
     me = ctx.me()
-    return update_work_item(
+    was_closed = item.status is WorkItemStatus.CLOSED
+    update_work_item(
         ctx.db,
         item=item,
         by=me.actor,
         status=None if move is Move.ASSIGN else _STATUS_AFTER[move],
         assigned_to_user_id={Move.CLAIM: me.user_id, Move.ASSIGN: assignee}.get(move),
         outcome=outcome.strip() if move is Move.CLOSE else None,
+        outcome_code=code if move is Move.CLOSE else None,
         purpose=item.purpose,
     )
+    _review_if_wrong_person(ctx, item, was_closed=was_closed)
+    return item
 
 
 def colleagues(ctx: Context, item: WorkItem) -> list[User]:

@@ -43,6 +43,54 @@ class WorkItemStatus(StrEnum):
     CLOSED = "closed"
 
 
+class Outcome(StrEnum):
+    """What came of a closed work item, coded so that closed work can teach the rules (issue #20): the share of a
+    rule's judged flags that were a real concern is its positive predictive value in the world."""
+
+    ACTION_TAKEN = "action_taken"
+    ALREADY_KNOWN = "already_known"
+    NO_CONCERN = "no_concern"
+    WRONG_PERSON = "wrong_person"
+    NOT_ENOUGH_INFORMATION = "not_enough_information"
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self][0]
+
+    @property
+    def hint(self) -> str:
+        return OUTCOME_LABELS[self][1]
+
+    @property
+    def confirms_concern(self) -> bool | None:
+        """Whether the flag pointed at a real concern: ``None`` when the outcome does not judge the rule (the
+        records were not one person, or there was too little to go on)."""
+        return {Outcome.ACTION_TAKEN: True, Outcome.ALREADY_KNOWN: True, Outcome.NO_CONCERN: False}.get(self)
+
+
+OUTCOME_LABELS: dict[Outcome, tuple[str, str]] = {
+    Outcome.ACTION_TAKEN: (
+        "Action taken",
+        "The concern was real and something was done (a referral, a visit, a plan).",
+    ),
+    Outcome.ALREADY_KNOWN: (
+        "Already known and being worked",
+        "The concern was real, and a team already had it in hand.",
+    ),
+    Outcome.NO_CONCERN: ("No concern found", "Looked into: the flag did not point at a real concern."),
+    Outcome.WRONG_PERSON: (
+        "Wrong person",
+        "The records behind the flag are not all the same person. The link is sent for review and the records are "
+        "held apart until it is decided.",
+    ),
+    Outcome.NOT_ENOUGH_INFORMATION: (
+        "Not enough information",
+        "There was too little to tell whether the concern was real.",
+    ),
+}
+"""Each outcome's words on the close form: a label and a hint."""
+
+
 class WorkItem(Base):
     """A flag routed to an organisation and role, with its deadline and evidence. ``flag_key`` identifies the flag
     across builds (person, rule, destination, episode), so a flag seen before is never made twice."""
@@ -64,6 +112,8 @@ class WorkItem(Base):
     status: Mapped[WorkItemStatus] = mapped_column(str_enum(WorkItemStatus), default=WorkItemStatus.OPEN)
     assigned_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(Text)
+    outcome_code: Mapped[Outcome | None] = mapped_column(str_enum(Outcome))
+    """The coded outcome of a closed item (items closed before codes existed have none)."""
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]
@@ -247,18 +297,25 @@ def update_work_item(
     status: WorkItemStatus | None = None,
     assigned_to_user_id: int | None = None,
     outcome: str | None = None,
+    outcome_code: Outcome | None = None,
     purpose: Purpose,
 ) -> WorkItem:
-    """Move a work item (claim, assign, close with an outcome); refused moves are a :class:`UserError`."""
+    """Move a work item (claim, assign, close with an outcome in words and a coded one); refused moves are a
+    :class:`UserError`."""
     changes: dict[str, Any] = {}
     if status is not None and status != item.status:
         if status not in TRANSITIONS[item.status]:
             raise UserError(f"a work item cannot go from {item.status.value} to {status.value}")
         if status is WorkItemStatus.CLOSED and not (outcome or "").strip():
-            raise UserError("closing a work item needs an outcome")
+            raise UserError("closing a work item needs an outcome", field="outcome")
+        if status is WorkItemStatus.CLOSED and outcome_code is None:
+            raise UserError("closing a work item needs a coded outcome", field="outcome_code")
         item.status = status
         item.closed_at = utcnow() if status is WorkItemStatus.CLOSED else None
+        item.outcome_code = outcome_code if status is WorkItemStatus.CLOSED else None
         changes["status"] = status.value
+        if outcome_code is not None and status is WorkItemStatus.CLOSED:
+            changes["outcome_code"] = outcome_code.value
     if assigned_to_user_id is not None and assigned_to_user_id != item.assigned_to_user_id:
         item.assigned_to_user_id = assigned_to_user_id
         changes["assigned_to_user_id"] = assigned_to_user_id

@@ -251,6 +251,38 @@ def print_sync_summary(result: object) -> None:
         err.print(f"[yellow]Routes the hub does not know:[/] {', '.join(result.unmapped_routes)}", highlight=False)
 
 
+@hub_app.command("rule-outcomes")
+@user_errors
+def hub_rule_outcomes(ctx: typer.Context) -> None:
+    """What closed work says about each rule: coded outcomes by rule version, PPV in practice, rules to review."""
+    from commonground.cases.rule_outcomes import MIN_JUDGED, PPV_FLOOR, rule_outcomes
+    from commonground.cases.work_items import Outcome
+
+    with _store(ctx) as session:
+        rows = rule_outcomes(session)
+    if not rows:
+        out.print("No rule has raised a work item yet.")
+        return
+    for row in rows:
+        counts = ", ".join(f"{row.count(o):,} {o.label.lower()}" for o in Outcome)
+        uncoded = f", {row.uncoded:,} closed before outcomes were coded" if row.uncoded else ""
+        ppv = "no PPV yet" if row.ppv is None else f"PPV in practice {row.ppv:.0%} of {row.judged:,} judged"
+        verdict = (
+            "marked for review" if row.for_review else ("too few judged" if row.judged < MIN_JUDGED else "holding")
+        )
+        out.print(
+            f"{row.rule_id} v{row.rule_version}: {row.closed:,} closed ({counts}{uncoded}), {row.open:,} open; "
+            f"{ppv}: {verdict}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    out.print(
+        f"A rule version is marked for review when under {PPV_FLOOR:.0%} of at least {MIN_JUDGED} judged items "
+        "were confirmed (action taken, or already known and being worked); wrong person and not enough "
+        "information judge nothing."
+    )
+
+
 # --- school notices and the street-triage log (#6) ---
 
 

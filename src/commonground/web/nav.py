@@ -30,6 +30,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Agreements", "/agreements", "manage-agreements"),
     NavItem("Audit log", "/audit", "view-audit"),
     NavItem("Rule packs", "/rule-packs", "view-audit"),
+    NavItem("Rule outcomes", "/rule-outcomes", "view-rule-outcomes"),
     NavItem("Subject access", "/subject-access", "export-subject-access"),
     NavItem("Organisations", "/organisations", "manage-organisations"),
     NavItem("Accounts", "/accounts", "manage-users"),

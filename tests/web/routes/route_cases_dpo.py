@@ -83,6 +83,11 @@ ROUTES: dict[tuple[str, str], Builder] = {
         json=lambda o, e, n: {"note": "justified: child at risk"},
     ),
     ("GET", "/rule-packs"): one("GET", fixed("/rule-packs"), roles(Role.DATA_PROTECTION_OFFICER)),
+    ("GET", "/rule-outcomes"): one(
+        "GET",
+        fixed("/rule-outcomes"),
+        roles(Role.HUB_PRACTITIONER, Role.PUBLIC_HEALTH_ANALYST, Role.DATA_PROTECTION_OFFICER),
+    ),
     ("GET", "/agreements"): one("GET", fixed("/agreements"), signed_in),  # each sees the agreements it may read
     ("GET", "/agreements/new"): one("GET", fixed("/agreements/new"), roles(Role.DATA_PROTECTION_OFFICER)),
     ("POST", "/agreements"): one(

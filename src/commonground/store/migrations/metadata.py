@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from commonground.access import models as access_models
-from commonground.cases import notes, notices, outbox, referrals, rule_packs, triage, work_items
+from commonground.cases import link_reviews, notes, notices, outbox, referrals, rule_packs, triage, work_items
 from commonground.store import idempotency
 from commonground.store import models as store_models
 from commonground.store.db import Base
@@ -20,6 +20,7 @@ MODEL_MODULES = (
     access_models,
     idempotency,
     work_items,
+    link_reviews,
     notes,
     notices,
     outbox,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from commonground.access.agreements import AgreementSpec
 from commonground.access.purposes import Purpose
 from commonground.access.roles import Role
-from commonground.cases.work_items import WorkItemStatus
+from commonground.cases.work_items import Outcome, WorkItemStatus
 from commonground.store.db import refuse_nul
 from commonground.store.organisation_types import OrganisationType
 from commonground.web.params import MAX_ID
@@ -174,6 +174,7 @@ class WorkItemOut(Out):
     status: WorkItemStatus
     assigned_to_user_id: int | None
     outcome: str | None
+    outcome_code: Outcome | None = Field(description="What came of a closed item, coded")
     created_at: dt.datetime
     updated_at: dt.datetime
     closed_at: dt.datetime | None
@@ -188,6 +189,11 @@ class WorkItemPatch(In):
     status: WorkItemStatus | None = None
     assigned_to_user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     outcome: str | None = Field(default=None, max_length=5_000)
+    outcome_code: Outcome | None = Field(
+        default=None,
+        description="Needed to close: action_taken, already_known, no_concern, wrong_person (raises a link review) "
+        "or not_enough_information",
+    )
 
 
 class Health(BaseModel):

@@ -61,6 +61,7 @@ def patch_work_item(
         status=body.status,
         assigned_to_user_id=body.assigned_to_user_id,
         outcome=body.outcome,
+        outcome_code=body.outcome_code,
     )
     access.db.commit()
     return item

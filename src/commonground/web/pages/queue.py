@@ -17,7 +17,7 @@ from sqlalchemy import select
 from commonground.access.models import User
 from commonground.cases.person_view import Identity
 from commonground.cases.queue import Move, QueueFilter, browse_queue, colleagues, move_work_item, read_work_item
-from commonground.cases.work_items import WorkItem, WorkItemStatus
+from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus
 from commonground.errors import UserError
 from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
@@ -132,6 +132,20 @@ def _age_buckets(rows: list[Row], access: Access) -> list[tuple[str, int, str]]:
 def work_item_page(item_id: IdPath, access: Annotated[Access, Depends(require("view-work-items"))]) -> HTMLResponse:
     item = read_work_item(access, item_id=item_id)
     access.db.commit()
+    return _work_item_view(access, item)
+
+
+CLOSE_ERRORS = {
+    "outcome": "Enter what was done before closing",
+    "outcome_code": "Choose what came of the work item",
+}
+"""The close form's own words for each thing missing from it."""
+
+
+def _work_item_view(
+    access: Access, item: WorkItem, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
+) -> HTMLResponse:
+    """The work item's page; a close form sent back with ``errors`` keeps what was written in it (``values``)."""
     view = access.request.app.state.person_views.current()
     identity = view.identity(item.person_id) if view else None
     result = None
@@ -153,6 +167,11 @@ def work_item_page(item_id: IdPath, access: Annotated[Access, Depends(require("v
         status_labels=STATUS_LABELS,
         agency=agency,
         assignee=next((c.display_name for c in team if c.id == item.assigned_to_user_id), None),
+        outcomes=[(o.value, o.label, o.hint) for o in Outcome],
+        outcome_label=item.outcome_code.label if item.outcome_code else None,
+        errors=errors or {},
+        values=values or {},
+        status=400 if errors else 200,
     )
 
 
@@ -163,13 +182,27 @@ def change_work_item(
     do: Annotated[str, Form(max_length=20)],
     assignee: Annotated[int | None, Form()] = None,
     outcome: Annotated[str, Form(max_length=4_000)] = "",
+    outcome_code: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     move = Move(do) if do in {m.value for m in Move} else None
     try:
-        move_work_item(access, item_id=item_id, move=move, assignee=assignee, outcome=outcome)
+        move_work_item(
+            access, item_id=item_id, move=move, assignee=assignee, outcome=outcome, outcome_code=outcome_code
+        )
     except UserError as error:
-        if error.field == "outcome":
-            return redirect(f"/queue/{item_id}?error=outcome")
+        if error.field in CLOSE_ERRORS:
+            access.db.rollback()
+            errors = {
+                field: words
+                for field, words in CLOSE_ERRORS.items()
+                if (field == "outcome" and not outcome.strip())
+                or (field == "outcome_code" and outcome_code not in {o.value for o in Outcome})
+            }
+            item = read_work_item(access, item_id=item_id)
+            access.db.commit()
+            return _work_item_view(
+                access, item, errors=errors, values={"outcome": outcome, "outcome_code": outcome_code}
+            )
         if error.field == "assignee":  # the page's own words
             raise UserError("a work item can be assigned only to an active colleague in its role") from error
         raise
