@@ -18,7 +18,14 @@ from commonground.access.actions import ACTIONS, SubjectKind
 from commonground.access.agreements import About, AgreementSpec
 from commonground.access.models import AgreementVersion, AuditEvent, BreakGlassReport, PersonRelationship
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import AgreementTerms, Principal, Subject, resolve
+from commonground.access.resolver import (
+    AgreementTerms,
+    Principal,
+    Subject,
+    feeds_open_to,
+    feeds_open_to_each,
+    resolve,
+)
 from commonground.access.roles import ROLE_GRANTS, Role
 from commonground.cases.work_items import FlagRecord, RouteTo, WorkItem, upsert_work_items
 from commonground.store.db import utcnow
@@ -37,6 +44,11 @@ class FakeFacts:
 
     def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
         return self.related
+
+    def relationships_of_each(
+        self, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
+    ) -> dict[str, frozenset[About]]:
+        return {p: self.related for p in person_ids}
 
 
 def principal(role: Role, org: int = 1, kind: OT = OT.LOCAL_AUTHORITY_CHILDRENS) -> Principal:
@@ -381,3 +393,24 @@ def test_agreement_changes_keep_history_rows(client: TestClient, sessions: sessi
             .order_by(AgreementVersion.version)
         ).all()
         assert [v.snapshot["about"] for v in versions] == [["own_cases"], ["own_cases", "own_pupils"]]
+
+
+@pytest.mark.parametrize("related", [frozenset(), frozenset({About.OWN_CASES})])
+def test_feeds_open_to_each_agrees_with_feeds_open_to_one_by_one(related: frozenset[About]) -> None:
+    """The household's feeds are read in one go (#16); the answer is the one-at-a-time answer for each person."""
+    facts = FakeFacts(
+        agreements=[
+            terms(feeds={"police_incidents"}, purposes={Purpose.SAFEGUARDING_CHILDREN}, about={About.EVERYONE}),
+            terms(feeds={"school_roll"}, purposes={Purpose.SAFEGUARDING_CHILDREN}, about={About.OWN_CASES}),
+            terms(feeds={"ed_attendances"}, purposes={Purpose.DIRECT_CARE}, about={About.EVERYONE}),
+        ],
+        related=related,
+    )
+    me = principal(Role.HUB_PRACTITIONER)
+    people = ["P1", "P2", "P3"]
+    each = feeds_open_to_each(me, person_ids=people, purpose=Purpose.SAFEGUARDING_CHILDREN, facts=facts, at=NOW)
+    for person_id in people:
+        one = feeds_open_to(me, person_id=person_id, purpose=Purpose.SAFEGUARDING_CHILDREN, facts=facts, at=NOW)
+        assert each[person_id] == one
+    expected = {"police_incidents", "school_roll"} if related else {"police_incidents"}
+    assert each["P1"] == frozenset(expected)

@@ -23,7 +23,7 @@ from commonground.access.audit import Actor, verify_audit
 from commonground.access.models import Agreement, AuditEvent, PersonRelationship, User
 from commonground.access.purposes import Purpose
 from commonground.access.relationships import relationships_of
-from commonground.cases.person_view import Identity, RuleResult
+from commonground.cases.person_view import EvidenceItem, Identity, RuleResult
 from commonground.cases.referrals import (
     NOTE_REQUIRED,
     REFERRAL_ACCESS,
@@ -431,7 +431,13 @@ class FakeView:
         )
 
     def rule_results(self, person_id: str, *, feeds: frozenset[str]) -> list[RuleResult]:
-        return [RuleResult("test.rule", 1, "flag", "A test flag", "Flag for testing.", LEGAL_BASIS, None, None, ())]
+        evidence = (EvidenceItem("police_incident_persons", "I1", "incident", "incident", None, None),)
+        return [
+            RuleResult("test.rule", 1, "flag", "A test flag", "Flag for testing.", LEGAL_BASIS, None, None, evidence)
+        ]
+
+    def others_of(self, person_id: str) -> set[str]:
+        return set()
 
     def rule_titles(self) -> dict[str, str]:
         return {"test.rule": "A test flag"}

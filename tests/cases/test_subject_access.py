@@ -160,6 +160,42 @@ def test_export_writes_every_section_and_is_audited(
         assert (exported.person_id, exported.actor) == (PERSON, SETUP.label)
 
 
+def test_an_inference_from_another_persons_record_is_left_out_and_counted(
+    sessions: sessionmaker[Session], world: World, tmp_path: Path
+) -> None:
+    """A child's export carried a household adult's drug-treatment record "through a household member": another
+    person's data, which a subject access answer must not disclose without their consent or a decision (#16)."""
+    path = write_view(tmp_path)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "INSERT INTO indicators VALUES (?, 'ace.household_substance_misuse', 1, TIMESTAMP '2026-09-01 10:00', "
+            "TIMESTAMP '2026-09-01 10:00', 1)",
+            [PERSON],
+        )
+        con.execute(
+            "INSERT INTO evidence VALUES (?, 'ace.household_substance_misuse', 1, 'indicator', 'treatment', "
+            "'in_treatment', 'substance_treatment', 'S-9', 'P-OTHER', TIMESTAMP '2026-09-01 10:00')",
+            [PERSON],
+        )
+    finally:
+        con.close()
+    out = tmp_path / "export"
+    view = PersonView(path)
+    try:
+        with sessions() as db:
+            export_subject_access(db, view, PERSON, out, SETUP)
+            db.commit()
+    finally:
+        view.close()
+    indicators = _read_csv(out / "indicators_and_flags.csv")
+    assert [r["rule_id"] for r in indicators] == ["ace.domestic_abuse"]
+    everything = "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+    assert "S-9" not in everything and "substance" not in everything and "P-OTHER" not in everything
+    readme = " ".join((out / "README.txt").read_text().split())
+    assert "1 more rest only on records about other people" in readme
+
+
 def test_export_refuses_a_folder_in_use_and_works_without_a_build(
     sessions: sessionmaker[Session], world: World, tmp_path: Path
 ) -> None:

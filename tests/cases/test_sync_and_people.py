@@ -345,7 +345,8 @@ def test_the_person_endpoint_reads_agreements_and_relationships_once(
 ) -> None:
     """One read of each per request (the agreements in the same statement as who is asking); relationships only
     when an agreement that could decide is about fewer people than everyone (the MASH's agreement is about
-    everyone; a school's, about its own pupils)."""
+    everyone; a school's, about its own pupils): then the person's, and one statement for everyone else their
+    inferences rest on (the household, #16), however many they are."""
     _seed_and_sync(sessions, area)
     build = require_current_build(area)
     con = duckdb.connect(str(build.path / "build.duckdb"), read_only=True)
@@ -361,8 +362,8 @@ def test_the_person_endpoint_reads_agreements_and_relationships_once(
         statements.append(statement)
 
     for email, purpose, relationships in (
-        ("mash@qxla.example", "safeguarding_children", 0),
-        (f"dsl@urn{urn}.example", "operation_encompass", 1),
+        ("mash@qxla.example", "safeguarding_children", {0}),
+        (f"dsl@urn{urn}.example", "operation_encompass", {1, 2}),
     ):
         login_as(client, sessions, _user(sessions, email))
         statements.clear()
@@ -374,7 +375,7 @@ def test_the_person_endpoint_reads_agreements_and_relationships_once(
         signing_in = [s for s in statements if "FROM sign_in_sessions" in s]
         assert len(signing_in) == 1 and "JOIN agreements" in signing_in[0], email  # who asks, and their agreements
         assert sum("agreements" in s for s in statements) == 1, email
-        assert sum("FROM person_relationships" in s for s in statements) == relationships, email
+        assert sum("FROM person_relationships" in s for s in statements) in relationships, email
         assert sum("INSERT INTO audit_events" in s for s in statements) == 1, email
 
 

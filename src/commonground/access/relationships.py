@@ -8,6 +8,7 @@ pupils from the school roll through :func:`record_relationship`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import cache
 from typing import cast
 
@@ -74,6 +75,26 @@ def relationships_of(session: Session, *, person_id: str, organisation_id: int, 
         _in_force_statement(), {"person_id": person_id, "organisation_id": organisation_id, "at": at}
     )
     return frozenset(ABOUT_OF[kind] for kind in kinds if kind in ABOUT_OF)
+
+
+def relationships_of_each(
+    session: Session, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
+) -> dict[str, frozenset[About]]:
+    """:func:`relationships_of` for several people, in one statement."""
+    table = cast(Table, PersonRelationship.__table__)
+    rows = session.execute(
+        select(table.c.person_id, table.c.kind).where(
+            table.c.person_id.in_(list(person_ids)),
+            table.c.organisation_id == organisation_id,
+            table.c.valid_from <= at,
+            or_(table.c.valid_until.is_(None), table.c.valid_until > at),
+        )
+    )
+    found: dict[str, set[About]] = {}
+    for person_id, kind in rows:
+        if kind in ABOUT_OF:
+            found.setdefault(person_id, set()).add(ABOUT_OF[kind])
+    return {p: frozenset(found.get(p, ())) for p in person_ids}
 
 
 @cache

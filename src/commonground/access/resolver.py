@@ -39,7 +39,7 @@ from commonground.access.audit import Actor
 from commonground.access.models import Agreement
 from commonground.access.purposes import Purpose
 from commonground.access.reasons import MIN_REASON_CHARACTERS, reason_problem
-from commonground.access.relationships import relationships_of
+from commonground.access.relationships import relationships_of, relationships_of_each
 from commonground.access.roles import ROLE_GRANTS, Role
 from commonground.store.organisation_types import OrganisationType
 
@@ -126,6 +126,10 @@ class Facts(Protocol):
 
     def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]: ...
 
+    def relationships_of_each(
+        self, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
+    ) -> dict[str, frozenset[About]]: ...
+
 
 class StoreFacts:
     """Facts read from the operational store, fresh on every call: an ended agreement stops access at once."""
@@ -139,6 +143,11 @@ class StoreFacts:
 
     def relationships(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> frozenset[About]:
         return relationships_of(self.session, person_id=person_id, organisation_id=organisation_id, at=at)
+
+    def relationships_of_each(
+        self, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
+    ) -> dict[str, frozenset[About]]:
+        return relationships_of_each(self.session, person_ids=person_ids, organisation_id=organisation_id, at=at)
 
 
 class AgreementRow(Protocol):
@@ -219,6 +228,16 @@ class RequestFacts:
                 person_id=person_id, organisation_id=organisation_id, at=at
             )
         return self._relationships[key]
+
+    def relationships_of_each(
+        self, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
+    ) -> dict[str, frozenset[About]]:
+        missing = [p for p in person_ids if (p, organisation_id, at) not in self._relationships]
+        if missing:
+            found = self._facts.relationships_of_each(person_ids=missing, organisation_id=organisation_id, at=at)
+            for person_id in missing:
+                self._relationships[(person_id, organisation_id, at)] = found.get(person_id, frozenset())
+        return {p: self._relationships[(p, organisation_id, at)] for p in person_ids}
 
 
 def _refuse(act: Action, reason: str, refusal: Refusal, status: int = 403) -> Decision:
@@ -373,6 +392,28 @@ def feeds_open_to(
         if terms.about & about:
             feeds |= terms.feeds
     return frozenset(feeds)
+
+
+def feeds_open_to_each(
+    principal: Principal, *, person_ids: Sequence[str], purpose: Purpose, facts: Facts, at: dt.datetime
+) -> dict[str, frozenset[str]]:
+    """:func:`feeds_open_to` for each of several people (the others a person's inferences rest on), reading the
+    agreements once and, only when an agreement that could decide is about fewer people than everyone, the
+    relationships of all of them in one statement."""
+    candidates = [
+        terms
+        for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
+        if purpose in terms.purposes
+    ]
+    if all(About.EVERYONE in terms.about for terms in candidates):
+        related: dict[str, frozenset[About]] = {}
+    else:
+        related = facts.relationships_of_each(person_ids=person_ids, organisation_id=principal.organisation_id, at=at)
+    opened: dict[str, frozenset[str]] = {}
+    for person_id in person_ids:
+        about = related.get(person_id, frozenset()) | {About.EVERYONE}
+        opened[person_id] = frozenset(f for terms in candidates if terms.about & about for f in terms.feeds)
+    return opened
 
 
 def purposes_open_to(principal: Principal, *, person_id: str, facts: Facts, at: dt.datetime) -> list[Purpose]:

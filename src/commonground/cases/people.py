@@ -10,17 +10,19 @@ head is locked from the first read recorded until that commit, so reads are reco
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from commonground.access.actions import SubjectKind
 from commonground.access.context import Context
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Subject, feeds_open_to, purposes_open_to
+from commonground.access.resolver import Subject, feeds_open_to, feeds_open_to_each, purposes_open_to
+from commonground.cases.inferences import Filtered, Openings, described, filter_results
 from commonground.cases.notes import Note, add_note, notes_for
-from commonground.cases.person_documents import shown_to
-from commonground.cases.person_view import Identity, PersonView
+from commonground.cases.person_documents import others_in, shown_to
+from commonground.cases.person_view import HouseholdMember, HouseholdPeriod, Identity, PersonView, RuleResult
 from commonground.cases.reads import Shown, read_each
 from commonground.errors import NotFound
 
@@ -74,12 +76,27 @@ def person_document(
         "view-person", subject, purpose=purpose, break_glass_reason=break_glass_reason, not_found=True
     )
     if decision.break_glass:
-        feeds = frozenset(doc["feeds"])
+        openings = Openings(person_id, frozenset(doc["feeds"]), everything=True)
     else:
-        feeds = feeds_open_to(ctx.me(), person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
-    body = shown_to(doc, feeds=feeds, purpose=purpose.value, break_glass=decision.break_glass)
+        openings = openings_for(ctx, person_id=person_id, purpose=purpose, others=others_in(doc))
+    body = shown_to(doc, openings=openings, purpose=purpose.value, today=ctx.now.date())
     ctx.audit_reads([(decision, subject)], purpose=purpose, reason=break_glass_reason)
     return body
+
+
+def openings_for(ctx: Context, *, person_id: str, purpose: Purpose, others: Iterable[str]) -> Openings:
+    """What the reader's agreements open for ``purpose``: the feeds of the person, and of each other person their
+    inferences rest on."""
+    me = ctx.me()
+    feeds = feeds_open_to(me, person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
+    rest = sorted(set(others) - {person_id})
+    if not rest:
+        return Openings(person_id, feeds)
+    return Openings(
+        person_id,
+        feeds,
+        others=feeds_open_to_each(me, person_ids=rest, purpose=purpose, facts=ctx.facts, at=ctx.now),
+    )
 
 
 def show_person(
@@ -88,11 +105,12 @@ def show_person(
     view: PersonView,
     person_id: str,
     purpose: Purpose,
-    show: Callable[[frozenset[str], bool], T],
+    show: Callable[[Openings], T],
     break_glass_reason: str | None = None,
 ) -> T:
     """Open the person's record for ``purpose`` (or by breaking glass, with a reason) and give what ``show`` makes
-    of it, from the feeds the resolver opens (every feed, by breaking glass) and whether glass was broken.
+    of it, from what the resolver opens (:class:`Openings`: the person's feeds, and those of each other person
+    their indicators and household rest on; everything, by breaking glass).
 
     A person the view does not hold is "not found"; a refusal is audited and raised. ``show`` may read, and audit
     reads of its own (the referrals on the page, say); the person's read is audited after it, last."""
@@ -100,12 +118,50 @@ def show_person(
     subject = person_subject(person_id)
     decision = ctx.require("view-person", subject, purpose=purpose, break_glass_reason=break_glass_reason)
     if decision.break_glass:
-        feeds = view.feeds_of(person_id)
+        openings = Openings(person_id, view.feeds_of(person_id), everything=True)
     else:
-        feeds = feeds_open_to(ctx.me(), person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
-    shown = show(feeds, decision.break_glass)
+        openings = openings_for(ctx, person_id=person_id, purpose=purpose, others=view.others_of(person_id))
+    shown = show(openings)
     ctx.audit_reads([(decision, subject)], purpose=purpose, reason=break_glass_reason)
     return shown
+
+
+def visible_rule_results(view: PersonView, person_id: str, openings: Openings) -> Filtered[RuleResult]:
+    """The person's indicators and flags as the reader may see them (:mod:`commonground.cases.inferences`)."""
+    return filter_results(
+        view.rule_results(person_id, feeds=None),
+        openings,
+        rule_of=lambda r: r.rule_id,
+        evidence_of=lambda r: list(r.evidence),
+        feed_of=lambda e: e.feed,
+        about_of=lambda e: e.via_person_id,
+        with_evidence=lambda r, kept: dataclasses.replace(r, evidence=tuple(kept)),
+    )
+
+
+def visible_household(view: PersonView, person_id: str, openings: Openings, *, today: dt.date) -> list[HouseholdPeriod]:
+    """The person's household periods, each other member named only where the reader may open a record of theirs;
+    the others are kept as unnamed members (no id, no dates), described by age."""
+    periods = view.household(person_id)
+    feeds_of = {m.person_id: view.feeds_of(m.person_id) for p in periods for m in p.members}
+    return [
+        dataclasses.replace(
+            period,
+            members=tuple(
+                m
+                if openings.names(m.person_id, feeds_of[m.person_id])
+                else HouseholdMember(
+                    person_id="",
+                    date_of_birth=None,
+                    start_date=None,
+                    end_date=None,
+                    described_as=described(m.date_of_birth, today),
+                )
+                for m in period.members
+            ),
+        )
+        for period in periods
+    ]
 
 
 def purposes_open(ctx: Context, *, person_id: str) -> list[Purpose]:

@@ -10,16 +10,19 @@ from the person view's tables in one DuckDB statement, *before* any agreement is
 ``records``             each linked record, ordered by feed and record id; each item names its ``feed``
 ``events``              each record as a dated event, newest first; each item names its ``feed``
 ``indicators`` ``flags``  the rules output, each with its evidence records, newest first; each names its ``feed``
-``household``           the person's periods at an address, with the others who lived there then
+``household``           the person's periods at an address, with the others who lived there then (each with
+                        their date of birth, their own period there and the feeds holding their records, so
+                        that who may be named is decided without another lookup)
 ======================  ==================================================================================
 
 compressed with zlib (a quarter of the size; 10 microseconds to decompress one).
 
-Every item that comes from a feed carries that feed, so :func:`shown_to` keeps exactly the items of the feeds the
-resolver opened for the caller's purpose with a list comprehension per section, and nothing else is parsed or
-built per request. The documents are a cache of the person view, made from the same tables; a test holds them
-equal, person by person, to :func:`assemble_document`, which builds the same document with the person view's
-detailed queries (and is what the service falls back to for a view laid out without documents).
+Every item that comes from a feed carries that feed (and evidence through another person names them), so
+:func:`shown_to` keeps exactly the items the resolver opened for the caller's purpose with a list comprehension per
+section, and nothing else is parsed or built per request. The documents are a cache of the person view, made from
+the same tables; a test holds them equal, person by person, to :func:`assemble_document`, which builds the same
+document with the person view's detailed queries (and is what the service falls back to for a view laid out without
+documents).
 
 Why SQLite and not another DuckDB table: a point lookup costs DuckDB about 0.7 ms of CPU (planning a statement
 over a column store), SQLite about 0.05 ms (a B-tree lookup on the primary key), and this lookup is on the path
@@ -41,6 +44,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+from commonground.cases.inferences import (
+    FURTHER_INFORMATION,
+    LIVING_TOGETHER,
+    Filtered,
+    Openings,
+    described,
+    filter_results,
+)
 
 if TYPE_CHECKING:
     from commonground.cases.person_view import PersonView
@@ -103,13 +115,17 @@ WITH recs AS (
 ), periods AS (
     SELECT h.rowid AS period, any_value(h.person_id) AS person_id, any_value(h.household_id) AS household_id,
            any_value(h.start_date) AS start_date, any_value(h.end_date) AS end_date,
-           list(m.person_id ORDER BY m.start_date DESC, m.date_of_birth, m.person_id, m.end_date)
+           list(struct_pack(person_id := m.person_id, date_of_birth := m.date_of_birth,
+                            start_date := m.start_date, end_date := m.end_date,
+                            feeds := COALESCE(mr.feeds, []))
+                ORDER BY m.start_date DESC, m.date_of_birth, m.person_id, m.end_date)
                FILTER (WHERE m.person_id IS NOT NULL) AS members
     FROM household_periods h
     LEFT JOIN household_periods m
       ON m.household_id = h.household_id AND m.person_id <> h.person_id
      AND COALESCE(m.start_date, {_LOW}) <= COALESCE(h.end_date, {_HIGH})
      AND COALESCE(h.start_date, {_LOW}) <= COALESCE(m.end_date, {_HIGH})
+    LEFT JOIN recs mr ON mr.person_id = m.person_id
     WHERE h.household_id IS NOT NULL
     GROUP BY h.rowid
 ), hh AS (
@@ -185,26 +201,74 @@ class PersonDocuments:
         return None if row is None else zlib.decompress(row[0]).decode()
 
 
-def shown_to(doc: dict[str, Any], *, feeds: frozenset[str], purpose: str, break_glass: bool) -> dict[str, Any]:
-    """The API's answer from a person's document: only what comes from ``feeds`` (the feeds the resolver opened
-    for the purpose), the rest counted. Indicators and flags are listed; their evidence only from ``feeds``."""
+def shown_to(doc: dict[str, Any], *, openings: Openings, purpose: str, today: dt.date) -> dict[str, Any]:
+    """The API's answer from a person's document, as :mod:`commonground.cases.inferences` rules: records and events
+    of the feeds opened for the person; each indicator and flag with the evidence the reader may open (one with
+    none is not named, only counted); household members named only where the reader may open a record of
+    theirs."""
     held = frozenset(doc["feeds"])
+    feeds = held if openings.everything else openings.feeds
+    indicators = _results(doc["indicators"], openings)
+    flags = _results(doc["flags"], openings)
+    withheld = indicators.withheld + flags.withheld
     return {
         "identity": doc["identity"],
         "purpose": purpose,
-        "break_glass": break_glass,
+        "break_glass": openings.everything,
         "feeds_shown": sorted(held & feeds),
         "feeds_withheld": len(held - feeds),
         "records": [r for r in doc["records"] if r["feed"] in feeds],
         "events": [e for e in doc["events"] if e["feed"] in feeds],
-        "indicators": _results(doc["indicators"], feeds),
-        "flags": _results(doc["flags"], feeds),
-        "household": doc["household"],
+        "indicators": indicators.shown,
+        "flags": flags.shown,
+        "partial": sorted(indicators.partial | flags.partial),
+        "withheld": withheld,
+        "further_information": FURTHER_INFORMATION if withheld else None,
+        "household": [
+            {**period, "members": [_member(m, openings, today) for m in period["members"]]}
+            for period in doc["household"]
+        ],
+        "household_note": LIVING_TOGETHER if doc["household"] else None,
     }
 
 
-def _results(results: Iterable[dict[str, Any]], feeds: frozenset[str]) -> list[dict[str, Any]]:
-    return [{**r, "evidence": [e for e in r["evidence"] if e["feed"] in feeds]} for r in results]
+def others_in(doc: dict[str, Any]) -> set[str]:
+    """Everyone else the document refers to: household members and the people evidence came through."""
+    found = {m["person_id"] for period in doc["household"] for m in period["members"]}
+    for result in (*doc["indicators"], *doc["flags"]):
+        found |= {e["via_person_id"] for e in result["evidence"] if e["via_person_id"]}
+    return found
+
+
+def _results(results: Iterable[dict[str, Any]], openings: Openings) -> Filtered[dict[str, Any]]:
+    return filter_results(
+        results,
+        openings,
+        rule_of=lambda r: str(r["rule_id"]),
+        evidence_of=lambda r: list(r["evidence"]),
+        feed_of=lambda e: str(e["feed"]),
+        about_of=lambda e: e["via_person_id"],
+        with_evidence=lambda r, kept: {**r, "evidence": kept},
+    )
+
+
+def _member(member: dict[str, Any], openings: Openings, today: dt.date) -> dict[str, Any]:
+    born = dt.date.fromisoformat(member["date_of_birth"]) if member["date_of_birth"] else None
+    if openings.names(member["person_id"], member["feeds"]):
+        return {
+            "person_id": member["person_id"],
+            "described_as": described(born, today).removeprefix("another "),
+            "year_of_birth": born.year if born else None,
+            "start_date": member["start_date"],
+            "end_date": member["end_date"],
+        }
+    return {
+        "person_id": None,
+        "described_as": described(born, today),
+        "year_of_birth": None,
+        "start_date": None,
+        "end_date": None,
+    }
 
 
 def assemble_document(view: PersonView, person_id: str) -> dict[str, Any] | None:
@@ -233,7 +297,16 @@ def assemble_document(view: PersonView, person_id: str) -> dict[str, Any] | None
                 "household_id": p.household_id,
                 "start_date": p.start_date,
                 "end_date": p.end_date,
-                "members": [m.person_id for m in p.members],
+                "members": [
+                    {
+                        "person_id": m.person_id,
+                        "date_of_birth": m.date_of_birth,
+                        "start_date": m.start_date,
+                        "end_date": m.end_date,
+                        "feeds": sorted(view.feeds_of(m.person_id)),
+                    }
+                    for m in p.members
+                ],
             }
             for p in view.household(person_id)
         ],

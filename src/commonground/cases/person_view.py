@@ -287,9 +287,12 @@ class HouseholdPeriod:
 @dataclass(frozen=True)
 class HouseholdMember:
     person_id: str
+    """Empty for a member the reader may not name (:func:`commonground.cases.people.visible_household`)."""
     date_of_birth: dt.date | None
     start_date: dt.date | None
     end_date: dt.date | None
+    described_as: str = ""
+    """How an unnamed member is described ("another adult"); empty for a named one."""
 
 
 @dataclass(frozen=True)
@@ -445,6 +448,17 @@ class PersonView:
                 )
             )
         return out
+
+    def others_of(self, person_id: str) -> set[str]:
+        """Everyone else the person's page refers to: household members, and the people evidence came through."""
+        rows = self._rows(
+            "SELECT m.person_id FROM household_periods h JOIN household_periods m "
+            "ON m.household_id = h.household_id AND m.person_id <> h.person_id WHERE h.person_id = ? "
+            "UNION SELECT via_person_id FROM evidence WHERE person_id = ? AND via_person_id IS NOT NULL "
+            "AND via_person_id <> person_id",
+            [person_id, person_id],
+        )
+        return {r["person_id"] for r in rows}
 
     def links(self, person_id: str) -> list[Link]:
         rows = self._rows("SELECT * FROM links WHERE person = ? ORDER BY match_weight DESC", [person_id])

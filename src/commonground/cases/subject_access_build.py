@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commonground import spreadsheet
+from commonground.cases.inferences import Openings, filter_results
 from commonground.cases.person_view import PersonView, person_feeds
 from commonground.store.models import Organisation
 
@@ -200,7 +201,19 @@ def _rows_from_view(export: Export, feed: str) -> tuple[list[str], list[tuple[An
 def write_indicators_and_flags(export: Export) -> None:
     if export.view is None:
         return
-    results = export.view.rule_results(export.person_id, feeds=frozenset(person_feeds()))
+    # Another person's records are theirs: an inference that rests on them is left out, and counted, unless the DPO
+    # records a decision to disclose it (UK GDPR Art 15(4); DPA 2018 Sch 2 para 16) (#16).
+    own = Openings(export.person_id, frozenset(person_feeds()))
+    visible = filter_results(
+        export.view.rule_results(export.person_id, feeds=None),
+        own,
+        rule_of=lambda r: r.rule_id,
+        evidence_of=lambda r: list(r.evidence),
+        feed_of=lambda e: e.feed,
+        about_of=lambda e: e.via_person_id,
+        with_evidence=lambda r, kept: replace(r, evidence=tuple(kept)),
+    )
+    results = visible.shown
     rows: list[tuple[Any, ...]] = []
     for result in results:
         common = (
@@ -223,7 +236,9 @@ def write_indicators_and_flags(export: Export) -> None:
                     result.labels.get(item.item, item.item),
                     item.signal,
                     item.evidence_at,
-                    "through a household member" if item.via_person_id else "",
+                    "partly from other people's records, which are left out"
+                    if result.rule_id in visible.partial
+                    else "",
                 )
             )
     export.write_csv(
@@ -248,6 +263,13 @@ def write_indicators_and_flags(export: Export) -> None:
     export.readme.append(
         f"indicators_and_flags.csv  The {len(results)} indicators and flags the rules derived, what each means, the\n"
         "                   law it rests on, and one line per record that is evidence for it."
+        + (
+            f"\n                   {visible.withheld} more rest only on records about other people (someone the\n"
+            "                   person lived with) and are left out, as is such evidence of those listed: another\n"
+            "                   person's information is disclosed only with their consent or a recorded decision."
+            if visible.withheld or visible.partial
+            else ""
+        )
     )
 
 

@@ -71,11 +71,23 @@ class RuleResultOut(BaseModel):
     evidence: list[EvidenceOut]
 
 
+class HouseholdMemberOut(BaseModel):
+    person_id: str | None = Field(
+        description="Only where your agreements open a record of this person for the purpose; otherwise null"
+    )
+    described_as: str = Field(
+        description='"adult" or "child" when named; "another adult", "another child" or "another person" when not'
+    )
+    year_of_birth: int | None
+    start_date: dt.date | None = Field(description="When they lived there (named members only)")
+    end_date: dt.date | None
+
+
 class HouseholdPeriodOut(BaseModel):
     household_id: str
     start_date: dt.date | None
     end_date: dt.date | None
-    members: list[str] = Field(description="Person ids of the others who lived there at the same time")
+    members: list[HouseholdMemberOut] = Field(description="The others who lived there at the same time (inferred)")
 
 
 class PersonOut(BaseModel):
@@ -88,7 +100,13 @@ class PersonOut(BaseModel):
     events: list[EventOut]
     indicators: list[RuleResultOut]
     flags: list[RuleResultOut]
+    partial: list[str] = Field(description="Rule ids shown with only the part of their evidence you may open")
+    withheld: int = Field(
+        description="Indicators and flags not named: none of their evidence comes from records you may open"
+    )
+    further_information: str | None = Field(description="Whom to ask when something is withheld")
     household: list[HouseholdPeriodOut]
+    household_note: str | None = Field(description="Living together is inferred from shared addresses")
 
 
 class PeopleFound(BaseModel):

@@ -20,6 +20,7 @@ from commonground.access.reasons import reason_problem
 from commonground.access.resolver import MIN_BREAK_GLASS_REASON
 from commonground.access.roles import ROLE_GRANTS
 from commonground.cases import people
+from commonground.cases.inferences import FURTHER_INFORMATION, LIVING_TOGETHER, Openings
 from commonground.cases.person_view import PersonView
 from commonground.errors import NotFound, Refused, UserError
 from commonground.web.deps import Access, require
@@ -114,13 +115,12 @@ def person_page(
             view=view,
             person_id=person_id,
             purpose=chosen,
-            show=lambda feeds, glass: _render(
+            show=lambda openings: _render(
                 access,
                 view,
                 person_id,
                 purpose=chosen,
-                feeds=feeds,
-                break_glass=glass,
+                openings=openings,
                 agency_filter=agency_filter,
                 show_all=show_all == "yes",
             ),
@@ -153,7 +153,7 @@ def break_glass(
         person_id=person_id,
         purpose=chosen,
         break_glass_reason=reason.strip(),
-        show=lambda feeds, glass: _render(access, view, person_id, purpose=chosen, feeds=feeds, break_glass=glass),
+        show=lambda openings: _render(access, view, person_id, purpose=chosen, openings=openings),
     )
     access.db.commit()
     return response
@@ -221,15 +221,16 @@ def _render(
     person_id: str,
     *,
     purpose: Purpose,
-    feeds: frozenset[str],
-    break_glass: bool,
+    openings: Openings,
     agency_filter: str = "",
     show_all: bool = True,
 ) -> HTMLResponse:
+    feeds, break_glass = openings.feeds, openings.everything
     identity = view.identity(person_id)
     records = view.records(person_id, feeds=feeds)
     events = view.events(person_id, feeds=feeds)
-    results = view.rule_results(person_id, feeds=feeds)
+    visible = people.visible_rule_results(view, person_id, openings)
+    results = visible.shown
     shown_records = {f"{r.feed}:{r.record_id}" for r in records}
     links = [link for link in view.links(person_id) if link.left in shown_records and link.right in shown_records]
     hidden_feeds = sorted(set(identity.feeds if identity else ()) - feeds)
@@ -263,7 +264,11 @@ def _render(
         chart=timeline_chart(events, today=today),
         indicators=[r for r in results if r.kind == "indicator"],
         flags=[r for r in results if r.kind == "flag"],
-        household=view.household(person_id),
+        partial=visible.partial,
+        withheld=visible.withheld,
+        further_information=FURTHER_INFORMATION,
+        household=people.visible_household(view, person_id, openings, today=today),
+        living_together=LIVING_TOGETHER,
         hidden_feeds=[agency(f) for f in hidden_feeds],
         notes=people.notes_on(access, person_id=person_id),
         note_key=new_key(),  # the note form's idempotency key: sent twice, the note is added once
