@@ -265,6 +265,23 @@ _ACTIONS: tuple[Action, ...] = (
         also_requires="view-evaluations",
     ),
     Action(
+        "report-link",
+        "Say that records linked as one person are not all the same person (raises a link review; the records are "
+        "held apart from the next build until it is decided)",
+        subject=SubjectKind.PERSON,
+        identifiable=True,
+        changes=True,
+        also_requires="view-person",
+    ),
+    Action(
+        "review-links",
+        "Review doubted links: the records side by side with what joined them, and decide whether they are the same "
+        "person",
+        subject=SubjectKind.PERSON,
+        identifiable=True,
+        changes=True,
+    ),
+    Action(
         "view-rule-outcomes",
         "See how often each rule's flags pointed at a real concern, from the coded outcomes of closed work "
         "(counts by rule; no person)",
@@ -317,6 +334,8 @@ ACTION_LABELS: dict[str, str] = {
     "answer-survey": "answer a landscape survey",
     "view-evaluations": "read evaluations",
     "run-evaluation": "run an evaluation",
+    "report-link": "report records that are not the same person",
+    "review-links": "review doubted links",
     "view-rule-outcomes": "see what closed work says about each rule",
     "view-assets": "fetch the stylesheet and icon",
     "break-glass": "break glass",

@@ -62,15 +62,16 @@ _CASEWORK = frozenset(
         "view-referrals",
         "make-referral",
         "handle-referral",
+        "report-link",
     }
 )
 
 ROLE_GRANTS: dict[Role, frozenset[str]] = {
-    Role.HUB_PRACTITIONER: _EVERYONE | _CASEWORK | {"break-glass"},
+    Role.HUB_PRACTITIONER: _EVERYONE | _CASEWORK | {"break-glass", "review-links"},
     Role.POLICE_OFFICER: _EVERYONE | _CASEWORK | {"break-glass"},
     Role.CONTROL_ROOM_MH_PROFESSIONAL: _EVERYONE | _CASEWORK | {"break-glass", "log-triage"},
     Role.SCHOOL_SAFEGUARDING_LEAD: _EVERYONE
-    | {"view-work-items", "update-work-item", "view-person", "view-notices", "acknowledge-notice"},
+    | {"view-work-items", "update-work-item", "view-person", "view-notices", "acknowledge-notice", "report-link"},
     Role.PARTNER_TEAM_MEMBER: _EVERYONE | _CASEWORK,
     Role.PUBLIC_HEALTH_ANALYST: _EVERYONE,
     Role.DATA_PROTECTION_OFFICER: _EVERYONE

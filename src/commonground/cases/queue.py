@@ -186,6 +186,7 @@ def _review_if_wrong_person(ctx: Context, item: WorkItem, *, was_closed: bool) -
         person_id=item.person_id,
         records=list(item.evidence),
         reason=item.outcome or "",
+        purpose=item.purpose,
         source=LinkReviewSource.WORK_ITEM,
         raised_by_user_id=me.user_id,
         organisation_id=me.organisation_id,

@@ -251,6 +251,28 @@ def print_sync_summary(result: object) -> None:
         err.print(f"[yellow]Routes the hub does not know:[/] {', '.join(result.unmapped_routes)}", highlight=False)
 
 
+@hub_app.command("export-link-reviews")
+@user_errors
+def hub_export_link_reviews(ctx: typer.Context) -> None:
+    """Write what link reviews decided (and those still open) for the next `commonground link` to honour."""
+    import json
+
+    from commonground.cases.link_reviews import CONSTRAINTS_FILE, link_constraints
+
+    with _store(ctx) as session:
+        constraints = link_constraints(session)
+    target = settings_of(ctx).data_dir / CONSTRAINTS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps(constraints, indent=1, sort_keys=True), encoding="utf-8")
+    partial.replace(target)
+    out.print(
+        f"{len(constraints['held_apart']):,} groups of records held apart and {len(constraints['kept_together']):,} "
+        f"kept together, written to {target} for the next link build.",
+        soft_wrap=True,
+    )
+
+
 @hub_app.command("rule-outcomes")
 @user_errors
 def hub_rule_outcomes(ctx: typer.Context) -> None:

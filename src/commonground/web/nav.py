@@ -23,6 +23,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Notices", "/notices", "view-notices"),
     NavItem("Referrals", "/referrals", "view-referrals"),
     NavItem("Find a person", "/people", "find-person"),
+    NavItem("Links to review", "/link-reviews", "review-links"),
     NavItem("Street triage", "/triage", "log-triage"),
     NavItem("What works", "/library", "view-library"),
     NavItem("Landscape review", "/landscape", "view-landscape"),

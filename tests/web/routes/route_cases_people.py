@@ -8,6 +8,11 @@ from typing import Any
 from route_matrix import GLASS_ROLES, NOTE_ROLES, VIEW_NAMES, Builder, Oracle, Probe, fixed, one, roles
 from service_world import ITEMS
 
+from commonground.access.roles import Role
+
+REPORT_ROLES = NOTE_ROLES | {Role.SCHOOL_SAFEGUARDING_LEAD}
+"""Who may say that records linked as one person are not the same person (#15)."""
+
 
 def _people_found(o: Oracle, email: str | None, person: str) -> Callable[[Any], None]:
     def check(body: Any) -> None:
@@ -59,6 +64,21 @@ ROUTES: dict[tuple[str, str], Builder] = {
         lambda o, e, p: o.person_visible(e, p) or o.role(e) in GLASS_ROLES,
         form={"purpose": "<purpose>", "reason": "Child at immediate risk; the agreement is being renewed"},
     ),
+    ("GET", "/people/{person_id}/not-the-same-person"): _each_person(
+        "GET", "/not-the-same-person", lambda o, e, p: o.person_visible(e, p) and o.role(e) in REPORT_ROLES
+    ),
+    ("POST", "/people/{person_id}/not-the-same-person"): _each_person(
+        "POST",
+        "/not-the-same-person",
+        lambda o, e, p: o.person_visible(e, p) and o.role(e) in REPORT_ROLES,
+        form={"purpose": "<purpose>", "reason": "Different date of birth, confirmed."},
+        allowed_status=frozenset({400}),  # let through, then the form: no record ticked
+    ),
+    ("GET", "/link-reviews"): one("GET", fixed("/link-reviews"), roles(Role.HUB_PRACTITIONER)),
+    ("GET", "/link-reviews/{review_id}"): lambda o, e, n: [Probe("GET", "/link-reviews/999", allowed=False)],
+    ("POST", "/link-reviews/{review_id}"): lambda o, e, n: [
+        Probe("POST", "/link-reviews/999", allowed=False, form={"decision": "same", "note": "Checked the dates."})
+    ],
     ("POST", "/people/{person_id}/notes"): _each_person(
         "POST",
         "/notes",

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(length=64), nullable=False),
         sa.Column("records", sa.JSON(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("purpose", sa.String(length=40), nullable=False),
         sa.Column("source", sa.String(length=40), nullable=False),
         sa.Column("work_item_id", sa.Integer(), nullable=True),
         sa.Column("raised_by_user_id", sa.Integer(), nullable=False),
@@ -34,6 +35,7 @@ def upgrade() -> None:
         sa.Column("decided_by_user_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("kept_with", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["decided_by_user_id"], ["users.id"], name=op.f("fk_link_reviews_decided_by_user_id_users")
         ),
