@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from splink import DuckDBAPI
 
-from commonground.linkage.components import create_clusters
+from commonground.linkage.components import Honoured, create_clusters
 from commonground.linkage.predict import cluster_labels, link
 from commonground.linkage.training import TrainedModel
 
@@ -20,7 +20,7 @@ def _clusters(records: list[str], pairs: list[tuple[str, str, float]], threshold
     con.execute("CREATE TABLE pairs (unique_id_l VARCHAR, unique_id_r VARCHAR, match_weight DOUBLE)")
     if pairs:
         con.executemany("INSERT INTO pairs VALUES (?, ?, ?)", pairs)
-    count = create_clusters(con, records="records", pairs="pairs", threshold_match_weight=threshold, target="found")
+    count, _ = create_clusters(con, records="records", pairs="pairs", threshold_match_weight=threshold, target="found")
     found = dict(con.execute("SELECT unique_id, cluster_id FROM found").fetchall())
     assert count == len(set(found.values()))
     assert con.execute("SELECT COUNT(*) FROM duckdb_tables() WHERE table_name LIKE 'found_%'").fetchall() == [(0,)]
@@ -110,3 +110,49 @@ def _partition(labels: dict[str, str]) -> set[frozenset[str]]:
     for record, label in labels.items():
         groups.setdefault(label, set()).add(record)
     return {frozenset(g) for g in groups.values()}
+
+
+def _constrained(
+    records: list[str],
+    pairs: list[tuple[str, str, float]],
+    *,
+    apart: list[list[str]] = [],  # noqa: B006 - read only
+    together: list[list[str]] = [],  # noqa: B006 - read only
+) -> tuple[set[frozenset[str]], Honoured]:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE records (unique_id VARCHAR)")
+    con.executemany("INSERT INTO records VALUES (?)", [(r,) for r in records])
+    con.execute("CREATE TABLE pairs (unique_id_l VARCHAR, unique_id_r VARCHAR, match_weight DOUBLE)")
+    con.executemany("INSERT INTO pairs VALUES (?, ?, ?)", pairs)
+    _, honoured = create_clusters(
+        con,
+        records="records",
+        pairs="pairs",
+        threshold_match_weight=10.0,
+        target="found",
+        held_apart=apart,
+        kept_together=together,
+    )
+    return _partition(dict(con.execute("SELECT unique_id, cluster_id FROM found").fetchall())), honoured
+
+
+def test_a_group_held_apart_is_joined_to_nobody_else_even_through_a_third_record() -> None:
+    """#15: a pair a person rejected never re-forms: cutting only the direct link would let a+b rejoin through c."""
+    records = ["p:a", "p:b", "p:c", "q:d"]
+    pairs = [("p:a", "p:b", 20.0), ("p:a", "p:c", 15.0), ("p:b", "p:c", 12.0), ("p:c", "q:d", 11.0)]
+    plain, _ = _constrained(records, pairs)
+    assert plain == {frozenset(records)}
+    held, honoured = _constrained(records, pairs, apart=[["p:b"]])
+    assert held == {frozenset({"p:b"}), frozenset({"p:a", "p:c", "q:d"})}
+    assert honoured == Honoured(cut=2, added=0)
+    two, _ = _constrained(records, pairs, apart=[["p:a", "p:b"]])  # a group keeps its own links
+    assert two == {frozenset({"p:a", "p:b"}), frozenset({"p:c", "q:d"})}
+
+
+def test_records_kept_together_stay_one_person_whatever_the_model_says() -> None:
+    records = ["p:a", "p:b", "q:c"]
+    pairs = [("p:a", "p:b", 3.0)]  # below the threshold: the model alone would make three people
+    kept, honoured = _constrained(records, pairs, together=[["q:c", "p:a", "p:b"]])
+    assert kept == {frozenset(records)} and honoured == Honoured(cut=0, added=2)
+    unknown, _ = _constrained(records, pairs, apart=[["x:gone"]], together=[["x:gone", "y:gone"]])
+    assert unknown == {frozenset({"p:a"}), frozenset({"p:b"}), frozenset({"q:c"})}  # ids not held are ignored

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from commonground.access.models import AuditEvent
-from commonground.cases.link_reviews import CONSTRAINTS_FILE, LinkReview, LinkReviewSource, LinkReviewStatus
+from commonground.cases.link_reviews import LinkReview, LinkReviewSource, LinkReviewStatus
 from commonground.cases.person_documents import DOCUMENTS_FILE, write_person_documents
 from commonground.cli import app as cli
+from commonground.linkage.constraints import CONSTRAINTS_FILE
 
 PERSON = "P-LA-1"  # one police incident record, I1, in the test view
 HUB = "hub@la.example"

@@ -25,11 +25,10 @@ from commonground.access.purposes import Purpose
 from commonground.cases.people import person_subject
 from commonground.cases.reads import Shown, read_each
 from commonground.errors import NotFound, UserError
+from commonground.linkage.constraints import HeldApart, KeptTogether, LinkConstraints
 from commonground.store.db import Base, utcnow
 from commonground.store.models import str_enum
 
-CONSTRAINTS_FILE = "analytical/link_constraints.json"
-"""Under the data directory: what ``commonground hub export-link-reviews`` writes and the link build reads."""
 MIN_REASON = 10
 """A report says why, in at least this many characters."""
 
@@ -220,14 +219,17 @@ def decide_review(
     return review
 
 
-def link_constraints(session: Session) -> dict[str, list[dict[str, object]]]:
-    """What later builds must honour, as data: records held apart (open reviews and those decided "not the same
-    person") and records kept together (decided "the same person"). No names: record ids and review ids only."""
-    apart: list[dict[str, object]] = []
-    together: list[dict[str, object]] = []
+def link_constraints(session: Session) -> LinkConstraints:
+    """What later builds must honour (:mod:`commonground.linkage.constraints`): records held apart (open reviews
+    and those decided "not the same person") and records kept together (decided "the same person"). No names and
+    no reasons: record ids and review ids only."""
+    apart: list[HeldApart] = []
+    together: list[KeptTogether] = []
     for review in session.scalars(select(LinkReview).order_by(LinkReview.id)):
         if review.status is LinkReviewStatus.SAME_PERSON:
-            together.append({"review": review.id, "records": review.records, "with": review.kept_with or []})
+            together.append(
+                KeptTogether(review=review.id, records=tuple(review.records), with_=tuple(review.kept_with or ()))
+            )
         else:
-            apart.append({"review": review.id, "records": review.records, "decided": review.status.value})
-    return {"held_apart": apart, "kept_together": together}
+            apart.append(HeldApart(review=review.id, records=tuple(review.records), decided=review.status.value))
+    return LinkConstraints(held_apart=tuple(apart), kept_together=tuple(together))

@@ -255,19 +255,18 @@ def print_sync_summary(result: object) -> None:
 @user_errors
 def hub_export_link_reviews(ctx: typer.Context) -> None:
     """Write what link reviews decided (and those still open) for the next `commonground link` to honour."""
-    import json
-
-    from commonground.cases.link_reviews import CONSTRAINTS_FILE, link_constraints
+    from commonground.cases.link_reviews import link_constraints
+    from commonground.linkage.constraints import CONSTRAINTS_FILE
 
     with _store(ctx) as session:
         constraints = link_constraints(session)
     target = settings_of(ctx).data_dir / CONSTRAINTS_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(json.dumps(constraints, indent=1, sort_keys=True), encoding="utf-8")
+    partial.write_text(constraints.to_json(), encoding="utf-8")
     partial.replace(target)
     out.print(
-        f"{len(constraints['held_apart']):,} groups of records held apart and {len(constraints['kept_together']):,} "
+        f"{len(constraints.held_apart):,} groups of records held apart and {len(constraints.kept_together):,} "
         f"kept together, written to {target} for the next link build.",
         soft_wrap=True,
     )

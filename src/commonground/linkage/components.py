@@ -10,15 +10,30 @@ for both engines: on Spark the scored pairs come back to the build's DuckDB sess
 
 A cluster is named by its smallest ``unique_id``, so the same links give the same clusters
 whichever engine scored them and in whatever order the pairs arrive.
+
+People's word comes before the model's (:mod:`.constraints`): every accepted link with one end in a group held apart
+and the other outside it is cut before the components are taken (so no path joins the group to anyone else), then
+a link is added between each group kept together and the records it was kept with.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+
+
+@dataclass(frozen=True)
+class Honoured:
+    """What people's word changed in a build: links cut and links added."""
+
+    cut: int = 0
+    added: int = 0
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -33,14 +48,54 @@ def component_labels(left: np.ndarray, right: np.ndarray, *, nodes: int) -> tupl
     return int(count), labels
 
 
+def honour(
+    left: np.ndarray,
+    right: np.ndarray,
+    *,
+    nodes: int,
+    apart: Sequence[np.ndarray] = (),
+    together: Sequence[np.ndarray] = (),
+) -> tuple[np.ndarray, np.ndarray, Honoured]:
+    """The edges with every edge that leaves a group of ``apart`` (node arrays) removed, then a star of edges
+    added over each group of ``together``."""
+    keep = np.ones(len(left), dtype=bool)
+    if apart:
+        held = np.zeros(nodes, dtype=bool)
+        for group in apart:
+            held[group] = True
+        touching = np.flatnonzero(held[left] | held[right])  # the few edges that can leave a group
+        for group in apart:
+            inside = np.zeros(nodes, dtype=bool)
+            inside[group] = True
+            leaves = inside[left[touching]] != inside[right[touching]]
+            keep[touching[leaves]] = False
+    stars = [(np.full(len(g) - 1, g[0]), g[1:]) for g in together if len(g) > 1]
+    added_l = np.concatenate([s[0] for s in stars]) if stars else np.empty(0, dtype=left.dtype)
+    added_r = np.concatenate([s[1] for s in stars]) if stars else np.empty(0, dtype=right.dtype)
+    return (
+        np.concatenate([left[keep], added_l.astype(left.dtype)]),
+        np.concatenate([right[keep], added_r.astype(right.dtype)]),
+        Honoured(cut=int((~keep).sum()), added=len(added_l)),
+    )
+
+
 def create_clusters(
-    con: duckdb.DuckDBPyConnection, *, records: str, pairs: str, threshold_match_weight: float, target: str
-) -> int:
+    con: duckdb.DuckDBPyConnection,
+    *,
+    records: str,
+    pairs: str,
+    threshold_match_weight: float,
+    target: str,
+    held_apart: Sequence[Sequence[str]] = (),
+    kept_together: Sequence[Sequence[str]] = (),
+) -> tuple[int, Honoured]:
     """``CREATE TEMP TABLE target (cluster_id, unique_id)``: one row for every record of ``records``
     (which has ``unique_id``), in the cluster its links at or above the threshold in ``pairs``
     (``unique_id_l``, ``unique_id_r``, ``match_weight``) put it; a record with no such link is a
-    cluster of its own. Returns the number of clusters. The three names are the caller's own
-    identifiers."""
+    cluster of its own. ``held_apart`` and ``kept_together`` are groups of ``unique_id`` that people's
+    word holds apart from everyone else or keeps together (:func:`honour`; ids the input does not hold are
+    ignored). Returns the number of clusters and what people's word changed. The three names are the
+    caller's own identifiers."""
     _run(
         con,
         f"CREATE TEMP TABLE {target}_nodes AS "
@@ -54,7 +109,15 @@ def create_clusters(
             f"JOIN {target}_nodes AS r ON r.unique_id = p.unique_id_r "
             f"WHERE p.match_weight >= {float(threshold_match_weight)!r}"
         ).fetchnumpy()
-        count, labels = component_labels(edges["l"], edges["r"], nodes=nodes)
+        node_of = _nodes_of(con, f"{target}_nodes", {u for g in (*held_apart, *kept_together) for u in g})
+        left, right, honoured = honour(
+            edges["l"],
+            edges["r"],
+            nodes=nodes,
+            apart=[_group(g, node_of) for g in held_apart if _group(g, node_of).size],
+            together=[_group(g, node_of) for g in kept_together if _group(g, node_of).size],
+        )
+        count, labels = component_labels(left, right, nodes=nodes)
         con.register(
             f"{target}_labels",
             pa.table({"node": pa.array(np.arange(nodes, dtype=np.int32)), "label": pa.array(labels.astype(np.int32))}),
@@ -68,4 +131,19 @@ def create_clusters(
         con.unregister(f"{target}_labels")
     finally:
         _run(con, f"DROP TABLE IF EXISTS {target}_nodes")
-    return count
+    return count, honoured
+
+
+def _nodes_of(con: duckdb.DuckDBPyConnection, table: str, ids: set[str]) -> dict[str, int]:
+    if not ids:
+        return {}
+    con.register("_cg_wanted", pa.table({"unique_id": pa.array(sorted(ids), pa.string())}))
+    try:
+        rows = con.execute(f"SELECT n.unique_id, n.node FROM {table} n JOIN _cg_wanted w USING (unique_id)").fetchall()
+    finally:
+        con.unregister("_cg_wanted")
+    return {str(u): int(n) for u, n in rows}
+
+
+def _group(ids: Sequence[str], node_of: dict[str, int]) -> np.ndarray:
+    return np.array(sorted({node_of[u] for u in ids if u in node_of}), dtype=np.int64)

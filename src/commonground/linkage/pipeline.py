@@ -30,6 +30,7 @@ import pyarrow as pa
 from commonground.errors import UserError
 from commonground.linkage import builds
 from commonground.linkage.components import create_clusters
+from commonground.linkage.constraints import load_constraints
 from commonground.linkage.households import create_households
 from commonground.linkage.person_ids import assign_person_ids
 from commonground.linkage.sources import DISPLAY_COLUMNS, events_sql, input_sql, person_feeds, quote
@@ -255,12 +256,15 @@ def _build(
         con, data_dir=data_dir, model=model, train=train, spec=spec, threshold=threshold, progress=progress
     )
     model, trained, threshold_used = linked.model, linked.trained, linked.threshold_match_weight
-    create_clusters(
+    constraints = load_constraints(data_dir)  # people's word on links (the hub's link reviews) comes first
+    _, honoured = create_clusters(
         con,
         records="source_records",
         pairs=quote(linked.predictions),
         threshold_match_weight=threshold_used,
         target="record_clusters",
+        held_apart=[g.records for g in constraints.held_apart],
+        kept_together=[(*g.records, *g.with_) for g in constraints.kept_together],
     )
     progress("link", 1, 1)
 
@@ -324,6 +328,12 @@ def _build(
         "retired_person_ids": list(assignment.retired),
         "next_person_number": assignment.next_number,
         "previous_build_id": previous.build_id if previous else None,
+        "link_reviews": {
+            "held_apart": len(constraints.held_apart),
+            "kept_together": len(constraints.kept_together),
+            "links_cut": honoured.cut,
+            "links_added": honoured.added,
+        },
     }
 
 
