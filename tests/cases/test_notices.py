@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import duckdb
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from notice_support import CHILDREN, add_notice_items, notice_ids, write_school_view
@@ -18,12 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.accounts import create_user
 from commonground.access.models import AuditEvent
+from commonground.access.purposes import Purpose
 from commonground.access.roles import Role
-from commonground.cases.notices import Notice, notices_from_work_items
+from commonground.cases.notices import NOTICE_RULE, Notice, notices_from_work_items
 from commonground.cases.outbox import OutboxMessage
 from commonground.cases.person_view import PersonView
-from commonground.cases.work_items import WorkItem, WorkItemStatus
+from commonground.cases.work_items import FlagRecord, RouteTo, WorkItem, WorkItemStatus, upsert_work_items
+from commonground.store.db import utcnow
 from commonground.store.models import Organisation
+from commonground.store.organisation_types import OrganisationType
 
 UK = ZoneInfo("Europe/London")
 
@@ -213,3 +217,56 @@ def test_the_administrator_sends_the_outbox_over_smtp(
         assert db.scalars(select(AuditEvent).where(AuditEvent.action == "send-notices")).one().detail["sent"] == 2
     login_as(client, sessions, world.users["dsl@scha.example"])
     assert client.post("/api/outbox/send", headers={"X-CSRF-Token": csrf}).status_code == 403
+
+
+def test_the_notice_shows_the_incident_that_raised_it_with_its_reference_and_contact(
+    app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """#17: a school's notice showed an old incident naming the child instead of yesterday's incident at the
+    child's home that raised it, and "police reference: not recorded; contact: not recorded" though the incident
+    row has both."""
+    build_world(sessions, with_agreements=True)
+    path = write_school_view(app.state.settings.data_dir)  # P-SCHA-4 is named on INC-0004, 1 Oct 2026
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "INSERT INTO incidents VALUES ('PI-77', 'INC-0077', TIMESTAMP '2026-12-06 22:40', "
+            "'PC 1203 Singh, Safeguarding Hub, 01632 960077')"
+        )
+    finally:
+        con.close()
+    with sessions() as db:
+        upsert_work_items(
+            db,
+            [
+                FlagRecord(
+                    person_id="P-SCHA-4",
+                    rule_id=NOTICE_RULE,
+                    rule_version="1",
+                    route_to=RouteTo(
+                        organisation_type=OrganisationType.SCHOOL,
+                        role=Role.SCHOOL_SAFEGUARDING_LEAD,
+                        organisation="SCHA",
+                    ),
+                    due_by=utcnow() + dt.timedelta(hours=10),
+                    evidence_ids=("police_incident_persons:I4", "police_incidents:PI-77"),
+                    purpose=Purpose.OPERATION_ENCOMPASS,
+                    episode="2026-12-06T22:40:00",
+                )
+            ],
+            by=SETUP,
+        )
+        db.commit()
+    view = PersonView(path)
+    try:
+        with sessions() as db:
+            notices_from_work_items(db, view, base_url="https://hub.example")
+            db.commit()
+    finally:
+        view.close()
+    with sessions() as db:
+        [notice] = db.scalars(select(Notice)).all()
+        assert notice.incident_at == dt.datetime(2026, 12, 6, 22, 40, tzinfo=UK).astimezone(dt.UTC)
+        assert notice.incident_reference == "INC-0077"
+        assert notice.police_contact == "PC 1203 Singh, Safeguarding Hub, 01632 960077"
+        assert notice.child_present is None  # not named on that incident: not recorded

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 
 from commonground.cases.person_documents import DOCUMENTS_FILE, write_person_documents
-from commonground.cases.person_view import VIEW_FILE, _empty_rules, make_current, new_view_folder
+from commonground.cases.person_view import VIEW_FILE, _empty_rules, empty_incidents, make_current, new_view_folder
 
 BUILD_ID = "20261101T070000Z-testview"
 
@@ -55,6 +55,7 @@ def write_test_view(data_dir: Path, people: list[ViewPerson]) -> Path:
             "person_id VARCHAR, match_weight DOUBLE, match_probability DOUBLE, person VARCHAR)"
         )
         _empty_rules(con)
+        empty_incidents(con)
         for p in people:
             con.execute(
                 "INSERT INTO identity VALUES (?, ?, ?, ?, 'F', NULL, 1, [?], ?, ?)",

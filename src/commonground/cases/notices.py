@@ -100,7 +100,7 @@ class NoticeSource(Protocol):
 
     def events(self, person_id: str, *, feeds: frozenset[str]) -> list[Any]: ...
 
-    def rule_results(self, person_id: str, *, feeds: frozenset[str]) -> list[Any]: ...
+    def incident(self, record_id: str) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)
@@ -222,47 +222,80 @@ def _local(value: Any) -> dt.datetime | None:
     return moment.astimezone(dt.UTC)
 
 
+@dataclass(frozen=True)
+class _Incident:
+    """One domestic-abuse incident behind a notice's work item, as the notice may describe it."""
+
+    at: dt.datetime | None
+    reference: str | None
+    contact: str | None
+    present: bool | None
+
+
+def _incidents(item: WorkItem, view: NoticeSource) -> list[_Incident]:
+    """Every incident among the item's evidence: those naming the child (with their role), and those at the child's
+    home (the incident row's reference and contact; present if the child is named on the same incident too)."""
+    evidence = [tuple(e.split(":", 1)) for e in item.evidence]
+    named = {
+        e.record_id: e
+        for e in view.events(item.person_id, feeds=frozenset({"police_incident_persons"}))
+        if ("police_incident_persons", e.record_id) in evidence
+    }
+    role_on = {str(e.data.get("incident_id")): str(e.data.get("role") or "") for e in named.values()}
+    found: list[_Incident] = [
+        _Incident(
+            at=_local(e.data.get("occurred_at") or e.at),
+            reference=_text(e.data.get("incident_id"), 64),
+            contact=_text(e.data.get("officer_contact"), 300),
+            present=str(e.data.get("role") or "") in PRESENT_ROLES or None,
+        )
+        for e in named.values()
+    ]
+    for feed, record_id in evidence:
+        if feed != "police_incidents":
+            continue
+        row = view.incident(record_id)
+        if row is None:
+            continue
+        reference = _text(row.get("incident_id"), 64)
+        found.append(
+            _Incident(
+                at=_local(row.get("occurred_at")),
+                reference=reference,
+                contact=_text(row.get("officer_contact"), 300),
+                present=(role_on.get(reference or "") in PRESENT_ROLES) or None,
+            )
+        )
+    return found
+
+
+def raising_incident(item: WorkItem, view: NoticeSource) -> _Incident | None:
+    """The incident that raised the notice: the latest of the item's evidence (the rule raises a notice only for an
+    incident of the last days; an older incident naming the child is not it). The same moment on two rows (the
+    incident, and the child named on it) is one incident: the row that knows more wins."""
+    found = [i for i in _incidents(item, view) if i.at is not None]
+    if not found:
+        return None
+    latest = max(i.at for i in found if i.at is not None)
+    same = [i for i in found if i.at == latest]
+    return max(same, key=lambda i: (i.present is not None, i.reference is not None, i.contact is not None))
+
+
 def _notice_for(item: WorkItem, view: NoticeSource) -> Notice | None:
     identity = view.identity(item.person_id)
     if identity is None:
         return None
-    evidence = {tuple(e.split(":", 1)) for e in item.evidence}
-    named = [
-        e
-        for e in view.events(item.person_id, feeds=frozenset({"police_incident_persons"}))
-        if ("police_incident_persons", e.record_id) in evidence
-    ]
-    reference = contact = None
-    incident_at: dt.datetime | None = None
-    present: bool | None = None
-    if named:
-        earliest = dt.datetime.min.replace(tzinfo=dt.UTC)
-        latest = max(named, key=lambda e: _local(e.at or e.data.get("occurred_at")) or earliest)
-        data = latest.data
-        incident_at = _local(data.get("occurred_at") or latest.at)
-        reference = _text(data.get("incident_id"), 64)
-        contact = _text(data.get("officer_contact"), 300)
-        present = str(data.get("role") or "") in PRESENT_ROLES or None
-    else:  # the child is not named on it: an incident at the child's home
-        moments = [
-            _local(e.evidence_at)
-            for result in view.rule_results(item.person_id, feeds=frozenset({"police_incidents"}))
-            if result.rule_id == NOTICE_RULE
-            for e in result.evidence
-            if ("police_incidents", e.record_id) in evidence
-        ]
-        found = [m for m in moments if m is not None]
-        incident_at = max(found) if found else None
+    incident = raising_incident(item, view)
     return Notice(
         work_item_id=item.id,
         organisation_id=item.organisation_id,
         person_id=item.person_id,
         child_name=_text(identity.name, 200) or "(no name recorded)",
         child_date_of_birth=identity.date_of_birth,
-        incident_reference=reference,
-        incident_at=incident_at,
-        child_present=present,
-        police_contact=contact,
+        incident_reference=incident.reference if incident else None,
+        incident_at=incident.at if incident else None,
+        child_present=incident.present if incident else None,
+        police_contact=incident.contact if incident else None,
         due_by=item.due_by,
     )
 

@@ -164,6 +164,7 @@ def write_person_view(build_dir: Path) -> Path:
         con.execute(f"CREATE TABLE records AS {' UNION ALL '.join(records)} ORDER BY person_id")
         events = [s for s in (_event_select(f, tables) for f in feeds) if s]
         con.execute(f"CREATE TABLE events AS {' UNION ALL '.join(events)} ORDER BY person_id, moment")
+        _write_incidents(con, tables)
         con.execute(
             "CREATE TABLE household_periods AS SELECT h.*, p.date_of_birth FROM b.households h "
             "JOIN b.persons p USING (person_id) ORDER BY household_id, start_date"
@@ -205,6 +206,30 @@ def write_person_view(build_dir: Path) -> Path:
     con.close()
     make_current(folder)
     return target
+
+
+INCIDENT_COLUMNS = ("record_id", "incident_id", "occurred_at", "officer_contact")
+"""What a school notice may say of a police incident at the child's home (never its account or its people)."""
+
+
+def _write_incidents(con: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
+    """``incidents``: each police incident row's reference, moment and officer contact, for the notices of
+    incidents at a child's home that do not name the child."""
+    if "feed_police_incidents" in tables:
+        con.execute(
+            "CREATE TABLE incidents AS SELECT record_id, incident_id, CAST(occurred_at AS TIMESTAMP) AS occurred_at, "
+            "officer_contact FROM b.feed_police_incidents ORDER BY record_id"
+        )
+    else:
+        empty_incidents(con)
+    con.execute("CREATE INDEX ix_incidents_record_id ON incidents (record_id)")
+
+
+def empty_incidents(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "CREATE TABLE incidents (record_id VARCHAR, incident_id VARCHAR, occurred_at TIMESTAMP, "
+        "officer_contact VARCHAR)"
+    )
 
 
 def _empty_rules(con: duckdb.DuckDBPyConnection) -> None:
@@ -448,6 +473,11 @@ class PersonView:
                 )
             )
         return out
+
+    def incident(self, record_id: str) -> dict[str, Any] | None:
+        """A police incident row's reference, moment and officer contact (:data:`INCIDENT_COLUMNS`)."""
+        rows = self._rows(f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents WHERE record_id = ?", [record_id])
+        return rows[0] if rows else None
 
     def others_of(self, person_id: str) -> set[str]:
         """Everyone else the person's page refers to: household members, and the people evidence came through."""
