@@ -13,13 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from notice_support import write_school_view
-from service_support import login_as
+from pydantic import ValidationError
+from service_support import SETUP, login_as
 from service_world import build_world
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from commonground.access.agreements import AgreementSpec, change_agreement, spec_of
+from commonground.access.models import Agreement
 from commonground.cases.inferences import FURTHER_INFORMATION
 from commonground.cases.person_documents import DOCUMENTS_FILE, write_person_documents
 
@@ -127,3 +132,59 @@ def test_the_hub_sees_the_parent_named_but_not_their_treatment(
     assert body["household_note"].startswith("Who lived together is inferred")
     page = client.get(f"/people/{PUPIL}?purpose=safeguarding_children").text
     assert PARENT in page and "S-9" not in page and "Substance" not in page
+
+
+def test_an_agreement_can_restrict_fields_not_only_feeds(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """A school's view of a police incident: when, that police attended (the category), that the child was present;
+    never the account of what happened nor the officer's contact (#16)."""
+    world = build_world(sessions, with_agreements=True)
+    path = write_school_view(app.state.settings.data_dir)
+    con = duckdb.connect(str(path))
+    try:  # the documents the API reads, again with the incident details the school view added
+        (path.parent / DOCUMENTS_FILE).unlink()
+        write_person_documents(con, path.parent / DOCUMENTS_FILE)
+    finally:
+        con.close()
+    login_as(client, sessions, world.users[SCHOOL])
+    url = f"/api/people/{PUPIL}?purpose=operation_encompass"
+    before = client.get(url).json()["events"][0]["data"]
+    assert before["summary"] == "Verbal argument between adults; no injuries."  # the whole record, until now
+    with sessions() as db:
+        agreement = db.scalars(select(Agreement).where(Agreement.reference == "DSA-SCHA")).one()
+        spec = spec_of(db, agreement)
+        restricted = spec.model_copy(
+            update={"fields": {"police_incident_persons": ("occurred_at", "role", "category")}}
+        )
+        change_agreement(
+            db,
+            agreement=agreement,
+            spec=AgreementSpec.model_validate(restricted.model_dump()),
+            by=SETUP,
+            reason="Operation Encompass needs no account of the incident",
+        )
+        db.commit()
+    body = client.get(url).json()
+    [event] = body["events"]
+    assert set(event["data"]) == {"occurred_at", "role", "category"}
+    assert "Verbal argument" not in client.get(url).text and "01632" not in client.get(url).text
+    page = client.get(f"/people/{PUPIL}?purpose=operation_encompass").text
+    assert "Verbal argument" not in page and "01632" not in page
+
+
+def test_an_agreement_naming_a_field_its_feed_does_not_have_is_refused() -> None:
+    base = {
+        "reference": "DSA-X",
+        "title": "Test",
+        "organisation": "SCHA",
+        "feeds": ["police_incident_persons"],
+        "about": ["own_pupils"],
+        "purposes": ["operation_encompass"],
+        "lawful_basis": "UK GDPR 6(1)(e); DPA 2018 Sch 1 para 18",
+        "valid_from": "2025-01-01",
+    }
+    with pytest.raises(ValidationError, match="has no field 'shoe_size'"):
+        AgreementSpec.model_validate({**base, "fields": {"police_incident_persons": ["role", "shoe_size"]}})
+    with pytest.raises(ValidationError, match="does not cover"):
+        AgreementSpec.model_validate({**base, "fields": {"ed_attendances": ["arrived_at"]}})

@@ -38,6 +38,15 @@ the child's exposure (Operation Encompass). An agreement may cover them; referen
 not shared under agreements because it is about no one."""
 
 
+def shown_fields(feed: str) -> frozenset[str]:
+    """The fields of a feed's records that pages and the API show, which an agreement may restrict: the feed's own
+    columns but its identity and record id (a person's record about a police incident also shows the incident's)."""
+    names = {c.name for c in FEEDS[feed].columns if not c.identity and c.name != "record_id"}
+    if feed == "police_incident_persons":
+        names |= {c.name for c in FEEDS["police_incidents"].columns if not c.identity and c.name != "record_id"}
+    return frozenset(names)
+
+
 class About(StrEnum):
     """About whom an agreement lets an organisation see records."""
 
@@ -58,6 +67,11 @@ class AgreementSpec(BaseModel):
     title: str = Field(min_length=3, max_length=200)
     organisation: str = Field(min_length=1, max_length=40, description="Code of the organisation that may see.")
     feeds: tuple[str, ...] = Field(min_length=1, description="Feeds whose records it may see.")
+    fields: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Per feed, the only fields it may see (say, of a police incident: when, that police attended, "
+        "that a child was present; never the account). A feed not named here shows every field.",
+    )
     about: tuple[About, ...] = Field(min_length=1)
     purposes: tuple[Purpose, ...] = Field(min_length=1)
     lawful_basis: str = Field(
@@ -83,6 +97,20 @@ class AgreementSpec(BaseModel):
         return tuple(sorted(set(values)))
 
     @model_validator(mode="after")
+    def _fields_of_its_feeds(self) -> Self:
+        for feed, names in self.fields.items():
+            if feed not in self.feeds:
+                raise ValueError(f"fields are given for {feed!r}, which the agreement does not cover")
+            known = shown_fields(feed)
+            unknown = sorted(set(names) - known)
+            if unknown:
+                raise ValueError(f"{feed!r} has no field {', '.join(map(repr, unknown))}; it has {sorted(known)}")
+            if not names:
+                raise ValueError(f"fields for {feed!r} name none: leave the feed out of the agreement instead")
+        object.__setattr__(self, "fields", {f: tuple(sorted(set(n))) for f, n in sorted(self.fields.items())})
+        return self
+
+    @model_validator(mode="after")
     def _dates_in_order(self) -> Self:
         if self.valid_until is not None and self.valid_until < self.valid_from:
             raise ValueError("valid_until is before valid_from")
@@ -103,6 +131,7 @@ def spec_of(session: Session, agreement: Agreement) -> AgreementSpec:
         title=agreement.title,
         organisation=organisation.code,
         feeds=tuple(agreement.feeds),
+        fields={f: tuple(n) for f, n in (agreement.fields or {}).items()},
         about=tuple(About(a) for a in agreement.about),
         purposes=tuple(Purpose(p) for p in agreement.purposes),
         lawful_basis=agreement.lawful_basis,
@@ -196,6 +225,7 @@ def _apply(agreement: Agreement, spec: AgreementSpec) -> None:
     agreement.reference = spec.reference
     agreement.title = spec.title
     agreement.feeds = list(spec.feeds)
+    agreement.fields = {f: list(n) for f, n in spec.fields.items()} or None
     agreement.about = [a.value for a in spec.about]
     agreement.purposes = [p.value for p in spec.purposes]
     agreement.lawful_basis = spec.lawful_basis

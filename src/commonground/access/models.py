@@ -26,6 +26,8 @@ class Agreement(Base):
     title: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     feeds: Mapped[list[str]]
+    fields: Mapped[dict[str, Any] | None]
+    """Per feed, the only fields it shows (a feed not named here shows all of its fields); #16."""
     about: Mapped[list[str]]
     purposes: Mapped[list[str]]
     lawful_basis: Mapped[str] = mapped_column(Text)

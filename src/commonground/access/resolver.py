@@ -24,8 +24,8 @@ Precedence, in the order it is applied (the first rule that decides, decides):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol, cast
@@ -117,6 +117,8 @@ class AgreementTerms:
     feeds: frozenset[str]
     about: frozenset[About]
     purposes: frozenset[Purpose]
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Per feed, the only fields the agreement shows (a feed not named shows all)."""
 
 
 class Facts(Protocol):
@@ -155,6 +157,7 @@ class AgreementRow(Protocol):
 
     reference: str
     feeds: list[str]
+    fields: dict[str, list[str]] | None
     about: list[str]
     purposes: list[str]
     valid_from: dt.date
@@ -170,6 +173,7 @@ def terms_in_force(rows: Iterable[AgreementRow], *, at: dt.datetime) -> list[Agr
             feeds=frozenset(row.feeds),
             about=frozenset(About(a) for a in row.about),
             purposes=frozenset(Purpose(p) for p in row.purposes),
+            fields={f: frozenset(n) for f, n in (row.fields or {}).items()},
         )
         for row in rows
         if in_force_between(valid_from=row.valid_from, valid_until=row.valid_until, ended_at=row.ended_at, at=at)
@@ -183,6 +187,7 @@ def agreement_columns() -> tuple[ColumnElement[Any], ...]:
     return (
         table.c.reference,
         table.c.feeds,
+        table.c.fields,
         table.c.about,
         table.c.purposes,
         table.c.valid_from,
@@ -414,6 +419,31 @@ def feeds_open_to_each(
         about = related.get(person_id, frozenset()) | {About.EVERYONE}
         opened[person_id] = frozenset(f for terms in candidates if terms.about & about for f in terms.feeds)
     return opened
+
+
+def fields_open_to(
+    principal: Principal, *, person_id: str, purpose: Purpose, facts: Facts, at: dt.datetime
+) -> dict[str, frozenset[str]]:
+    """The feeds whose records about ``person_id`` show only some fields for ``purpose``, with those fields: a feed
+    some agreement in force opens whole is not restricted; one opened only by agreements that name fields shows the
+    union of the fields they name (#16)."""
+    candidates = [
+        terms
+        for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
+        if purpose in terms.purposes
+    ]
+    about = _about(facts, candidates, person_id=person_id, organisation_id=principal.organisation_id, at=at)
+    whole: set[str] = set()
+    some: dict[str, set[str]] = {}
+    for terms in candidates:
+        if not terms.about & about:
+            continue
+        for feed in terms.feeds:
+            if feed in terms.fields:
+                some.setdefault(feed, set()).update(terms.fields[feed])
+            else:
+                whole.add(feed)
+    return {feed: frozenset(names) for feed, names in sorted(some.items()) if feed not in whole}
 
 
 def purposes_open_to(principal: Principal, *, person_id: str, facts: Facts, at: dt.datetime) -> list[Purpose]:

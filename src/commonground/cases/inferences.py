@@ -10,6 +10,8 @@ other person whose records the inference rests on (a household member whose drug
 - an indicator or flag none of whose evidence the reader may open is not named at all: it is counted, and the page
   says the partnership holds further information and whom to ask (the hub), never which kind of partner holds it;
 - one some of whose evidence is open is shown with that part only, and says it is partial;
+- a record's details show only the fields the reader's agreements show for its feed (a school sees of a police
+  incident when it was, that police attended and that a child was present; never the account);
 - another member of the household is named (their id, their year of birth) only where the reader may open a
   record of theirs for the purpose; otherwise they are "another adult" or "another child" (or "another person"
   when no age is known), and nothing else about them is said. Living together is inferred from shared addresses
@@ -23,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 FURTHER_INFORMATION = (
     "The partnership holds further information about this person that your agreements do not open. If you need "
@@ -51,6 +53,15 @@ class Openings:
     others: Mapping[str, frozenset[str]] = field(default_factory=dict)
     everything: bool = False
     """Glass was broken: every record of the person read, and of those their inferences rest on, is open."""
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Feeds the reader's agreements open only in part, with the fields they show (#16)."""
+
+    def data(self, feed: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A record's details as the reader may see them: only the fields an agreement shows for its feed."""
+        if self.everything or feed not in self.fields:
+            return dict(data)
+        shown = self.fields[feed]
+        return {k: v for k, v in data.items() if k in shown}
 
     def opens(self, feed: str, about: str | None = None) -> bool:
         """Whether a record from ``feed`` about ``about`` (the person read when ``None``) may be shown."""

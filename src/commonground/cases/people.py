@@ -18,7 +18,13 @@ from typing import Any, TypeVar
 from commonground.access.actions import SubjectKind
 from commonground.access.context import Context
 from commonground.access.purposes import Purpose
-from commonground.access.resolver import Subject, feeds_open_to, feeds_open_to_each, purposes_open_to
+from commonground.access.resolver import (
+    Subject,
+    feeds_open_to,
+    feeds_open_to_each,
+    fields_open_to,
+    purposes_open_to,
+)
 from commonground.cases.inferences import Filtered, Openings, described, filter_results
 from commonground.cases.notes import Note, add_note, notes_for
 from commonground.cases.person_documents import others_in, shown_to
@@ -85,18 +91,14 @@ def person_document(
 
 
 def openings_for(ctx: Context, *, person_id: str, purpose: Purpose, others: Iterable[str]) -> Openings:
-    """What the reader's agreements open for ``purpose``: the feeds of the person, and of each other person their
-    inferences rest on."""
+    """What the reader's agreements open for ``purpose``: the feeds of the person (and the fields of those opened
+    only in part), and the feeds of each other person their inferences rest on."""
     me = ctx.me()
     feeds = feeds_open_to(me, person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
+    fields = fields_open_to(me, person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
     rest = sorted(set(others) - {person_id})
-    if not rest:
-        return Openings(person_id, feeds)
-    return Openings(
-        person_id,
-        feeds,
-        others=feeds_open_to_each(me, person_ids=rest, purpose=purpose, facts=ctx.facts, at=ctx.now),
-    )
+    opened = feeds_open_to_each(me, person_ids=rest, purpose=purpose, facts=ctx.facts, at=ctx.now) if rest else {}
+    return Openings(person_id, feeds, others=opened, fields=fields)
 
 
 def show_person(

@@ -218,7 +218,7 @@ def shown_to(doc: dict[str, Any], *, openings: Openings, purpose: str, today: dt
         "feeds_shown": sorted(held & feeds),
         "feeds_withheld": len(held - feeds),
         "records": [r for r in doc["records"] if r["feed"] in feeds],
-        "events": [e for e in doc["events"] if e["feed"] in feeds],
+        "events": [{**e, "data": openings.data(e["feed"], e["data"])} for e in doc["events"] if e["feed"] in feeds],
         "indicators": indicators.shown,
         "flags": flags.shown,
         "partial": sorted(indicators.partial | flags.partial),

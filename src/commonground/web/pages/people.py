@@ -9,6 +9,7 @@ shown, the access is audited as break-glass and reported to the data protection 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
@@ -228,7 +229,7 @@ def _render(
     feeds, break_glass = openings.feeds, openings.everything
     identity = view.identity(person_id)
     records = view.records(person_id, feeds=feeds)
-    events = view.events(person_id, feeds=feeds)
+    events = [dataclasses.replace(e, data=openings.data(e.feed, e.data)) for e in view.events(person_id, feeds=feeds)]
     visible = people.visible_rule_results(view, person_id, openings)
     results = visible.shown
     shown_records = {f"{r.feed}:{r.record_id}" for r in records}

@@ -1,5 +1,6 @@
 """Coded outcomes of closed work items, and link reviews (a practitioner's word that linked records are not the
-same person): closed work teaches the rules (issue #20) and the linkage (issue #15).
+same person): closed work teaches the rules (issue #20) and the linkage (issue #15). Agreements that restrict
+fields, not only feeds (issue #16).
 
 Revision ID: 0010
 Revises: 0009
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("agreements") as batch:
+        batch.add_column(sa.Column("fields", sa.JSON(), nullable=True))
     with op.batch_alter_table("work_items") as batch:
         batch.add_column(sa.Column("outcome_code", sa.String(length=40), nullable=True))
     op.create_table(
@@ -58,3 +61,5 @@ def downgrade() -> None:
     op.drop_table("link_reviews")
     with op.batch_alter_table("work_items") as batch:
         batch.drop_column("outcome_code")
+    with op.batch_alter_table("agreements") as batch:
+        batch.drop_column("fields")
