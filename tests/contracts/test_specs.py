@@ -81,6 +81,8 @@ def test_bad_specs_are_refused_when_built() -> None:
         Column(name="c", type=ColumnType.TEXT, description="d", values=("a",))
     with pytest.raises(ValidationError, match="optional column must be nullable"):
         Column(name="c", type=ColumnType.TEXT, description="d", required=False)
+    with pytest.raises(ValidationError, match="unknown_allowed is for a column that expects a value"):
+        Column(name="c", type=ColumnType.DATE, description="d", nullable=True, unknown_allowed=True)
     record_id = Column(name="record_id", type=ColumnType.ID, description="d")
     with pytest.raises(ValidationError, match="columns named twice"):
         FeedContract(
@@ -95,6 +97,25 @@ def test_bad_specs_are_refused_when_built() -> None:
             person_level=False,
             columns=(Column(name="x", type=ColumnType.ID, description="d"),),
         )
+
+
+def test_a_date_of_birth_is_needed_or_expected_feed_by_feed() -> None:
+    """#15: where people may not or could not say, a blank date of birth keeps the row (with a warning); where the
+    partner always holds it (a school roll, a referral, a prison), it is needed. Each choice is said, with why."""
+    from commonground.contracts.doc import render_markdown
+    from commonground.contracts.feeds import DATE_OF_BIRTH_CHOICES
+
+    expected = {"police_incident_persons", "custody_records", "missing_episodes", "street_triage", "ed_attendances"}
+    person_feeds = {name for name, feed in FEEDS.items() if feed.person_level}
+    assert set(DATE_OF_BIRTH_CHOICES) == person_feeds
+    for name in person_feeds:
+        column = FEEDS[name].column("date_of_birth")
+        assert column.unknown_allowed is (name in expected), name
+        assert column.blank_keeps_row is (name in expected) and not column.nullable, name
+    text = render_markdown()
+    for name, why in DATE_OF_BIRTH_CHOICES.items():
+        kind = "expected" if name in expected else "needed"
+        assert f"| `{name}` | {kind} | {why[0].upper()}{why[1:]}. |" in text
 
 
 def test_contracts_round_trip_to_json() -> None:

@@ -160,7 +160,7 @@ def make_rows(feed: FeedContract, n: int, *, seed: int = 0, defect_rate: float =
         if defect_rate and rng.random() < defect_rate:
             column = rng.choice(feed.columns)
             row[column.name] = BAD[column.type][0]
-            if column.nullable:
+            if column.blank_keeps_row:
                 generated.warned.add((i, column.name))
             else:
                 generated.quarantined.add(i)

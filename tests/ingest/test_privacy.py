@@ -10,7 +10,7 @@ import pytest
 from ingest_helpers import Area, csv_text
 
 from commonground.contracts import FEEDS
-from commonground.ingest import ingest_report, quarantine_rows
+from commonground.ingest import ingest_report, quarantine_rows, warning_rows
 
 FEED = FEEDS["childrens_social_care"]
 COLS = list(FEED.column_names)
@@ -84,6 +84,7 @@ def test_no_value_escapes(area: Area, caplog: pytest.LogCaptureFixture, capsys: 
     _no_secrets(json.dumps(result.table()))
     _no_secrets(json.dumps([b.to_dict() for b in ingest_report(data_dir=area.data)], default=str))
     _no_secrets(json.dumps([q.to_dict() for q in quarantine_rows(data_dir=area.data, limit=1000)]))
+    _no_secrets(json.dumps([w.to_dict() for w in warning_rows(data_dir=area.data, limit=1000)]))
     _no_secrets(repr(quarantine_rows(data_dir=area.data, limit=1000)))
     _no_secrets("".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records))
     captured = capsys.readouterr()

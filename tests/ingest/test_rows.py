@@ -1,5 +1,6 @@
 """Table-driven: for every feed, a good row loads with the right standardised values, and a bad or
-blank cell of every column is quarantined (or, in a nullable column, blanked with a warning)."""
+blank cell of every column is quarantined (or, in a nullable column, blanked with a warning; in a column whose value
+is expected but may be unknown, a date of birth in some feeds, loaded with a warning either way)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from rowgen import BAD, unique_postcode
 
 from commonground.contracts import FEEDS, ColumnType, FeedContract
 from commonground.ingest import IngestResult
-from commonground.ingest.validate import BLANK_REASON
+from commonground.ingest.validate import BLANK_REASON, ORDERED_PAIRS, UNKNOWN_REASON
 
 T = ColumnType
 
@@ -52,7 +53,7 @@ def _bad_rows(feed: FeedContract) -> list[list[str]]:
 
 def _blank_rows(feed: FeedContract) -> list[list[str]]:
     rows = []
-    for n, i in enumerate(_strict(feed), start=1):
+    for n, i in enumerate(_valued(feed), start=1):
         row = good_row(feed, n)
         row[i] = "  " if n % 2 else ""
         rows.append(row)
@@ -60,6 +61,12 @@ def _blank_rows(feed: FeedContract) -> list[list[str]]:
 
 
 def _strict(feed: FeedContract) -> list[int]:
+    """The columns whose blank or bad value sends the row to quarantine."""
+    return [i for i, c in enumerate(feed.columns) if not c.blank_keeps_row]
+
+
+def _valued(feed: FeedContract) -> list[int]:
+    """The columns that expect a value: the strict ones, and those whose value may be unknown (with a warning)."""
     return [i for i, c in enumerate(feed.columns) if not c.nullable]
 
 
@@ -106,11 +113,11 @@ def test_a_bad_cell_in_each_column(bad_rows: Loaded, name: str) -> None:
     warned = area.query("SELECT row_number, field, reason FROM ingest_warnings" + where, [name])
     for i, column in enumerate(feed.columns, start=1):
         expected_start = BAD[column.type][1]
-        found = quarantined if not column.nullable else warned
+        found = warned if column.blank_keeps_row else quarantined
         matches = [(f, r) for n, f, r in found if n == i + 1]
         assert len(matches) == 1, (column.name, matches)
         assert matches[0][0] == column.name and matches[0][1].startswith(expected_start), (column.name, matches)
-        if column.nullable:  # blanked, the row kept
+        if column.blank_keeps_row:  # blanked, the row kept
             (value,) = area.query(f'SELECT "{column.name}" FROM feed_{name} WHERE _row_number = ?', [i + 1])[0]
             assert value is None
 
@@ -119,11 +126,20 @@ def test_a_bad_cell_in_each_column(bad_rows: Loaded, name: str) -> None:
 def test_a_blank_in_each_required_column(blank_rows: Loaded, name: str) -> None:
     area, result = blank_rows
     feed = FEEDS[name]
-    strict = _strict(feed)
+    valued = _valued(feed)
+    strict = [(n, i) for n, i in enumerate(valued, start=1) if not feed.columns[i].unknown_allowed]
+    unknown = [(n, i) for n, i in enumerate(valued, start=1) if feed.columns[i].unknown_allowed]
     entry = file_result(result, f"{name}.csv")
-    assert (entry.rows_quarantined, entry.rows_accepted) == (len(strict), 0)
+    assert (entry.rows_read, entry.rows_quarantined, entry.rows_accepted) == (len(valued), len(strict), len(unknown))
     found = area.query("SELECT row_number, field, reason FROM quarantine WHERE feed = ? ORDER BY row_number", [name])
-    assert found == [(n + 1, feed.columns[i].name, BLANK_REASON) for n, i in enumerate(strict, start=1)]
+    assert found == [(n + 1, feed.columns[i].name, BLANK_REASON) for n, i in strict]
+    warned = area.query(
+        "SELECT row_number, field, reason FROM ingest_warnings WHERE feed = ? ORDER BY row_number", [name]
+    )
+    assert warned == [(n + 1, feed.columns[i].name, UNKNOWN_REASON) for n, i in unknown]
+    for n, i in unknown:  # loaded, the value blank
+        (value,) = area.query(f'SELECT "{feed.columns[i].name}" FROM feed_{name} WHERE _row_number = ?', [n + 1])[0]
+        assert value is None
 
 
 def test_every_failing_field_of_a_row_is_recorded(area: Area) -> None:
@@ -141,15 +157,31 @@ def test_every_failing_field_of_a_row_is_recorded(area: Area) -> None:
     assert area.query("SELECT count(*) FROM ingest_warnings") == [(0,)]  # warnings are for loaded rows
 
 
+BLANKED_WHEN_OUT_OF_ORDER = {
+    "custody_records": ("arrested_at", "released_at", "released_at"),
+    "missing_episodes": ("reported_at", "returned_at", "returned_at"),
+    "substance_treatment": ("start_date", "end_date", "end_date"),
+    "childrens_social_care": ("referral_date", "closure_date", "closure_date"),
+    "custodial_sentences": ("received_at", "released_at", "released_at"),
+    "ed_attendances": ("assault_at", "arrived_at", "assault_at"),  # the optional one is the start
+    "school_roll": ("enrolled_on", "left_on", "left_on"),  # both optional: the end goes
+}
+
+
+def test_every_cross_field_check_is_on_a_field_that_may_be_blank() -> None:
+    """Every ordered pair of every feed is checked below, and each has a field that may be blank: a wrong optional
+    value loses that value, never the event (#15)."""
+    pairs = {feed: [(a, b) for a, b, _ in checks] for feed, checks in ORDERED_PAIRS.items()}
+    assert pairs == {feed: [(a, b)] for feed, (a, b, _) in BLANKED_WHEN_OUT_OF_ORDER.items()}
+    for feed, (earlier, later, blanked) in BLANKED_WHEN_OUT_OF_ORDER.items():
+        assert FEEDS[feed].column(blanked).blank_keeps_row, (feed, blanked)
+        if blanked == earlier:
+            assert not FEEDS[feed].column(later).blank_keeps_row, (feed, "the later field goes first when it may")
+
+
 @pytest.mark.parametrize(
     ("feed_name", "earlier", "later", "blanked"),
-    [
-        ("missing_episodes", "reported_at", "returned_at", "returned_at"),
-        ("substance_treatment", "start_date", "end_date", "end_date"),
-        ("custodial_sentences", "received_at", "released_at", "released_at"),
-        ("ed_attendances", "assault_at", "arrived_at", "assault_at"),  # the optional one is the start
-        ("school_roll", "enrolled_on", "left_on", "left_on"),  # both optional: the end goes
-    ],
+    [(feed, *pair) for feed, pair in BLANKED_WHEN_OUT_OF_ORDER.items()],
 )
 def test_an_end_before_its_start_blanks_the_optional_field_and_keeps_the_event(
     area: Area, feed_name: str, earlier: str, later: str, blanked: str

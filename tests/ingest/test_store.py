@@ -170,6 +170,8 @@ def test_json_document_shape(area: Area) -> None:
         "rows_read",
         "rows_accepted",
         "rows_quarantined",
+        "rows_with_warnings",
+        "warnings",
     }
     assert set(by_file["notes.txt"]) == {
         "file",
@@ -178,6 +180,8 @@ def test_json_document_shape(area: Area) -> None:
         "rows_read",
         "rows_accepted",
         "rows_quarantined",
+        "rows_with_warnings",
+        "warnings",
         "error",
     }
     assert by_file["notes.txt"]["feed"] is None and by_file["notes.txt"]["status"] == "refused"

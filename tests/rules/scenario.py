@@ -62,7 +62,8 @@ def as_datetime(value: When | None) -> datetime | None:
 @dataclass
 class Person:
     person_id: str
-    date_of_birth: date
+    date_of_birth: date | None
+    """None: no record of the person gives one (age unknown)."""
     sex: str
     given_name: str
     family_name: str
@@ -94,7 +95,7 @@ class Scenario:
         self,
         person_id: str | None = None,
         *,
-        born: When,
+        born: When | None,
         sex: str = "F",
         given_name: str = "Alex",
         family_name: str = "Example",
@@ -104,7 +105,7 @@ class Scenario:
         pid = person_id or self._next("P")
         self.persons[pid] = Person(
             person_id=pid,
-            date_of_birth=as_date(born) or date(2000, 1, 1),
+            date_of_birth=as_date(born),
             sex=sex,
             given_name=given_name,
             family_name=family_name,

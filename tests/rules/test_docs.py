@@ -16,6 +16,6 @@ def test_every_rule_and_route_is_documented() -> None:
         assert f"`{rule.id}`" in text, rule.id
     for route in rules.routing.routes:
         assert f"{route.to.organisation_type.value}" in text and route.to.role in text, route.rule
-    for table in ("indicators", "flags", "evidence", "rules_run", "rule_evidence_items"):
+    for table in ("indicators", "flags", "evidence", "rules_run", "rule_evidence_items", "age_unknown"):
         assert f"`{table}`" in text, table
     assert "person_id, rule_id, kind, first_evidence, latest_evidence, route_to, due_by" in text

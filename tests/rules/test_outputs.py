@@ -127,7 +127,7 @@ def test_output_tables_and_run_facts(area: Outcome) -> None:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         facts = dict(con.execute("SELECT key, value FROM rules_run").fetchall())
         versions = con.execute("SELECT DISTINCT rule_id, rule_version FROM flags ORDER BY 1").fetchall()
-    assert tables == {"indicators", "flags", "evidence", "rules", "rule_evidence_items", "rules_run"}
+    assert tables == {"indicators", "flags", "evidence", "rules", "rule_evidence_items", "rules_run", "age_unknown"}
     assert facts["as_of"] == "2025-01-15 10:00:00" and facts["engine"] == "duckdb"
     assert facts["packs"] == '{"ace": 1, "adult": 1, "notices": 1}'
     assert all(version == 1 for _, version in versions)

@@ -41,7 +41,7 @@ def contracts(
             column.name,
             column.type.value,
             "yes" if column.required else "no",
-            "no" if column.nullable else "yes",
+            "expected" if column.unknown_allowed else "no" if column.nullable else "yes",
             column.description,
         )
     out.print(table)

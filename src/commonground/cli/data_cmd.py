@@ -1,8 +1,9 @@
-"""Commands that make and load data: ``synth``, ``ingest``, ``ingest-report``, ``quarantine``."""
+"""Commands that make and load data: ``synth``, ``ingest``, ``ingest-report``, ``quarantine``, ``warnings``."""
 
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,18 +18,33 @@ if TYPE_CHECKING:
     from commonground.synth import SynthSummary
 
 
+class Noise(StrEnum):
+    """The synth's noise profiles (``commonground.synth.noise.NOISE_PROFILES``; a test keeps the two in step)."""
+
+    default = "default"
+    harsh = "harsh"
+
+
 @app.command()
 @user_errors
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the feeds and truth/ into.")],
     people: Annotated[int, typer.Option("--people", min=10, help="How many people live in the area.")] = 10_000,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files, byte for byte.")] = 1,
+    noise: Annotated[
+        Noise,
+        typer.Option(
+            "--noise",
+            help="How badly the partners record people: default, or harsh (more and combined identity errors, "
+            "blank dates of birth, aliases, abbreviated addresses; truth/identity_errors.csv lists them).",
+        ),
+    ] = Noise.default,
 ) -> None:
     """Build a synthetic area: every partner feed, with the ground truth in truth/."""
     from commonground.synth import generate
 
     with progress_bars(err) as on_progress:
-        summary = generate(people=people, seed=seed, out=out_dir, on_progress=on_progress)
+        summary = generate(people=people, seed=seed, out=out_dir, on_progress=on_progress, noise=noise.value)
     print_synth_summary(summary)
 
 
@@ -80,12 +96,14 @@ def print_ingest_summary(document: dict[str, Any], *, data_dir: Path) -> None:
             out.print(f"[red]Refused[/] {f['file']}: {f['error']}", highlight=False)
     out.print(f"Store: {data_dir / 'analytical'}.", soft_wrap=True)
     out.print("See why rows were held back with `commonground quarantine`.")
+    if any(f.get("warnings", 0) for f in document["files"]):
+        out.print("Rows loaded with a warning (a value blanked, a date of birth not known): `commonground warnings`.")
 
 
 @app.command("ingest-report")
 @user_errors
 def ingest_report(ctx: typer.Context) -> None:
-    """Everything loaded so far: each file (batch) with rows read, accepted and quarantined."""
+    """Everything loaded so far: each file (batch) with rows read, accepted and quarantined, and its warnings."""
     from commonground.ingest import ingest_report as report
 
     batches = report(data_dir=settings_of(ctx).data_dir)
@@ -96,10 +114,10 @@ def ingest_report(ctx: typer.Context) -> None:
     table.add_column("loaded at", no_wrap=True)
     table.add_column("file", no_wrap=True)
     table.add_column("batch", no_wrap=True)
-    for heading in ("read", "accepted", "quarantined"):
+    for heading in ("read", "accepted", "quarantined", "warnings"):
         table.add_column(heading, justify="right")
     for b in batches:
-        counts = (b.rows_read, b.rows_accepted, b.rows_quarantined)
+        counts = (b.rows_read, b.rows_accepted, b.rows_quarantined, b.warnings)
         table.add_row(f"{b.loaded_at:%Y-%m-%d %H:%M}", b.file_name, b.batch_id[:8], *(f"{n:,}" for n in counts))
     out.print(table)
 
@@ -128,4 +146,33 @@ def quarantine(
     table.add_column("reason")
     for r in rows:
         table.add_row(r.file, str(r.row_number), r.field or "(whole row)", r.reason)
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def warnings(
+    ctx: typer.Context,
+    feed: Annotated[str | None, typer.Option("--feed", help="Only this feed.")] = None,
+    field: Annotated[str | None, typer.Option("--field", help="Only this field (date_of_birth, ...).")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many warnings.")] = 50,
+) -> None:
+    """Rows loaded with a warning: file, row, field and reason (never the values); a bad optional value blanked, a
+    date of birth the partner did not have."""
+    from commonground.contracts import FEEDS
+    from commonground.ingest import warning_rows
+
+    if feed is not None and feed not in FEEDS:
+        raise UserError(f"no feed called {feed!r}; the feeds are: {', '.join(FEEDS)}")
+    rows = warning_rows(data_dir=settings_of(ctx).data_dir, feed=feed, field=field, limit=limit)
+    if not rows:
+        out.print("No loaded row has a warning.")
+        return
+    table = Table(title="Rows loaded with a warning")
+    table.add_column("file", no_wrap=True)
+    table.add_column("row", justify="right")
+    table.add_column("field")
+    table.add_column("warning")
+    for r in rows:
+        table.add_row(r.file, str(r.row_number), r.field, r.reason)
     out.print(table)

@@ -39,6 +39,8 @@ def print_rules_summary(result: RulesResult) -> None:
     )
     for rule_id, persons in sorted(result.persons_by_rule.items()):
         out.print(f"  {rule_id:<40} {persons:>8,} people", highlight=False)
+    for line in result.age_unknown_lines():
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 def _build_with_rules(ctx: typer.Context) -> Build:

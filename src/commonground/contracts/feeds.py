@@ -18,10 +18,22 @@ def _record_id(what: str) -> Column:
     return Column(name="record_id", type=T.ID, description=f"The partner's own identifier of this {what}.")
 
 
+DATE_OF_BIRTH = Column(name="date_of_birth", type=T.DATE, identity=True, description="Date of birth, YYYY-MM-DD.")
+"""A date of birth every row must have: a blank or bad one sends the row to quarantine."""
+
+DATE_OF_BIRTH_MAY_BE_UNKNOWN = DATE_OF_BIRTH.model_copy(
+    update={
+        "unknown_allowed": True,
+        "description": "Date of birth, YYYY-MM-DD. Expected, but may be blank where the person would not or "
+        "could not say: the row loads with a warning, and links on its other fields.",
+    }
+)
+"""A date of birth the partner may not have (#15): a blank or bad one is blanked with a warning; the row loads."""
+
 IDENTITY: tuple[Column, ...] = (
     Column(name="given_name", type=T.NAME, identity=True, description="First given name as recorded."),
     Column(name="family_name", type=T.NAME, identity=True, description="Family name (surname) as recorded."),
-    Column(name="date_of_birth", type=T.DATE, identity=True, description="Date of birth, YYYY-MM-DD."),
+    DATE_OF_BIRTH,
     Column(
         name="sex",
         type=T.SEX,
@@ -62,8 +74,22 @@ IDENTITY: tuple[Column, ...] = (
 )
 
 
+def identity_block(*, date_of_birth_may_be_unknown: bool = False) -> tuple[Column, ...]:
+    """The identity block, with a date of birth that may be blank (with a warning) or one every row must have."""
+    if not date_of_birth_may_be_unknown:
+        return IDENTITY
+    return tuple(DATE_OF_BIRTH_MAY_BE_UNKNOWN if c.name == "date_of_birth" else c for c in IDENTITY)
+
+
 def _person_feed(
-    *, name: str, title: str, source: str, description: str, what: str, columns: tuple[Column, ...]
+    *,
+    name: str,
+    title: str,
+    source: str,
+    description: str,
+    what: str,
+    columns: tuple[Column, ...],
+    date_of_birth_may_be_unknown: bool,
 ) -> FeedContract:
     return FeedContract(
         name=name,
@@ -71,7 +97,11 @@ def _person_feed(
         source=source,
         description=description,
         person_level=True,
-        columns=(_record_id(what), *columns, *IDENTITY),
+        columns=(
+            _record_id(what),
+            *columns,
+            *identity_block(date_of_birth_may_be_unknown=date_of_birth_may_be_unknown),
+        ),
     )
 
 
@@ -132,6 +162,7 @@ POLICE_INCIDENT_PERSONS = _person_feed(
     source="police",
     description="One row per person named on a police incident, with their role in it.",
     what="person-on-incident row",
+    date_of_birth_may_be_unknown=True,
     columns=(
         Column(name="incident_id", type=T.ID, description="The incident (police_incidents.incident_id)."),
         Column(name="role", type=T.CODE, values=codes.INCIDENT_ROLES, description="The person's role."),
@@ -144,6 +175,7 @@ CUSTODY_RECORDS = _person_feed(
     source="police",
     description="One row per detention in police custody.",
     what="custody record",
+    date_of_birth_may_be_unknown=True,
     columns=(
         Column(name="arrested_at", type=T.DATETIME, description="When the person was arrested."),
         Column(
@@ -182,6 +214,7 @@ MISSING_EPISODES = _person_feed(
     source="police",
     description="One row per episode of a person reported missing.",
     what="missing episode",
+    date_of_birth_may_be_unknown=True,
     columns=(
         Column(name="reported_at", type=T.DATETIME, description="When the person was reported missing."),
         Column(
@@ -208,6 +241,7 @@ STREET_TRIAGE = _person_feed(
     description="One row per contact by a mental-health professional working with the police "
     "(in the control room, in a car, or by phone).",
     what="triage contact",
+    date_of_birth_may_be_unknown=True,
     columns=(
         Column(name="contacted_at", type=T.DATETIME, description="When the contact began."),
         Column(name="setting", type=T.CODE, values=codes.TRIAGE_SETTINGS, description="Where the advice was given."),
@@ -264,6 +298,7 @@ ED_ATTENDANCES = _person_feed(
     description="One row per attendance at the emergency department. The assault items "
     "(assault_at, location, weapon) are filled only when injury_intent is assault.",
     what="attendance",
+    date_of_birth_may_be_unknown=True,
     columns=(
         Column(name="arrived_at", type=T.DATETIME, description="Arrival time at the department."),
         Column(
@@ -304,6 +339,7 @@ MENTAL_HEALTH_CONTACTS = _person_feed(
     source="mental-health trust",
     description="One row per contact with a mental-health service, with any Mental Health Act section in force.",
     what="contact",
+    date_of_birth_may_be_unknown=False,
     columns=(
         Column(name="contact_date", type=T.DATE, description="Date of the contact."),
         Column(name="service", type=T.CODE, values=codes.MH_SERVICES, description="The service seen."),
@@ -323,6 +359,7 @@ SUBSTANCE_TREATMENT = _person_feed(
     source="drug and alcohol service",
     description="One row per treatment episode.",
     what="treatment episode",
+    date_of_birth_may_be_unknown=False,
     columns=(
         Column(name="start_date", type=T.DATE, description="Date treatment started."),
         Column(name="end_date", type=T.DATE, nullable=True, description="Date treatment ended; blank if ongoing."),
@@ -342,6 +379,7 @@ CHILDRENS_SOCIAL_CARE = _person_feed(
     source="local authority",
     description="One row per referral of a child to children's social care, with what the assessment found.",
     what="referral",
+    date_of_birth_may_be_unknown=False,
     columns=(
         Column(name="referral_date", type=T.DATE, description="Date of the referral."),
         Column(name="closure_date", type=T.DATE, nullable=True, description="Date the case closed; blank if open."),
@@ -370,6 +408,7 @@ CUSTODIAL_SENTENCES = _person_feed(
     source="prisons and probation",
     description="One row per period in prison under sentence or on remand.",
     what="custody period",
+    date_of_birth_may_be_unknown=False,
     columns=(
         Column(name="received_at", type=T.DATE, description="Date received into prison."),
         Column(name="released_at", type=T.DATE, nullable=True, description="Date released; blank if still held."),
@@ -389,6 +428,7 @@ SCHOOL_ROLL = _person_feed(
     source="schools and the local authority",
     description="One row per pupil on a school's roll. A child educated at home has no row.",
     what="pupil enrolment",
+    date_of_birth_may_be_unknown=False,
     columns=(
         Column(name="school_urn", type=T.URN, description="The school's URN (schools.school_urn)."),
         Column(
@@ -468,6 +508,22 @@ FEEDS: dict[str, FeedContract] = {
         POSTCODE_AREAS,
     )
 }
+
+DATE_OF_BIRTH_CHOICES: dict[str, str] = {
+    "police_incident_persons": "victims, witnesses and people in crisis are named at the scene, "
+    "often by someone else, and some will not or cannot say",
+    "custody_records": "a detained person may refuse to give details or be unable to (drunk, "
+    "injured, in crisis), and the detention happened all the same",
+    "missing_episodes": "the person is absent, and whoever reports them (a friend, a hostel) may not know it",
+    "street_triage": "advice is often given by phone or at the roadside about someone who will not or cannot say",
+    "ed_attendances": "a patient may arrive unconscious or unidentified and is registered as unknown",
+    "mental_health_contacts": "a mental-health trust registers a patient before a contact is recorded",
+    "substance_treatment": "a treatment episode is reported with the person's date of birth (NDTMS)",
+    "childrens_social_care": "the child's date of birth (or expected date of birth) is recorded on every referral",
+    "custodial_sentences": "a person is received into prison only with a verified identity",
+    "school_roll": "a school always holds a pupil's date of birth",
+}
+"""For each person-level feed, whether a row may have a blank date of birth, and why (docs/contracts.md)."""
 
 FEED_SUFFIXES = (".csv", ".parquet")
 

@@ -1,8 +1,9 @@
 """The shape of a feed contract: typed, validated when built, and plain data underneath.
 
 A contract names its columns, their types and whether each must be present in the file
-(``required``) and must hold a value on every row (``nullable=False``). Types say how a raw
-text cell is checked and standardised (see :mod:`commonground.contracts.values`).
+(``required``) and must hold a value on every row (``nullable=False``), or is expected but may be
+unknown to the partner (``unknown_allowed``: a blank loads with a warning). Types say how a raw text cell is
+checked and standardised (see :mod:`commonground.contracts.values`).
 """
 
 from __future__ import annotations
@@ -48,8 +49,18 @@ class Column(BaseModel):
     in a non-nullable column it sends the row to quarantine."""
     values: tuple[str, ...] = ()
     """The allowed values of a CODE or CODE_LIST column, in canonical (lower-case) form."""
+    unknown_allowed: bool = False
+    """A value is expected (the column is not nullable), but the partner may not have it: a blank cell, or a bad
+    value (blanked), keeps the row with a warning instead of sending it to quarantine. For a date of birth in feeds
+    whose people may not or could not say (#15): losing the event would be worse than recording it without."""
     identity: bool = False
     """Part of the identity block: personal data, never echoed in a message or a log."""
+
+    @property
+    def blank_keeps_row(self) -> bool:
+        """A blank or bad value is blanked and the row kept (with a warning for a bad value, and for a blank where
+        a value is expected); otherwise the row goes to quarantine."""
+        return self.nullable or self.unknown_allowed
 
     @model_validator(mode="after")
     def _codes_have_values(self) -> Self:
@@ -60,6 +71,10 @@ class Column(BaseModel):
             raise ValueError(f"column {self.name!r}: only code columns take a list of values")
         if not self.required and not self.nullable:
             raise ValueError(f"column {self.name!r}: an optional column must be nullable")
+        if self.unknown_allowed and self.nullable:
+            raise ValueError(
+                f"column {self.name!r}: unknown_allowed is for a column that expects a value (not nullable)"
+            )
         return self
 
 

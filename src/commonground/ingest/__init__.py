@@ -10,8 +10,10 @@ from commonground.ingest.report import (
     FileResult,
     IngestResult,
     QuarantinedRow,
+    RowWarning,
     ingest_report,
     quarantine_rows,
+    warning_rows,
 )
 from commonground.ingest.service import IngestError, ingest_directory
 from commonground.ingest.store import STORE_FILE, store_path
@@ -23,8 +25,10 @@ __all__ = [
     "IngestError",
     "IngestResult",
     "QuarantinedRow",
+    "RowWarning",
     "ingest_directory",
     "ingest_report",
     "quarantine_rows",
     "store_path",
+    "warning_rows",
 ]

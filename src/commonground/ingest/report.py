@@ -38,6 +38,8 @@ class FileResult:
             "rows_read": self.rows_read,
             "rows_accepted": self.rows_accepted,
             "rows_quarantined": self.rows_quarantined,
+            "rows_with_warnings": self.rows_with_warnings,
+            "warnings": self.warnings,
         }
         if self.status == "refused":
             entry["error"] = self.error
@@ -141,6 +143,22 @@ class QuarantinedRow:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class RowWarning:
+    """One warning about a row that was loaded: the field was blanked (a bad or out-of-order optional value, or a
+    date of birth the partner did not have) or kept with a caution (formula-like text). Never the cell's value."""
+
+    file: str
+    feed: str
+    batch_id: str
+    row_number: int
+    field: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
 def ingest_report(*, data_dir: Path) -> list[BatchReport]:
     """Every batch loaded so far, oldest first, with its counts. Opens the store read-only."""
     con = open_reader(data_dir)
@@ -174,3 +192,25 @@ def quarantine_rows(*, data_dir: Path, feed: str | None = None, limit: int = 100
     finally:
         con.close()
     return [QuarantinedRow(*row) for row in rows]
+
+
+def warning_rows(
+    *, data_dir: Path, feed: str | None = None, field: str | None = None, limit: int = 100
+) -> list[RowWarning]:
+    """Warnings on loaded rows (file, row, field, reason; never the cell values), in load and row order; only one
+    feed's or one field's if given."""
+    con = open_reader(data_dir)
+    if con is None:
+        return []
+    try:
+        rows = run_sql(
+            con,
+            "SELECT b.file_name, w.feed, w.batch_id, w.row_number, w.field, w.reason "
+            "FROM ingest_warnings w JOIN ingest_batches b USING (batch_id) "
+            "WHERE (? IS NULL OR w.feed = ?) AND (? IS NULL OR w.field = ?) "
+            "ORDER BY b.loaded_at, b.file_name, w.row_number, w.field LIMIT ?",
+            [feed, feed, field, field, max(limit, 0)],
+        )
+    finally:
+        con.close()
+    return [RowWarning(*row) for row in rows]

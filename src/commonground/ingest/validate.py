@@ -5,6 +5,8 @@ of go through ``parse_cell``, the authority. Then:
 
 - a bad or blank value in a non-nullable column quarantines the row (every such field is named);
 - a bad value in a nullable column is blanked and recorded as a warning (the row is kept);
+- in a column whose value is expected but may be unknown (``unknown_allowed``: a date of birth in the feeds whose
+  people may not or could not say, #15), a blank is a warning and a bad value is blanked with one; the row is kept;
 - a text value that begins like a spreadsheet formula (``values.value_warning``) is kept as sent, with a warning
   naming the field, in any text column (#18): files people open neutralise it (:mod:`commonground.spreadsheet`);
 - cross-field checks (an end before its start) blank the field that may be blank (the end, or an optional
@@ -32,6 +34,8 @@ from commonground.ingest.reader import RawChunk
 from commonground.spreadsheet import TRIGGERS
 
 BLANK_REASON = "blank, but the column requires a value"
+UNKNOWN_REASON = "blank: not known; the record is kept and links on its other fields"
+"""The warning for a blank where a value is expected but may be unknown (``Column.unknown_allowed``)."""
 
 ORDERED_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {  # the blanked field is the later, if it may be blank
     "custody_records": (("arrested_at", "released_at", "released before arrested"),),
@@ -123,7 +127,8 @@ def _check_column(chunk: RawChunk, column: Column) -> _ColumnOutcome:
     if not column.nullable:
         blank = np.flatnonzero(np.asarray(pc.is_null(values).to_numpy(zero_copy_only=False)))
         known = {i for i, _ in problems}
-        problems += [(i, BLANK_REASON) for i in blank.tolist() if i not in known]
+        reason = UNKNOWN_REASON if column.unknown_allowed else BLANK_REASON
+        problems += [(i, reason) for i in blank.tolist() if i not in known]
     return _ColumnOutcome(values, problems, _value_warnings(values, column))
 
 
@@ -175,7 +180,7 @@ class ChunkValidator:
         for column in self.feed.columns:
             outcome = _check_column(chunk, column)
             values[column.name] = outcome.values
-            target = quarantine if not column.nullable else warn
+            target = warn if column.blank_keeps_row else quarantine
             for i, reason in outcome.problems:
                 target.setdefault(i, []).append((column.name, reason))
             for i, reason in outcome.warnings:
@@ -190,7 +195,7 @@ class ChunkValidator:
         quarantine: dict[int, list[tuple[str | None, str]]],
         warn: dict[int, list[tuple[str, str]]],
     ) -> None:
-        nullable = {c.name: c.nullable for c in self.feed.columns}
+        nullable = {c.name: c.blank_keeps_row for c in self.feed.columns}
         for earlier, later, reason in ORDERED_PAIRS.get(self.feed.name, ()):
             wrong = np.asarray(
                 pc.fill_null(pc.less(values[later], values[earlier]), False).to_numpy(zero_copy_only=False), dtype=bool

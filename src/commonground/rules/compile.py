@@ -8,7 +8,9 @@ rule fire, with the moment it counts from (``evidence_at``). Steps:
    while the two lived in one household (``household_adult``; the evidence counts from the first
    moment the adult was 18+, the child under 18, both in the household and the record current), or
    a record at the child's home while they lived there (``at_household``). The person must be in
-   the rule's population (a child: born and under 18; an adult: 18 or over) at that moment.
+   the rule's population (a child: born and under 18; an adult: 18 or over) at that moment. A person whose
+   age is unknown (no date of birth on any record) is an adult, unless a record says they were a child
+   (:mod:`staging`, ``rules_people``), and never old enough for a ``min_age``.
 2. *Requirements* (only for rules that count): records are grouped by day, and a window of
    ``window_days`` ending on each day with evidence checks every requirement at once (days with
    evidence, different signals, different agencies), with window functions only (``SUM``/``MAX``
@@ -77,10 +79,15 @@ def _where(item: Evidence, p: Params) -> str:
     return " AND ".join(condition_sql(c, p) for c in item.where) or "TRUE"
 
 
+NEVER = datetime(9999, 12, 31)
+"""When a person whose age is unknown becomes old enough for a rule's ``min_age``: never (#15)."""
+
+
 def _eligible_from(rule: RuleSpec, alias: str, p: Params) -> str:
-    """The first moment the person is in the rule's population (and old enough for ``min_age``)."""
+    """The first moment the person is in the rule's population (and old enough for ``min_age``; never, when their
+    age is unknown: no record says how old they are)."""
     if rule.min_age is not None:
-        return f"CAST({alias}.date_of_birth + {p.years(rule.min_age)} AS TIMESTAMP)"
+        return f"COALESCE(CAST({alias}.date_of_birth + {p.years(rule.min_age)} AS TIMESTAMP), {p(NEVER)})"
     return f"{alias}.born_at" if rule.population is Population.CHILD else f"{alias}.adult_at"
 
 

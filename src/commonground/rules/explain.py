@@ -49,6 +49,21 @@ class PersonExplanation:
     person_id: str
     as_of: str
     items: tuple[ExplainedItem, ...] = field(default_factory=tuple)
+    age_unknown: bool = False
+    """No record of the person gives a date of birth (#15)."""
+    child_until: datetime | None = None
+    """For a person of unknown age: the latest record that says they were a child, if any."""
+
+    def age_note(self) -> str | None:
+        """The person's unknown age, in words (None when a record gives a date of birth)."""
+        if not self.age_unknown:
+            return None
+        if self.child_until is None:
+            return "Age unknown: no record gives a date of birth, so the rules count this person as an adult."
+        return (
+            "Age unknown: no record gives a date of birth; a record says this person was a child on "
+            f"{self.child_until:%Y-%m-%d}, so the rules count them as a child up to that day and as an adult after."
+        )
 
     @property
     def indicators(self) -> tuple[ExplainedItem, ...]:
@@ -63,6 +78,9 @@ class PersonExplanation:
             f"Person {self.person_id}: {len(self.indicators)} indicator(s), {len(self.flags)} flag(s) "
             f"(rules as of {self.as_of})"
         )
+        note = self.age_note()
+        if note is not None:
+            head += "\n" + note
         if not self.items:
             return head + "\nNo rule fired for this person."
         blocks = [head]
@@ -123,6 +141,12 @@ def explain_person(*, build_dir: Path, person_id: str) -> PersonExplanation:
             """,
             [person_id, person_id],
         ).fetchall()
+        has_table = con.execute("SELECT COUNT(*) FROM duckdb_tables() WHERE table_name = 'age_unknown'").fetchone()
+        unknown = (
+            con.execute("SELECT child_until FROM age_unknown WHERE person_id = ?", [person_id]).fetchall()
+            if has_table and has_table[0]
+            else []
+        )
     by_rule: dict[str, list[EvidenceRecord]] = {}
     for rule_id, feed, record_id, at, label, via, signal in evidence:
         by_rule.setdefault(rule_id, []).append(
@@ -147,7 +171,13 @@ def explain_person(*, build_dir: Path, person_id: str) -> PersonExplanation:
         )
         for r in rows
     )
-    return PersonExplanation(person_id=person_id, as_of=str(as_of[0]) if as_of else "unknown", items=items)
+    return PersonExplanation(
+        person_id=person_id,
+        as_of=str(as_of[0]) if as_of else "unknown",
+        items=items,
+        age_unknown=bool(unknown),
+        child_until=unknown[0][0] if unknown else None,
+    )
 
 
 def export_flags(*, build_dir: Path, out: Path) -> int:

@@ -6,6 +6,9 @@ the group's rate to the rate over the whole population of the rule, and per dime
 of the highest group rate to the lowest (the *disparity*; 1.0 is even). Groups with fewer than
 ``min_group`` people, and the "unknown" group, are shown but left out of the disparity.
 
+A person with no date of birth on any record is in the age band "unknown" (#15), and in the population the
+rules put them in: adults, unless a record says they were a child (``rules.age_unknown``).
+
 A person's deprivation decile is that of the postcode most often on their records
 (``postcode_areas``); "unknown" when no record has a postcode in the reference list. Deprivation
 is *reported* here so partners can see its effect; no rule may use it as a condition.
@@ -13,7 +16,7 @@ is *reported* here so partners can see its effect; no rule may use it as a condi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +24,7 @@ import duckdb
 
 from commonground.contracts import FEEDS
 from commonground.errors import UserError
-from commonground.rules.run import OUTPUT_FILE
+from commonground.rules.run import OUTPUT_FILE, age_unknown_words
 from commonground.rules.sql import Params, render
 
 AGE_BANDS = ((0, 4), (5, 9), (10, 15), (16, 17), (18, 24), (25, 34), (35, 49), (50, 64), (65, 200))
@@ -45,6 +48,26 @@ class FairnessReport:
     as_of: datetime
     rows: tuple[GroupRate, ...]
     min_group: int
+    age_unknown: int = 0
+    """Persons with no date of birth on any record (#15)."""
+    age_unknown_said_child: int = 0
+    """Of those, persons a record says were a child."""
+    age_unknown_by_feed: dict[str, int] = field(default_factory=dict)
+    """Persons of unknown age with a record in each feed."""
+
+    def age_unknown_markdown(self) -> list[str]:
+        lines = [
+            "## Age unknown",
+            "",
+            age_unknown_words(self.age_unknown, self.age_unknown_said_child)
+            + ' In the rates below they are in the age band "unknown".',
+            "",
+        ]
+        if self.age_unknown_by_feed:
+            lines += ["| feed | people of unknown age with a record in it |", "|---|---:|"]
+            lines += [f"| {feed} | {count:,} |" for feed, count in sorted(self.age_unknown_by_feed.items())]
+            lines.append("")
+        return lines
 
     def rates(self, rule_id: str, dimension: str) -> dict[str, GroupRate]:
         return {r.group: r for r in self.rows if r.rule_id == rule_id and r.dimension == dimension}
@@ -61,7 +84,8 @@ class FairnessReport:
         return max(rates) / min(rates)
 
     def to_markdown(self) -> str:
-        lines = [f"Rates by group (as of {self.as_of:%Y-%m-%d}); ratio = group rate / rule population rate.", ""]
+        lines = self.age_unknown_markdown()
+        lines += [f"Rates by group (as of {self.as_of:%Y-%m-%d}); ratio = group rate / rule population rate.", ""]
         for rule_id in dict.fromkeys(r.rule_id for r in self.rows):
             lines += [f"### {rule_id}", ""]
             for dimension in DIMENSIONS:
@@ -102,6 +126,12 @@ def fairness_report(build_dir: Path, *, min_group: int = 20) -> FairnessReport:
         as_of = datetime.fromisoformat(str(row[0]))
         con.execute(_people_sql(con, as_of))
         rows = con.execute(_rates_sql()).fetchall()
+        unknown = (
+            con.execute("SELECT COUNT(*), COUNT(child_until) FROM rules.age_unknown").fetchone()
+            if _has_age_unknown(con)
+            else (0, 0)
+        )
+        by_feed = _age_unknown_by_feed(con)
     out = tuple(
         GroupRate(
             rule_id=rule_id,
@@ -114,7 +144,31 @@ def fairness_report(build_dir: Path, *, min_group: int = 20) -> FairnessReport:
         )
         for rule_id, dimension, group, persons, flagged, overall in rows
     )
-    return FairnessReport(as_of=as_of, rows=out, min_group=min_group)
+    return FairnessReport(
+        as_of=as_of,
+        rows=out,
+        min_group=min_group,
+        age_unknown=int(unknown[0]) if unknown else 0,
+        age_unknown_said_child=int(unknown[1]) if unknown else 0,
+        age_unknown_by_feed=by_feed,
+    )
+
+
+def _has_age_unknown(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT COUNT(*) FROM duckdb_tables() WHERE database_name = 'rules' AND table_name = 'age_unknown'"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _age_unknown_by_feed(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    if not _has_age_unknown(con):
+        return {}
+    rows = con.execute(
+        "SELECT feed, COUNT(*) FROM (SELECT UNNEST(STRING_SPLIT(feeds, ',')) AS feed FROM rules.age_unknown) "
+        "WHERE feed <> '' GROUP BY feed ORDER BY feed"
+    ).fetchall()
+    return {str(feed): int(count) for feed, count in rows}
 
 
 def _people_sql(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str:
@@ -142,6 +196,14 @@ def _people_sql(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str:
         f"WHEN age BETWEEN {p(low)} AND {p(high)} THEN {p(f'{low}-{high}' if high < 200 else f'{low}+')}"
         for low, high in AGE_BANDS
     )
+    rules_tables = {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'rules'").fetchall()
+    }
+    unknown = (  # an output written before #15 has no age_unknown table: such persons are left out, as then
+        "SELECT person_id, child_until FROM rules.age_unknown"
+        if "age_unknown" in rules_tables
+        else "SELECT CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS TIMESTAMP) AS child_until WHERE FALSE"
+    )
     deciles = (
         "SELECT postcode, CAST(deprivation_decile AS VARCHAR) AS decile FROM build.postcode_areas"
         if "postcode_areas" in tables
@@ -160,11 +222,16 @@ def _people_sql(con: duckdb.DuckDBPyConnection, as_of: datetime) -> str:
         aged AS (
             SELECT CAST(person_id AS VARCHAR) AS person_id, COALESCE(sex, 'U') AS sex,
                    DATE_DIFF('year', date_of_birth, {p(as_of.date())})
-                   - CASE WHEN STRFTIME(date_of_birth, '%m%d') > {p(as_of.strftime("%m%d"))} THEN 1 ELSE 0 END AS age
+                   - CASE WHEN STRFTIME(date_of_birth, '%m%d') > {p(as_of.strftime("%m%d"))} THEN 1 ELSE 0 END AS age,
+                   CAST(NULL AS BOOLEAN) AS said_child
             FROM build.persons WHERE date_of_birth IS NOT NULL AND date_of_birth <= {p(as_of.date())}
+            UNION ALL
+            SELECT CAST(x.person_id AS VARCHAR), COALESCE(x.sex, 'U'), CAST(NULL AS BIGINT), u.child_until IS NOT NULL
+            FROM build.persons AS x JOIN ({unknown}) AS u ON u.person_id = CAST(x.person_id AS VARCHAR)
+            WHERE x.date_of_birth IS NULL
         )
-        SELECT a.person_id, a.sex, CASE {bands} END AS age_band,
-               CASE WHEN a.age < 18 THEN 'child' ELSE 'adult' END AS population,
+        SELECT a.person_id, a.sex, CASE WHEN a.age IS NULL THEN 'unknown' ELSE CASE {bands} END END AS age_band,
+               CASE WHEN a.age < 18 OR a.said_child THEN 'child' ELSE 'adult' END AS population,
                COALESCE(d.decile, 'unknown') AS deprivation_decile
         FROM aged AS a LEFT JOIN usual AS u ON u.person_id = a.person_id
         LEFT JOIN ({deciles}) AS d ON d.postcode = u.postcode

@@ -8,7 +8,10 @@
   kind, item, signal, feed, record_id, via_person_id, evidence_at``;
 - ``rules``: the rules in force (pack, version, kind, population, title, description, legal basis, purpose);
 - ``rule_evidence_items``: each rule's evidence items (``rule_id, item, source, relation, signal, label``);
-- ``rules_run``: facts about the run (``key``, ``value``): as_of, engine, packs and their versions.
+- ``rules_run``: facts about the run (``key``, ``value``): as_of, engine, packs and their versions;
+- ``age_unknown``: one row per person with no date of birth on any record (#15): ``person_id, child_until`` (the
+  latest record saying they were a child, up to whose day the rules count them as one; blank: never), ``feeds``
+  (the feeds of their records, comma-separated).
 """
 
 from __future__ import annotations

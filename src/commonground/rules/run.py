@@ -50,6 +50,20 @@ class RulesResult:
     unavailable_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Sources the build could not feed (a partner sent no extract), with the tables missing."""
     seconds: float = 0.0
+    age_unknown: int = 0
+    """Persons with no date of birth on any record (#15): adults to the rules unless a record says otherwise."""
+    age_unknown_said_child: int = 0
+    """Of those, persons a record says were a child (counted as a child up to that record)."""
+    age_unknown_by_feed: Mapping[str, int] = field(default_factory=dict)
+    """Persons of unknown age with a record in each feed (a person with records in two feeds counts in both)."""
+
+    def age_unknown_lines(self) -> list[str]:
+        """The persons of unknown age, in words (empty when every person has a date of birth)."""
+        if not self.age_unknown:
+            return []
+        lines = [f"age unknown: {age_unknown_words(self.age_unknown, self.age_unknown_said_child)}"]
+        lines += [f"  with a record in {feed}: {count:,}" for feed, count in sorted(self.age_unknown_by_feed.items())]
+        return lines
 
     def summary(self) -> str:
         lines = [
@@ -59,7 +73,24 @@ class RulesResult:
         ]
         lines += [f"  {rule_id:40} {count:>9,}" for rule_id, count in sorted(self.persons_by_rule.items())]
         lines += [f"  not available: {s} (no {', '.join(t)})" for s, t in sorted(self.unavailable_sources.items())]
+        lines += self.age_unknown_lines()
         return "\n".join(lines)
+
+
+def age_unknown_words(persons: int, said_child: int) -> str:
+    """How many persons have no date of birth on any record, and what the rules make of them, in words."""
+    who = "1 person has" if persons == 1 else f"{persons:,} people have"
+    said = (
+        "no record says any of them was a child"
+        if said_child == 0
+        else f"{said_child:,} of them {'was' if said_child == 1 else 'were'} said to be a child by a record (a "
+        "children's social care referral, or named as a child present at a police incident) and "
+        f"{'counts' if said_child == 1 else 'count'} as one up to the day of it"
+    )
+    return (
+        f"{who} no date of birth on any record. The rules count them as adults, never as children unless a record "
+        f"says so: {said}."
+    )
 
 
 def run_rules(
@@ -91,7 +122,9 @@ def run_rules(
             "flags": db.fetch("rules_flag_routes"),
             "evidence": db.fetch("rules_evidence"),
         }
+        unknown = _age_unknown(db)
     tables = {name: outputs.normalise(table) for name, table in tables.items()}
+    tables["age_unknown"] = unknown
     tables.update(outputs.metadata_tables(rule_set))
     run_info = {
         "as_of": moment.isoformat(sep=" "),
@@ -120,7 +153,45 @@ def run_rules(
         rule_versions={r.id: r.version for r in rule_set.rules},
         unavailable_sources=unavailable,
         seconds=clock.perf_counter() - started,
+        age_unknown=unknown.num_rows,
+        age_unknown_said_child=unknown.num_rows - unknown["child_until"].null_count,
+        age_unknown_by_feed=_count_feeds(unknown),
     )
+
+
+def _age_unknown(db: Engine) -> pa.Table:
+    """``person_id, child_until, feeds``: one row per person with no date of birth on any record (#15); ``feeds``
+    lists the feeds of their records, comma-separated."""
+    db.stage(
+        "rules_age_unknown",
+        render("""
+            SELECT DISTINCT p.person_id, p.child_until, CAST(pr.feed AS VARCHAR) AS feed
+            FROM rules_people AS p LEFT JOIN person_records AS pr ON CAST(pr.person_id AS VARCHAR) = p.person_id
+            WHERE NOT p.age_known
+        """),
+    )
+    rows = outputs.normalise(db.fetch("rules_age_unknown")).to_pylist()
+    people: dict[str, tuple[datetime | None, set[str]]] = {}
+    for row in rows:
+        _, feeds = people.setdefault(row["person_id"], (row["child_until"], set()))
+        if row["feed"] is not None:
+            feeds.add(row["feed"])
+    ordered = sorted(people.items())
+    return pa.table(
+        {
+            "person_id": pa.array([pid for pid, _ in ordered], pa.string()),
+            "child_until": pa.array([until for _, (until, _) in ordered], pa.timestamp("us")),
+            "feeds": pa.array([",".join(sorted(feeds)) for _, (_, feeds) in ordered], pa.string()),
+        }
+    )
+
+
+def _count_feeds(unknown: pa.Table) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for feeds in unknown["feeds"].to_pylist():
+        for feed in filter(None, str(feeds).split(",")):
+            counts[feed] = counts.get(feed, 0) + 1
+    return counts
 
 
 def local_moment(moment: datetime) -> datetime:

@@ -1,6 +1,12 @@
 """The build seen as events: the staged tables every rule reads.
 
-``rules_people``      person_id (text), date_of_birth, born_at, adult_at (the 18th birthday)
+``rules_people``      person_id (text), date_of_birth, age_known, born_at, adult_at (the 18th birthday),
+                      child_until, last_seen. A person with no date of birth on any record is *age unknown*
+                      (#15): never a child unless a record says so (``child_until``: the latest moment a record
+                      said so, up to the end of which day they count as a child); otherwise an adult throughout.
+``rules_child_said``  person_id, said_at, feed, record_id: records that say a person was a child then, whatever
+                      their date of birth (a children's social care referral; being named as a child present on
+                      a police incident)
 ``rules_households``  one person-period at an address, as timestamps: start_at, end_excl (the day
                       after the last day; the run's as-of date while current), with the person's ages
 ``src_<source>``      one row per evidence record of a source (see :mod:`commonground.rules.sources`):
@@ -113,16 +119,71 @@ def text_uprn_stage(schema: Schema) -> Stage:
     )
 
 
+EARLIEST = datetime(1900, 1, 1)
+"""``born_at`` and ``adult_at`` of a person whose age is unknown: as if born long ago (no rule waits for a birth),
+and an adult from then unless a record says they were a child."""
+
+
+def child_said_stage(schema: Schema, as_of: datetime) -> Stage:
+    """Records that say a person was a child at the time, by their nature rather than a date of birth: a referral
+    to children's social care, a person named as a child present on a police incident. Up to the as-of moment."""
+    p = Params()
+    parts = []
+    if "feed_childrens_social_care" in schema:
+        parts.append(
+            "SELECT CAST(pr.person_id AS VARCHAR) AS person_id, CAST(f.referral_date AS TIMESTAMP) AS said_at, "
+            f"{p('childrens_social_care')} AS feed, CAST(f.record_id AS VARCHAR) AS record_id "
+            "FROM feed_childrens_social_care AS f "
+            f"JOIN person_records AS pr ON pr.feed = {p('childrens_social_care')} AND pr.record_id = f.record_id"
+        )
+    if "feed_police_incident_persons" in schema and "feed_police_incidents" in schema:
+        parts.append(
+            "SELECT CAST(pr.person_id AS VARCHAR) AS person_id, CAST(i.occurred_at AS TIMESTAMP) AS said_at, "
+            f"{p('police_incident_persons')} AS feed, CAST(f.record_id AS VARCHAR) AS record_id "
+            "FROM feed_police_incident_persons AS f "
+            "JOIN feed_police_incidents AS i ON i.incident_id = f.incident_id "
+            f"JOIN person_records AS pr ON pr.feed = {p('police_incident_persons')} AND pr.record_id = f.record_id "
+            f"WHERE LOWER(CAST(f.role AS VARCHAR)) = {p('child_present')}"
+        )
+    if not parts:
+        return Stage(
+            "rules_child_said",
+            render(
+                "SELECT CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS TIMESTAMP) AS said_at, "
+                "CAST(NULL AS VARCHAR) AS feed, CAST(NULL AS VARCHAR) AS record_id WHERE FALSE"
+            ),
+        )
+    union = " UNION ALL ".join(parts)
+    return Stage("rules_child_said", render(f"SELECT * FROM ({union}) AS c WHERE c.said_at <= {p(as_of)}", p))
+
+
 def people_stage(schema: Schema) -> Stage:
-    last_seen = "last_seen" if "last_seen" in schema.get("persons", {}) else "CAST(NULL AS DATE)"
+    """One row per person. Ages come from the person's date of birth (linkage chooses it from their records); for
+    a person with none, see ``EARLIEST`` and ``child_until``."""
+    last_seen = "x.last_seen" if "last_seen" in schema.get("persons", {}) else "CAST(NULL AS DATE)"
+    p = Params()
+    earliest = p(EARLIEST)
     return Stage(
         "rules_people",
-        render(
-            "SELECT CAST(person_id AS VARCHAR) AS person_id, date_of_birth, "
-            "CAST(date_of_birth AS TIMESTAMP) AS born_at, "
-            "CAST(date_of_birth + INTERVAL 18 YEAR AS TIMESTAMP) AS adult_at, "
-            f"CAST({last_seen} AS DATE) AS last_seen "
-            "FROM persons"
+        keep=True,
+        query=render(
+            f"""
+            SELECT CAST(x.person_id AS VARCHAR) AS person_id, x.date_of_birth,
+                   x.date_of_birth IS NOT NULL AS age_known,
+                   CASE WHEN x.date_of_birth IS NOT NULL THEN CAST(x.date_of_birth AS TIMESTAMP)
+                        ELSE {earliest} END AS born_at,
+                   CASE WHEN x.date_of_birth IS NOT NULL THEN CAST(x.date_of_birth + INTERVAL 18 YEAR AS TIMESTAMP)
+                        WHEN c.child_until IS NOT NULL
+                            THEN CAST(CAST(c.child_until AS DATE) AS TIMESTAMP) + INTERVAL 1 DAY
+                        ELSE {earliest} END AS adult_at,
+                   CASE WHEN x.date_of_birth IS NULL THEN c.child_until END AS child_until,
+                   CAST({last_seen} AS DATE) AS last_seen
+            FROM persons AS x
+            LEFT JOIN (
+                SELECT person_id, MAX(said_at) AS child_until FROM rules_child_said GROUP BY person_id
+            ) AS c ON c.person_id = CAST(x.person_id AS VARCHAR)
+            """,
+            p,
         ),
     )
 
@@ -218,7 +279,7 @@ def stages(
 ) -> tuple[list[Stage], dict[str, tuple[str, ...]]]:
     """The staging statements for the sources the rules use, and the sources the build cannot feed
     (each with the tables it lacks)."""
-    out = [people_stage(schema), households_stage(as_of), text_uprn_stage(schema)]
+    out = [child_said_stage(schema, as_of), people_stage(schema), households_stage(as_of), text_uprn_stage(schema)]
     unavailable: dict[str, tuple[str, ...]] = {}
     for name in sources:
         source = SOURCES[name]

@@ -196,11 +196,13 @@ def inject(rng: np.random.Generator, feed: str, table: dict[str, np.ndarray]) ->
     for i in rows.tolist():
         for j in rng.permutation(len(columns)).tolist():
             column = columns[j]
+            if not column.nullable and table[column.name][i] == "":
+                continue  # already blank (a harsh profile's missing date of birth): nothing more to break
             broken = _break_cell(rng, column, str(table[column.name][i]))
             if broken is None:
                 continue
             table[column.name][i] = broken[0]
-            kind = "warning" if column.nullable else "quarantine"
+            kind = "warning" if column.blank_keeps_row else "quarantine"  # ingest keeps the row (#15)
             found.append((feed, str(table["record_id"][i]), column.name, kind, broken[1]))
             break
     return found

@@ -3,7 +3,8 @@
 Stages, each with its own random stream (``SeedSequence.spawn``) so that changing one stage
 never shifts the draws of another: names, area, people, household risk, six years of household
 change, adults' lives, children's lives, missing and exploitation, the truth about exposures,
-then each agency's observation of it, the deliberate defects, and the files.
+then each agency's observation of it, the deliberate defects, and the files. The harsh noise
+profile (``noise="harsh"``) is the last stage: it runs on each observed feed before its defects.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from commonground.contracts import FEEDS
 from commonground.synth import defects as defect_mod
 from commonground.synth.adults import build_adults, person_risk
 from commonground.synth.area import build_area
-from commonground.synth.arrays import ObjArray, texts
+from commonground.synth.arrays import ObjArray, blanks, ints, texts
 from commonground.synth.children import build_harm, child_multiplier, household_flags
 from commonground.synth.dynamics import simulate
 from commonground.synth.emergency import emergency
 from commonground.synth.exposures import Exposures, build_exposures
 from commonground.synth.feedrows import sequential_ids
+from commonground.synth.harsh import apply_harsh
 from commonground.synth.health import mental_health, treatment, triage
 from commonground.synth.identity import finalize
 from commonground.synth.interventions import Interventions, manifest_entry, plant_interventions
@@ -34,10 +36,12 @@ from commonground.synth.interventions import header as intervention_header
 from commonground.synth.justice import custody, missing_episodes, sentences
 from commonground.synth.missing import build_missing
 from commonground.synth.names import build_namebook
+from commonground.synth.noise import NOISE_PROFILES, NoiseProfile
 from commonground.synth.output import (
     write_defects,
     write_exposures,
     write_households,
+    write_identity_errors,
     write_manifest,
     write_people,
     write_table,
@@ -52,7 +56,7 @@ from commonground.synth.social_care import social_care
 from commonground.synth.timeline import T0, WINDOW_END, WINDOW_START
 from commonground.synth.world import World
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 """Bumped whenever the same seed would give a different area."""
 
 STAGES = (
@@ -76,6 +80,7 @@ STAGES = (
     "defects",
     "reference",
     "interventions",
+    "noise",
 )
 """Appending a stage keeps the streams of the stages before it (``SeedSequence.spawn`` is by position)."""
 
@@ -99,6 +104,8 @@ class SynthSummary:
     out: Path
     seconds: float
     exposures: int = 0
+    noise: str = "default"
+    """The noise profile the feeds were observed through (``commonground.synth.noise.NOISE_PROFILES``)."""
 
     @property
     def total_rows(self) -> int:
@@ -114,6 +121,7 @@ class SynthSummary:
         lines += [
             ("rows in all feeds", f"{self.total_rows:,}"),
             ("deliberate defects", f"{self.defects:,}"),
+            ("noise profile", self.noise),
             ("written to", str(self.out)),
             ("seconds", f"{self.seconds:.1f}"),
         ]
@@ -181,15 +189,22 @@ def _build_world(
     return world, exposures, planted
 
 
-def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None = None) -> SynthSummary:
+def generate(
+    *, people: int, seed: int, out: Path, on_progress: Progress | None = None, noise: str = "default"
+) -> SynthSummary:
     """Build a synthetic area of ``people`` residents (at the window start) and write it to ``out``.
 
     Writes one CSV per feed in :data:`commonground.contracts.FEEDS`, and ``truth/`` (records,
-    people, households, exposures, defects, and ``manifest.json``). ``out`` is created if
-    needed; a previous ``truth/`` folder in it is replaced. Same seed and size, same bytes.
+    people, households, exposures, defects, and ``manifest.json``; with ``noise="harsh"`` also
+    ``identity_errors.csv``). ``out`` is created if needed; a previous ``truth/`` folder in it is
+    replaced. Same seed, size and noise profile, same bytes.
     """
     if people < 1:
         raise ValueError("people must be at least 1")
+    if noise not in NOISE_PROFILES:
+        raise ValueError(f"noise must be one of {', '.join(NOISE_PROFILES)}, not {noise!r}")
+    profile = NOISE_PROFILES[noise]
+    harsh = profile.feeds != {}
     started = time.perf_counter()
     progress = on_progress or _quiet
     streams = dict(zip(STAGES, np.random.SeedSequence(seed).spawn(len(STAGES)), strict=True))
@@ -200,7 +215,8 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
         shutil.rmtree(truth)
     truth.mkdir(parents=True)
     tables = _observe(streams, world, progress)
-    rows, found = _write_feeds(out, streams["defects"], tables, progress, world.person_id)
+    noise_stage = _Noise(world=world, profile=profile, seed=streams["noise"]) if harsh else None
+    rows, found, kinds = _write_feeds(out, streams["defects"], tables, progress, world.person_id, noise_stage)
     progress("Writing the truth", 0, 4)
     write_people(truth / "people.csv", world)
     n_households = write_households(truth / "households.csv", world)
@@ -209,9 +225,11 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
     write_defects(truth / "defects.csv", found)
     write_table(truth / "interventions.csv", intervention_header(), _columns(planted.rows(world.person_id), 6))
     households = len(np.unique(world.res.seg_hh))
+    extra: dict[str, object] = {"noise": noise, "identity_errors": kinds} if harsh else {}
     write_manifest(
         out / "truth" / "manifest.json",
         {
+            **extra,
             "generator": "commonground.synth",
             "generator_version": GENERATOR_VERSION,
             "package_version": __version__,
@@ -238,6 +256,7 @@ def generate(*, people: int, seed: int, out: Path, on_progress: Progress | None 
         out=out,
         seconds=time.perf_counter() - started,
         exposures=n_exposures,
+        noise=noise,
     )
 
 
@@ -287,24 +306,47 @@ def _observe(
     }
 
 
+@dataclass(frozen=True)
+class _Noise:
+    """The harsh noise stage: the profile, and a random stream per feed."""
+
+    world: World
+    profile: NoiseProfile
+    seed: np.random.SeedSequence
+
+    def streams(self) -> dict[str, np.random.SeedSequence]:
+        return dict(zip(FEEDS, self.seed.spawn(len(FEEDS)), strict=True))
+
+
 def _write_feeds(
     out: Path,
     defect_seed: np.random.SeedSequence,
     tables: dict[str, Callable[[], dict[str, np.ndarray]]],
     progress: Progress,
     world_ids: ObjArray,
-) -> tuple[dict[str, int], list[tuple[str, str, str, str, str]]]:
+    noise: _Noise | None,
+) -> tuple[dict[str, int], list[tuple[str, str, str, str, str]], dict[str, dict[str, int]]]:
     rows: dict[str, int] = {}
     found: list[tuple[str, str, str, str, str]] = []
+    kinds: dict[str, dict[str, int]] = {}
     records = out / "truth" / "records.csv"
     write_table(records, ("feed", "record_id", "person_id"), [])
     defect_rngs = dict(zip(FEEDS, defect_seed.spawn(len(FEEDS)), strict=True))
+    noise_rngs = noise.streams() if noise is not None else {}
+    errors_file = out / "truth" / "identity_errors.csv"
+    if noise is not None:
+        write_identity_errors(errors_file, "", blanks(0), ints(), append=False)
     for feed, contract in FEEDS.items():
         progress(f"Observing: {feed}", 0, None)
         table = tables[feed]()
         n = len(table["record_id"])
+        if noise is not None and contract.person_level:
+            rng = np.random.default_rng(noise_rngs[feed])
+            apply_harsh(rng, world=noise.world, profile=noise.profile, feed=feed, table=table)
         if feed not in ("schools", "postcode_areas"):
             found += defect_mod.inject(np.random.default_rng(defect_rngs[feed]), feed, table)
+        if noise is not None and contract.person_level:
+            kinds[feed] = write_identity_errors(errors_file, feed, table["record_id"], table["_errors"], append=True)
 
         def tick(done: int, feed: str = feed, n: int = n) -> None:
             progress(f"Writing {feed}.csv", done, n)
@@ -321,4 +363,4 @@ def _write_feeds(
                 append=True,
             )
         del table
-    return rows, found
+    return rows, found, kinds

@@ -17,6 +17,7 @@ import numpy as np
 from commonground.synth.arrays import BoolArray, IntArray, ObjArray, blanks
 from commonground.synth.feedrows import FeedRows
 from commonground.synth.names import typo
+from commonground.synth.noise import BIT
 from commonground.synth.timeline import T1, civil, format_days, from_civil
 from commonground.synth.world import World
 
@@ -216,37 +217,60 @@ def identity_block(
     nfa_boost: BoolArray | None = None,
 ) -> dict[str, ObjArray]:
     """The eight identity columns for people ``pid`` as known on ``day``."""
+    columns, _ = identity_with_errors(rng, world, profile, pid, day, nfa_boost=nfa_boost)
+    return columns
+
+
+def identity_with_errors(
+    rng: np.random.Generator,
+    world: World,
+    profile: ErrorProfile,
+    pid: IntArray,
+    day: IntArray,
+    *,
+    nfa_boost: BoolArray | None = None,
+) -> tuple[dict[str, ObjArray], IntArray]:
+    """The identity columns and, per row, the kinds of error made (bits of :data:`commonground.synth.noise.BIT`).
+
+    Recording the kinds draws nothing: the columns are exactly those of :func:`identity_block`.
+    """
     n = len(pid)
-    given, family = _names(rng, world, profile, pid, day)
-    dob = _dob(rng, world, profile, pid)
+    errors = np.zeros(n, dtype=np.int64)
+    given, family = _names(rng, world, profile, pid, day, errors)
+    dob = _dob(rng, world, profile, pid, errors)
     sex = np.where(world.dyn.sex[pid] == 0, "F", "M").astype(object)
-    sex[rng.random(n) < profile.sex_unknown] = "U"
-    postcode, address, uprn = _address(rng, world, profile, pid, day, nfa_boost)
-    return {
+    unknown = rng.random(n) < profile.sex_unknown
+    sex[unknown] = "U"
+    errors[unknown] |= BIT["sex_unknown"]
+    postcode, address, uprn = _address(rng, world, profile, pid, day, nfa_boost, errors)
+    columns = {
         "given_name": given,
         "family_name": family,
         "date_of_birth": dob,
         "sex": sex,
         "postcode": postcode,
         "address": address,
-        "nhs_number": _nhs(rng, world, profile, pid),
+        "nhs_number": _nhs(rng, world, profile, pid, errors),
         "uprn": uprn,
     }
+    return columns, errors
 
 
 def _names(
-    rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray, day: IntArray
+    rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray, day: IntArray, errors: IntArray
 ) -> tuple[ObjArray, ObjArray]:
     n = len(pid)
     dyn, names = world.dyn, world.names
     changed = dyn.family_changed[pid] <= day
     use_later = changed & (rng.random(n) >= p.stale_name)
     fam = np.where(use_later, dyn.family_later[pid], dyn.family[pid])
+    errors[changed & ~use_later & (dyn.family_later[pid] != dyn.family[pid])] |= BIT["old_surname"]
     giv = world.given[pid].copy()
     counts = names.has_variants(giv)
     nick = (rng.random(n) < p.nickname) & (counts > 0)
     choice = (rng.random(n) * np.maximum(counts, 1)).astype(np.int64)
     giv[nick] = names.variant_idx[names.variant_ptr[giv[nick]] + choice[nick]]
+    errors[nick] |= BIT["nickname"]
     ascii_mask = rng.random(n) < p.ascii_only
     given = np.where(ascii_mask, names.given_ascii[giv], names.given[giv]).astype(object)
     family = np.where(ascii_mask, names.family_ascii[fam], names.family[fam]).astype(object)
@@ -255,26 +279,32 @@ def _names(
     typos = np.flatnonzero(rng.random(n) < p.typo)
     u = rng.random((len(typos), 3))
     for i, (a, b, c) in zip(typos.tolist(), u.tolist(), strict=True):
+        before = (given[i], family[i])
         if a < 0.5:
             given[i] = typo(str(given[i]), b, c)
         else:
             family[i] = typo(str(family[i]), b, c)
+        if (given[i], family[i]) != before:
+            errors[i] |= BIT["typo"]
     swap = rng.random(n) < p.swap_names
     given[swap], family[swap] = family[swap], given[swap].copy()
+    errors[swap] |= BIT["name_swap"]
     return given, family
 
 
-def _dob(rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray) -> ObjArray:
+def _dob(rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray, errors: IntArray) -> ObjArray:
     n = len(pid)
     dob = world.dyn.dob[pid].copy()
     y, m, d = civil(dob)
     transposed = (rng.random(n) < p.dob_transposed) & (d <= 12) & (d != m)
     t_day = from_civil(y, np.where(transposed, d, m), np.where(transposed, m, d))
     dob = np.where(transposed & (t_day < T1), t_day, dob)
+    errors[transposed & (t_day < T1)] |= BIT["dob_swap"]
     shift = np.where(rng.random(n) < 0.5, -1, 1)
     off_year = (rng.random(n) < p.dob_year) & ~((m == 2) & (d == 29)) & ~transposed
     y_day = from_civil(y + shift, m, d)
     dob = np.where(off_year & (y_day < T1), y_day, dob)
+    errors[off_year & (y_day < T1)] |= BIT["dob_year"]
     out = world.dob_text[pid]  # the true date, formatted once per person
     wrong = np.flatnonzero(dob != world.dyn.dob[pid])
     out[wrong] = format_days(dob[wrong])
@@ -282,7 +312,13 @@ def _dob(rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray)
 
 
 def _address(
-    rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray, day: IntArray, nfa_boost: BoolArray | None
+    rng: np.random.Generator,
+    world: World,
+    p: ErrorProfile,
+    pid: IntArray,
+    day: IntArray,
+    nfa_boost: BoolArray | None,
+    errors: IntArray,
 ) -> tuple[ObjArray, ObjArray, ObjArray]:
     n = len(pid)
     res, area = world.res, world.area
@@ -300,14 +336,20 @@ def _address(
     address = area.dw_address[dw].astype(object)
     uprn = area.dw_uprn[dw].astype(object)
     uprn[rng.random(n) >= p.uprn_present] = ""
-    postcode[rng.random(n) < p.postcode_missing] = ""
+    no_postcode = rng.random(n) < p.postcode_missing
+    postcode[no_postcode] = ""
     abbreviate = np.flatnonzero(rng.random(n) < p.address_abbreviated)
     for i in abbreviate.tolist():
         text = str(address[i])
         for long, short in ABBREVIATIONS:
             if text.endswith(long):
                 address[i] = text[: -len(long)] + short
+                errors[i] |= BIT["abbreviation"]
                 break
+    errors[stale & ~nfa] |= BIT["move"]
+    errors[no_postcode & ~nfa] |= BIT["postcode_missing"]
+    errors[nfa & ok] |= BIT["no_fixed_abode"]
+    errors[nfa] &= ~BIT["abbreviation"]
     nfa_idx = np.flatnonzero(nfa)
     postcode[nfa_idx] = ""
     uprn[nfa_idx] = ""
@@ -315,7 +357,7 @@ def _address(
     return postcode, address, uprn
 
 
-def _nhs(rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray) -> ObjArray:
+def _nhs(rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray, errors: IntArray) -> ObjArray:
     n = len(pid)
     out = blanks(n)
     present = rng.random(n) < p.nhs_present
@@ -326,6 +368,7 @@ def _nhs(rng: np.random.Generator, world: World, p: ErrorProfile, pid: IntArray)
     someone = np.where(mum >= 0, mum, rng.integers(0, world.n_people, size=n))
     someone = np.where(someone == pid, (pid + 1) % world.n_people, someone)
     out[other] = world.nhs[someone[other]]
+    errors[other] |= BIT["nhs_other_person"]
     return out
 
 
@@ -344,5 +387,7 @@ def finalize(
     table = rows.finish(ids)
     pid, day = table["_pid"], table["_day"]
     boost = homeless[pid] if homeless is not None else None
-    table.update(identity_block(rng, world, PROFILES[rows.contract.name], pid, day, nfa_boost=boost))
+    columns, errors = identity_with_errors(rng, world, PROFILES[rows.contract.name], pid, day, nfa_boost=boost)
+    table.update(columns)
+    table["_errors"] = errors
     return table

@@ -17,6 +17,8 @@ import numpy as np
 from commonground.synth.arrays import IntArray, ObjArray, merge_intervals, texts
 from commonground.synth.exposures import KINDS, Exposures
 from commonground.synth.names import GROUPS
+from commonground.synth.noise import BIT, CATEGORY
+from commonground.synth.noise import KINDS as ERROR_KINDS
 from commonground.synth.timeline import NO_DAY, T0, T1, format_days
 from commonground.synth.world import World
 
@@ -143,6 +145,36 @@ def write_exposures(path: Path, ex: Exposures, ids: ObjArray) -> int:
 def write_defects(path: Path, defects: list[tuple[str, str, str, str, str]]) -> int:
     cols = [texts([d[i] for d in defects]) for i in range(5)]
     return write_table(path, ("feed", "record_id", "column", "kind", "defect"), cols)
+
+
+def write_identity_errors(
+    path: Path, feed: str, record_id: ObjArray, errors: IntArray, *, append: bool
+) -> dict[str, int]:
+    """One row per kind of identity error on each record (``feed, record_id, kind, category``); counts by kind.
+
+    With ``append=False`` writes the header only.
+    """
+    if not append:
+        write_table(path, ("feed", "record_id", "kind", "category"), [])
+        return {}
+    rows: list[IntArray] = []
+    which: list[IntArray] = []
+    counts: dict[str, int] = {}
+    for k, kind in enumerate(ERROR_KINDS):
+        idx = np.flatnonzero(errors & BIT[kind])
+        if len(idx):
+            counts[kind] = len(idx)
+            rows.append(idx)
+            which.append(np.full(len(idx), k, dtype=np.int64))
+    if not rows:
+        return counts
+    row, kind_no = np.concatenate(rows), np.concatenate(which)
+    order = np.lexsort((kind_no, row))
+    row, kind_no = row[order], kind_no[order]
+    kind_text = texts(list(ERROR_KINDS))[kind_no]
+    category = texts([CATEGORY[k] for k in ERROR_KINDS])[kind_no]
+    write_table(path, (), [np.full(len(row), feed, dtype=object), record_id[row], kind_text, category], append=True)
+    return counts
 
 
 def write_manifest(path: Path, manifest: dict[str, object]) -> None:

@@ -127,7 +127,8 @@ def school_roll(rng: np.random.Generator, world: World) -> dict[str, np.ndarray]
     return _table(rng, world, rows)
 
 
-def _year_group(world: World, pid: IntArray, on: IntArray) -> ObjArray:
+def year_group(world: World, pid: IntArray, on: IntArray) -> ObjArray:
+    """Each pupil's national curriculum year group on a day (``r`` for Reception, up to 13)."""
     reception = _academic_year(world.dyn.dob[pid]) + 5
     yg = _academic_year(on) - reception
     out = blanks(len(pid))
@@ -146,7 +147,7 @@ def _table(rng: np.random.Generator, world: World, r: dict[str, IntArray]) -> di
         day=ref,
         sort=start * SECONDS_PER_DAY,
         school_urn=world.area.school_urn[r["school"]],
-        year_group=_year_group(world, pid, ref),
+        year_group=year_group(world, pid, ref),
         enrolled_on=format_days(start),
         left_on=format_days(left),
     )
