@@ -76,6 +76,7 @@ def principal_of(user: User) -> Principal:
         organisation_type=user.organisation.type,
         role=user.role,
         password_change_due=user.must_change_password,
+        access_pending=user.access_pending,
     )
 
 

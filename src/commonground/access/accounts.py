@@ -23,10 +23,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from commonground.access import audit
+from commonground.access.actions import ACTIONS
 from commonground.access.audit import ANONYMOUS, Actor
 from commonground.access.models import Agreement, SignInAttempt, SignInSession, User, UserVersion
 from commonground.access.resolver import AgreementRow, agreement_columns
-from commonground.access.roles import ROLE_ORGANISATION_TYPES, Role
+from commonground.access.roles import ROLE_GRANTS, ROLE_ORGANISATION_TYPES, Role
 from commonground.errors import UserError
 from commonground.store.db import BUSY_TIMEOUT_MS, utcnow
 from commonground.store.models import Organisation
@@ -83,6 +84,7 @@ def _snapshot(user: User) -> dict[str, Any]:
         "role": user.role.value,
         "active": user.active,
         "oidc": user.oidc_subject is not None,
+        "access_pending": user.access_pending,
     }
 
 
@@ -125,10 +127,13 @@ def create_user(
     one_time: bool = False,
     oidc_issuer: str | None = None,
     oidc_subject: str | None = None,
+    second_person: bool = False,
 ) -> User:
     """Add an account. Without a password it can sign in only through OIDC (linked on first sign-in by email).
     ``one_time``: the password was chosen by someone else (an administrator), and signing in with it lets the
-    person change it and nothing else until they have."""
+    person change it and nothing else until they have. ``second_person``: made in the service by one person, so a
+    role that opens records waits for a second person's approval (:func:`approve_access`) before it does; the
+    command line (run by whoever runs the service) and tests make accounts that work at once."""
     email = normalise_email(email)
     _check_role_fits(role, organisation)
     if not display_name.strip():
@@ -147,6 +152,8 @@ def create_user(
         failed_sign_ins=0,
         version=1,
         must_change_password=one_time and password is not None,
+        access_pending=second_person and opens_records(role),
+        access_changed_by_user_id=by.user_id if second_person and opens_records(role) else None,
     )
     session.add(user)
     session.flush()
@@ -163,8 +170,10 @@ def change_user(
     organisation: Organisation | None = None,
     active: bool | None = None,
     display_name: str | None = None,
+    second_person: bool = False,
 ) -> User:
-    """Change an account; a new role, organisation or status ends its sessions at once."""
+    """Change an account; a new role, organisation or status ends its sessions at once. ``second_person``: a new
+    role or organisation that opens records waits for a second person's approval."""
     if by.user_id == user.id and (role is not None or organisation is not None or active is not None):
         raise UserError("nobody can change their own role, organisation or status")
     new_role = role or user.role
@@ -181,12 +190,36 @@ def change_user(
         user.display_name, changes = display_name.strip(), [*changes, "name"]
     if not changes:
         return user
+    if second_person and {"role", "organisation"} & set(changes) and opens_records(user.role):
+        user.access_pending = True
+        user.access_changed_by_user_id = by.user_id
     user.version += 1
     session.flush()
     if set(changes) - {"name"}:
         end_sessions_of(session, user_id=user.id)
     _history(session, user, change=",".join(changes), by=by)
     return user
+
+
+def opens_records(role: Role) -> bool:
+    """Whether a role is granted any action that opens identifiable records."""
+    return any(ACTIONS[name].identifiable for name in ROLE_GRANTS[role] if name in ACTIONS)
+
+
+def approve_access(session: Session, *, user: User, by: Actor) -> None:
+    """A second person approves an account's record access: never the person who made the change that awaits it,
+    nor the account's owner. Audited with a history row."""
+    if not user.access_pending:
+        raise UserError("this account's access is not waiting for approval")
+    if by.user_id == user.id:
+        raise UserError("nobody approves their own access")
+    if user.access_changed_by_user_id is not None and user.access_changed_by_user_id == by.user_id:
+        raise UserError("the person who made the change cannot also approve it: it takes two people")
+    user.access_pending = False
+    user.access_changed_by_user_id = None
+    user.version += 1
+    session.flush()
+    _history(session, user, change="access approved", by=by)
 
 
 def set_password(session: Session, *, user: User, password: str, by: Actor) -> None:
@@ -413,6 +446,7 @@ class SignedIn:
     organisation_type: OrganisationType
     role: Role
     must_change_password: bool
+    access_pending: bool
     agreements: tuple[AgreementRow, ...]
     """The organisation's agreements (all of them, in force or not), read in the same statement."""
 
@@ -439,6 +473,7 @@ def signed_in(session: Session, *, token: str, settings: HubSettings, now: dt.da
         organisation_type=OrganisationType(found.organisation_type),
         role=Role(found.role),
         must_change_password=bool(found.must_change_password),
+        access_pending=bool(found.access_pending),
         agreements=tuple(row for row in rows if row.reference is not None),
     )
 
@@ -460,6 +495,7 @@ def _session_statement() -> Executable:
             User.active,
             User.role,
             User.must_change_password,
+            User.access_pending,
             User.organisation_id,
             Organisation.type.label("organisation_type"),
             *agreement_columns(),

@@ -85,6 +85,13 @@ _ACTIONS: tuple[Action, ...] = (
     ),
     Action("view-users", "List the people who can sign in", subject=SubjectKind.USER),
     Action(
+        "approve-access",
+        "Approve, as the second person, an account's access to people's records (a new account, or a new role or "
+        "organisation, made by someone else)",
+        subject=SubjectKind.USER,
+        changes=True,
+    ),
+    Action(
         "manage-users",
         "Add people, change their role or organisation, deactivate and unlock accounts",
         subject=SubjectKind.USER,
@@ -307,6 +314,7 @@ ACTION_LABELS: dict[str, str] = {
     "manage-agreements": "make, change or end data-sharing agreements",
     "view-users": "list the people who can sign in",
     "manage-users": "add or change people's accounts",
+    "approve-access": "approve an account's access to records",
     "view-audit": "read the audit log",
     "verify-audit": "check the audit log's chain",
     "review-break-glass": "review a break-glass access",

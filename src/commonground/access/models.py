@@ -161,6 +161,11 @@ class User(Base):
     last_sign_in_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    access_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A new account with record access, or a change of role or organisation, made in the service by one person and
+    not yet approved by a second (the DPO): until then nothing identifiable is open to it (#16)."""
+    access_changed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
+    """Who made the change that waits for approval: never the one who approves it."""
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     """Set when someone else chose the password (an administrator's one-time password): until the person changes
     it, signing in lets them change it and nothing else."""

@@ -46,6 +46,10 @@ from commonground.store.organisation_types import OrganisationType
 MIN_BREAK_GLASS_REASON = MIN_REASON_CHARACTERS
 WHILE_PASSWORD_CHANGE_DUE = frozenset({"view-self", "change-own-password"})
 CHANGE_PASSWORD_FIRST = "change the one-time password you were given before anything else"  # noqa: S105
+ACCESS_PENDING = (
+    "your access to people's records waits for a second person to approve it (the data protection officer); "
+    "everything else works meanwhile"
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Principal:
     role: Role
     password_change_due: bool = False
     """Signed in with a password someone else chose: only :data:`WHILE_PASSWORD_CHANGE_DUE` until it is changed."""
+    access_pending: bool = False
+    """The account's record access waits for a second person's approval: nothing identifiable until then."""
 
     @property
     def actor(self) -> Actor:
@@ -89,6 +95,8 @@ class Refusal(StrEnum):
     NO_PURPOSE = "no-purpose"
     NO_AGREEMENT = "no-agreement"
     BREAK_GLASS = "break-glass"
+    ACCESS_PENDING = "access-pending"
+    """The account's record access waits for a second person's approval."""
     WORKFLOW = "workflow"
     """Refused by an operation's own rule (only the receiving organisation handles a referral, say)."""
 
@@ -296,6 +304,8 @@ def resolve(
     if principal.password_change_due and name not in WHILE_PASSWORD_CHANGE_DUE:
         return _refuse(act, CHANGE_PASSWORD_FIRST, Refusal.CHANGE_PASSWORD_FIRST)
     decision = _role_level(principal, act)
+    if decision.allowed and principal.access_pending and (act.identifiable or act.name == BREAK_GLASS):
+        return _refuse(act, ACCESS_PENDING, Refusal.ACCESS_PENDING)
     if not decision.allowed or subject is None:
         return decision
     refusal = _own_organisation(principal, act, subject)

@@ -75,7 +75,8 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
     Role.PARTNER_TEAM_MEMBER: _EVERYONE | _CASEWORK,
     Role.PUBLIC_HEALTH_ANALYST: _EVERYONE,
     Role.DATA_PROTECTION_OFFICER: _EVERYONE
-    | {"manage-agreements", "view-audit", "verify-audit", "review-break-glass", "export-subject-access"},
+    | {"manage-agreements", "view-audit", "verify-audit", "review-break-glass", "export-subject-access"}
+    | {"approve-access"},
     Role.ADMINISTRATOR: _EVERYONE | {"manage-organisations", "view-users", "manage-users", "send-notices"},
 }
 """The actions each role is granted (before denials, agreements and relationships)."""

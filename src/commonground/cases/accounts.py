@@ -71,6 +71,7 @@ def add_account(
             password=password,
             one_time=True,
             by=ctx.me().actor,
+            second_person=True,
         )
     except UserError:
         ctx.db.rollback()
@@ -104,6 +105,7 @@ def change_account(
             organisation=_organisation(ctx, organisation) if organisation else None,
             active=active,
             display_name=display_name,
+            second_person=True,
         )
         if unlock:
             store.unlock_user(ctx.db, user=found, by=by)
@@ -112,6 +114,37 @@ def change_account(
         raise
     ctx.db.commit()
     return found, found.version != before
+
+
+def awaiting_approval(ctx: Context) -> list[User]:
+    """The accounts whose record access waits for a second person, oldest change first."""
+    ctx.require("approve-access", _subject())
+    return list(ctx.db.scalars(select(User).where(User.access_pending.is_(True)).order_by(User.id)))
+
+
+def changed_by(ctx: Context, waiting: list[User]) -> dict[int, str]:
+    """Who made each waiting change, as their email."""
+    ctx.require("approve-access", _subject())
+    found: dict[int, str] = {}
+    for user in waiting:
+        changer = ctx.db.get(User, user.access_changed_by_user_id) if user.access_changed_by_user_id else None
+        found[user.id] = changer.email if changer else "not recorded"
+    return found
+
+
+def approve_access(ctx: Context, *, user_id: int) -> User:
+    """Approve an account's record access, as the second person (never who made the change, nor its owner)."""
+    ctx.require("approve-access", _subject(user_id))
+    found = ctx.db.get(User, user_id)
+    if found is None:
+        raise NotFound()
+    try:
+        store.approve_access(ctx.db, user=found, by=ctx.me().actor)
+    except UserError:
+        ctx.db.rollback()
+        raise
+    ctx.db.commit()
+    return found
 
 
 def change_own_password(ctx: Context, *, current: str, new: str, keep_token: str | None) -> None:

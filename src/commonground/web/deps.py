@@ -87,6 +87,7 @@ def principal_from(who: SignedIn) -> Principal:
         organisation_type=who.organisation_type,
         role=who.role,
         password_change_due=who.must_change_password,
+        access_pending=who.access_pending,
     )
 
 

@@ -33,6 +33,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Rule packs", "/rule-packs", "view-audit"),
     NavItem("Rule outcomes", "/rule-outcomes", "view-rule-outcomes"),
     NavItem("Subject access", "/subject-access", "export-subject-access"),
+    NavItem("Access approvals", "/access-approvals", "approve-access"),
     NavItem("Organisations", "/organisations", "manage-organisations"),
     NavItem("Accounts", "/accounts", "manage-users"),
 )

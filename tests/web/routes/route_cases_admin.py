@@ -41,6 +41,21 @@ ROUTES: dict[tuple[str, str], Builder] = {
         roles(Role.ADMINISTRATOR),
         json=lambda o, e, n: {"display_name": f"spare {n}"},
     ),
+    # the second person's approval of record access (#16): the spare account waits for none, so the DPO is let
+    # through and then told so
+    ("POST", "/api/users/{user_id}/approve-access"): one(
+        "POST",
+        lambda o: f"/api/users/{o.world.spare_user}/approve-access",
+        roles(Role.DATA_PROTECTION_OFFICER),
+        allowed_status=frozenset({400}),
+    ),
+    ("GET", "/access-approvals"): one("GET", fixed("/access-approvals"), roles(Role.DATA_PROTECTION_OFFICER)),
+    ("POST", "/access-approvals/{user_id}"): one(
+        "POST",
+        lambda o: f"/access-approvals/{o.world.spare_user}",
+        roles(Role.DATA_PROTECTION_OFFICER),
+        allowed_status=frozenset({400}),
+    ),
     ("GET", "/organisations"): one("GET", fixed("/organisations"), roles(Role.ADMINISTRATOR)),
     ("POST", "/organisations"): one(
         "POST",

@@ -81,6 +81,9 @@ class UserOut(Out):
     locked: bool
     oidc_linked: bool
     last_sign_in_at: dt.datetime | None
+    access_pending: bool = Field(
+        description="Record access waits for a second person's approval (POST /api/users/{id}/approve-access)"
+    )
 
 
 class UserIn(In):

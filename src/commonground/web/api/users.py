@@ -29,6 +29,7 @@ def user_out(user: User, *, now: dt.datetime) -> UserOut:
         locked=user.locked_until is not None and user.locked_until > now,
         oidc_linked=user.oidc_subject is not None,
         last_sign_in_at=user.last_sign_in_at,
+        access_pending=user.access_pending,
     )
 
 
@@ -69,3 +70,10 @@ def patch_user(
         unlock=body.unlock,
     )
     return user_out(changed, now=access.now)
+
+
+@router.post(
+    "/{user_id}/approve-access", response_model=UserOut, summary="Approve an account's record access (second person)"
+)
+def approve_access(user_id: IdPath, access: Annotated[Access, Depends(require("approve-access"))]) -> UserOut:
+    return user_out(account_work.approve_access(access, user_id=user_id), now=access.now)

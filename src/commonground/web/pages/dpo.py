@@ -25,6 +25,7 @@ from commonground.access.agreements import UK, About, AgreementSpec, in_force
 from commonground.access.models import Agreement, User
 from commonground.access.purposes import Purpose
 from commonground.access.roles import ROLE_LABELS, Role
+from commonground.cases import accounts as account_work
 from commonground.cases import agreements as agreement_work
 from commonground.cases import audit_log, break_glass
 from commonground.cases.organisations import list_organisations
@@ -42,6 +43,7 @@ DONE: dict[str, str] = {
     "agreement-ended": "The agreement has ended. Access under it stopped at once.",
     "break-glass-reviewed": "Your review of the break-glass access has been recorded.",
     "already-reviewed": "That break-glass access had already been reviewed.",
+    "access-approved": "The account's access to records is approved. It works from the person's next request.",
 }
 """What this area's forms confirm after a redirect (``?done=CODE``); gathered by ``pages.done_messages()``."""
 
@@ -385,3 +387,34 @@ def review_break_glass(
         errors = {f"{error.field or 'note'}-{report_id}": _capital(str(error))}
         return _break_glass(access, errors=errors, note=note, status=400)
     return redirect("/audit/break-glass", done="break-glass-reviewed")
+
+
+# --- record access waiting for a second person (#16) ---------------------------------------------------------------
+
+
+@router.get("/access-approvals", response_class=HTMLResponse)
+def access_approvals_page(access: Annotated[Access, Depends(require("approve-access"))]) -> HTMLResponse:
+    return _approvals(access, errors={})
+
+
+def _approvals(access: Access, *, errors: dict[str, str], status: int = 200) -> HTMLResponse:
+    waiting = account_work.awaiting_approval(access)
+    return page(
+        access,
+        "dpo_access_approvals.html",
+        title="Access waiting for your approval",
+        status=status,
+        waiting=waiting,
+        organisations={o.id: o.name for o in _organisations(access).values()},
+        changed_by=account_work.changed_by(access, waiting),
+        errors=errors,
+    )
+
+
+@router.post("/access-approvals/{user_id}", response_class=HTMLResponse)
+def approve_access(user_id: IdPath, access: Annotated[Access, Depends(require("approve-access"))]) -> Response:
+    try:
+        account_work.approve_access(access, user_id=user_id)
+    except UserError as error:
+        return _approvals(access, errors={f"approve-{user_id}": _capital(str(error))}, status=400)
+    return redirect("/access-approvals", done="access-approved")

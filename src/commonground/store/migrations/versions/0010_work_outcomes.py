@@ -1,6 +1,6 @@
 """Coded outcomes of closed work items, and link reviews (a practitioner's word that linked records are not the
 same person): closed work teaches the rules (issue #20) and the linkage (issue #15). Agreements that restrict
-fields, not only feeds (issue #16).
+fields, not only feeds, and accounts whose record access waits for a second person (issue #16).
 
 Revision ID: 0010
 Revises: 0009
@@ -20,6 +20,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("agreements") as batch:
         batch.add_column(sa.Column("fields", sa.JSON(), nullable=True))
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("access_pending", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch.add_column(sa.Column("access_changed_by_user_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_users_access_changed_by_user_id_users"), "users", ["access_changed_by_user_id"], ["id"]
+        )
     with op.batch_alter_table("work_items") as batch:
         batch.add_column(sa.Column("outcome_code", sa.String(length=40), nullable=True))
     op.create_table(
@@ -63,3 +69,7 @@ def downgrade() -> None:
         batch.drop_column("outcome_code")
     with op.batch_alter_table("agreements") as batch:
         batch.drop_column("fields")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_constraint(op.f("fk_users_access_changed_by_user_id_users"), type_="foreignkey")
+        batch.drop_column("access_changed_by_user_id")
+        batch.drop_column("access_pending")
