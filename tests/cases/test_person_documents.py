@@ -34,9 +34,9 @@ DOC: dict[str, Any] = {
         {"feed": "police_incident_persons", "record_id": "I1"},
     ],
     "events": [
-        {"feed": "police_incident_persons", "record_id": "I1"},
-        {"feed": "ed_attendances", "record_id": "E1"},
-        {"feed": "childrens_social_care", "record_id": "C1"},
+        {"feed": "police_incident_persons", "record_id": "I1", "data": {"role": "victim", "summary": "An account."}},
+        {"feed": "ed_attendances", "record_id": "E1", "data": {"injury_intent": "assault"}},
+        {"feed": "childrens_social_care", "record_id": "C1", "data": {"cp_plan_category": "physical"}},
     ],
     "indicators": [
         {
@@ -160,3 +160,10 @@ def test_the_document_itself_is_never_changed() -> None:
     before = repr(DOC)
     _shown(Openings("P1", frozenset({"ed_attendances"})))
     assert repr(DOC) == before
+
+
+def test_fields_an_agreement_restricts_are_left_out_of_the_details() -> None:
+    opened = frozenset({"police_incident_persons"})
+    body = _shown(Openings("P1", opened, fields={"police_incident_persons": frozenset({"role"})}))
+    assert [e["data"] for e in body["events"]] == [{"role": "victim"}]
+    assert DOC["events"][0]["data"]["summary"] == "An account."  # the document keeps it

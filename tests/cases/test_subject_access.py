@@ -54,7 +54,7 @@ def write_view(data_dir: Path) -> Path:
         con.execute(
             "INSERT INTO rules VALUES ('ace.domestic_abuse', 'aces', 1, 1, 'indicator', 'children', "
             "'Domestic abuse in the household', 'A domestic-abuse incident involving the household.', "
-            "'Children Act 2004 s11', 'safeguarding_children', 365, NULL, ['custody_records'])"
+            "'Children Act 2004 s11', 'safeguarding_children', 365, NULL, ['custody_records'], NULL, NULL, NULL)"
         )
         con.execute(
             "INSERT INTO household_periods VALUES (?, 'P-OTHER', DATE '2020-01-01', NULL, 'K', NULL)", [f"H-{PERSON}"]

@@ -3,10 +3,12 @@ pack is refused with a message that says where and why."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
+from commonground.cli.rules_cmd import review_markdown
 from commonground.rules import RulePackError, RuleSet, default_rules
 from commonground.rules.packs import dump_pack, iter_conditions, load_pack, parse_pack, parse_routing
 from commonground.rules.sources import FORBIDDEN_WORDS, SOURCES
@@ -66,6 +68,9 @@ rules:
       - source: custody_records
         label: a custody record
 {where}
+    citation: A made-up study written for a test (2026)
+    owner: The test suite
+    review_by: 2027-01-01
     legal_basis: Crime and Disorder Act 1998 s115
     purpose: safeguarding_adults
 """
@@ -175,3 +180,28 @@ def test_routing_errors() -> None:
     unrouted = parse_routing(routing.replace("  - rule: adult.revolving_door\n", "  - rule: adult.elsewhere\n"))
     with pytest.raises(RulePackError, match=r"no route for the flags \['adult.revolving_door'\]"):
         RuleSet(packs=base.packs, routing=unrouted)
+
+
+@pytest.mark.parametrize("field", ["citation", "owner", "review_by"])
+def test_a_rule_without_a_citation_an_owner_or_a_review_date_is_refused(field: str) -> None:
+    """#16: every rule carries the study or guidance it rests on, who answers for it, and when it is reviewed."""
+    text = "\n".join(line for line in _pack().split("\n") if not line.strip().startswith(f"{field}:"))
+    with pytest.raises(RulePackError, match=field):
+        parse_pack(text)
+
+
+def test_every_shipped_rule_is_owned_cited_and_reviewed() -> None:
+    for rule in default_rules().rules:
+        assert len(rule.citation) > 20 and rule.owner and rule.review_by
+
+
+def test_a_rule_past_its_review_date_is_reported_not_refused() -> None:
+    rules = default_rules()
+    latest = max(r.review_by for r in rules.rules)
+    assert rules.due_for_review(latest) == tuple(r for r in rules.rules if r.review_by < latest)
+    after = latest + dt.timedelta(days=1)
+    assert len(rules.due_for_review(after)) == len(rules.rules)
+    report = review_markdown(rules, today=after)
+    assert f"{len(rules.rules)} rules are past their review date" in report
+    assert "(past)**" in report and "Felitti" in report
+    assert "No rule is past its review date" in review_markdown(rules, today=min(r.review_by for r in rules.rules))

@@ -61,7 +61,7 @@ def _add_inferences(data_dir: Path) -> None:
         ):
             con.execute(
                 "INSERT INTO rules VALUES (?, 'aces', 1, 1, 'indicator', 'children', ?, 'What it means.', "
-                "'Children Act 2004 s11', 'safeguarding_children', 365, NULL, [])",
+                "'Children Act 2004 s11', 'safeguarding_children', 365, NULL, [], NULL, NULL, NULL)",
                 [rule, title],
             )
             con.execute(

@@ -249,7 +249,8 @@ def _empty_rules(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE rules (rule_id VARCHAR, pack VARCHAR, pack_version INTEGER, version INTEGER, kind VARCHAR, "
         "population VARCHAR, title VARCHAR, description VARCHAR, legal_basis VARCHAR, purpose VARCHAR, "
-        "window_days INTEGER, raise_within_days INTEGER, feeds VARCHAR[])"
+        "window_days INTEGER, raise_within_days INTEGER, feeds VARCHAR[], citation VARCHAR, owner VARCHAR, "
+        "review_by DATE)"
     )
     con.execute("CREATE TABLE rules_run (key VARCHAR, value VARCHAR)")
     con.execute(

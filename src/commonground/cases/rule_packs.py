@@ -29,7 +29,7 @@ class RulePackVersion(Base):
     pack: Mapped[str] = mapped_column(String(100), index=True)
     pack_version: Mapped[str] = mapped_column(String(40))
     rules: Mapped[dict[str, Any]]
-    """rule id -> {version, kind, title}."""
+    """rule id -> {version, kind, title, and (since #16) owner, review_by}."""
     routing: Mapped[dict[str, Any]]
     """The routing pack's area and version at the time."""
     build_id: Mapped[str] = mapped_column(String(64))
@@ -43,16 +43,20 @@ def packs_of_build(build_path: Path) -> tuple[dict[str, tuple[str, dict[str, Any
         return {}, {}
     con = duckdb.connect(str(rules_file), read_only=True)
     try:
+        columns = {r[0] for r in con.execute("DESCRIBE rules").fetchall()}
+        owned = "owner, CAST(review_by AS VARCHAR)" if {"owner", "review_by"} <= columns else "NULL, NULL"
         rows = con.execute(
-            "SELECT pack, pack_version, rule_id, version, kind, title FROM rules ORDER BY 1, 3"
+            f"SELECT pack, pack_version, rule_id, version, kind, title, {owned} FROM rules ORDER BY 1, 3"
         ).fetchall()
         run = dict(con.execute("SELECT key, value FROM rules_run").fetchall())
     finally:
         con.close()
     packs: dict[str, tuple[str, dict[str, Any]]] = {}
-    for pack, pack_version, rule_id, version, kind, title in rows:
+    for pack, pack_version, rule_id, version, kind, title, owner, review_by in rows:
         entry = packs.setdefault(str(pack), (str(pack_version), {}))
         entry[1][str(rule_id)] = {"version": int(version), "kind": str(kind), "title": str(title)}
+        if owner is not None:  # builds from before rules had owners (#16) have none
+            entry[1][str(rule_id)] |= {"owner": str(owner), "review_by": str(review_by)}
     routing = {"area": run.get("routing_area"), "version": run.get("routing_version")}
     return packs, routing
 

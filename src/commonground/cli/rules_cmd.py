@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,6 +14,7 @@ from commonground.errors import UserError
 
 if TYPE_CHECKING:
     from commonground.linkage.builds import Build
+    from commonground.rules.packs import RuleSet
     from commonground.rules.run import RulesResult
 
 
@@ -85,6 +87,26 @@ def export_flags(
     out.print(f"Wrote {rows:,} indicators and flags to {out_file}.", highlight=False)
 
 
+def review_markdown(rules: RuleSet, *, today: dt.date) -> str:
+    """The report's section on who answers for each rule and when they review it next (#16)."""
+    due = {r.id for r in rules.due_for_review(today)}
+    lines = [
+        "## Owners and reviews",
+        "",
+        f"{len(due)} rule{'s are' if len(due) != 1 else ' is'} past {'their' if len(due) != 1 else 'its'} review "
+        f"date on {today:%d %B %Y}."
+        if due
+        else f"No rule is past its review date on {today:%d %B %Y}.",
+        "",
+        "| rule | owner | review by | rests on |",
+        "|---|---|---|---|",
+    ]
+    for rule in rules.rules:
+        when = f"**{rule.review_by:%d %b %Y} (past)**" if rule.id in due else f"{rule.review_by:%d %b %Y}"
+        lines.append(f"| {rule.id} | {rule.owner} | {when} | {rule.citation} |")
+    return "\n".join(lines)
+
+
 @app.command("rules-report")
 @user_errors
 def rules_report(
@@ -97,12 +119,12 @@ def rules_report(
 ) -> None:
     """How well the rules work and on whom they fall: sensitivity and PPV against a synthetic truth (with and
     without linkage), and flag rates by sex, age band and deprivation decile."""
-    from commonground.rules import fairness_report, sensitivity_report
+    from commonground.rules import default_rules, fairness_report, sensitivity_report
 
     build = _build_with_rules(ctx)
     if truth is not None and not (truth / "exposures.csv").is_file():
         raise UserError(f"{truth} holds no exposures.csv: give a synthetic area's truth/ folder")
-    parts = [f"# Rules report for build {build.build_id}"]
+    parts = [f"# Rules report for build {build.build_id}", review_markdown(default_rules(), today=dt.date.today())]
     if truth is not None:
         parts.append(sensitivity_report(build.path, truth).to_markdown())
     parts.append(fairness_report(build.path).to_markdown())

@@ -77,6 +77,9 @@ def metadata_tables(rule_set: RuleSet) -> dict[str, pa.Table]:
                     "window_days": rule.window_days,
                     "raise_within_days": rule.raise_within_days,
                     "feeds": ",".join(rule.feeds),
+                    "citation": rule.citation,
+                    "owner": rule.owner,
+                    "review_by": rule.review_by,
                 }
             )
             for index, item in enumerate(rule.evidence):

@@ -8,6 +8,7 @@ and by when). :func:`default_rules` loads them all.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,11 @@ class RuleSet:
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
+
+    def due_for_review(self, today: dt.date) -> tuple[RuleSpec, ...]:
+        """The rules whose review date has passed (reported, never refused: a rule keeps working while its owner
+        reviews it)."""
+        return tuple(rule for rule in self.rules if rule.review_by < today)
 
     def pack_of(self, rule_id: str) -> RulePack:
         for pack in self.packs:

@@ -22,6 +22,7 @@ Nothing here knows SQL; :mod:`commonground.rules.compile` turns a rule into SQL 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -286,6 +287,12 @@ class RuleSpec(_Spec):
     require: tuple[Requirement, ...] = (Requirement(),)
     raise_within_days: int | None = Field(default=None, ge=1)
     """Flags only: raise the flag only if its latest evidence is this recent (older history is not new work)."""
+    citation: str = Field(min_length=10)
+    """The study or guidance the rule rests on (#16): a public record of why the rule is what it is."""
+    owner: str = Field(min_length=3)
+    """Who answers for the rule in the partnership (a role, not a person's name)."""
+    review_by: dt.date
+    """When the owner reviews it next; a rule past this date is reported (rules report, the DPO's page)."""
     legal_basis: str = Field(min_length=10)
     """The law under which partners share the records behind this rule."""
     purpose: str = Field(pattern=_NAME)

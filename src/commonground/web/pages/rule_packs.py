@@ -24,7 +24,14 @@ def rule_packs_page(access: Annotated[Access, Depends(require("view-audit"))]) -
     current: dict[str, object] = {}
     for row in history:
         current.setdefault(row.pack, row)
-    return page(access, "rule_packs.html", title="Rule packs in use", history=history, current=list(current.values()))
+    return page(
+        access,
+        "rule_packs.html",
+        title="Rule packs in use",
+        history=history,
+        current=list(current.values()),
+        today=access.now.date().isoformat(),
+    )
 
 
 @router.get("/rule-outcomes", response_class=HTMLResponse)
