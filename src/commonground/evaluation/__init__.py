@@ -13,9 +13,9 @@ See docs/evaluation.md for the method, its caveats and what the tests prove.
 from __future__ import annotations
 
 from commonground.evaluation.cohort import Cohort, cohort_from_pairs, read_cohort_csv, read_person_ids
-from commonground.evaluation.disclosure import NHS_ENGLAND, SmallNumbers
 from commonground.evaluation.evaluate import Balance, EvaluationResult, evaluate_intervention
 from commonground.evaluation.outcomes import OutcomeSpec, default_outcomes, load_outcomes
+from commonground.stats.disclosure import NHS_ENGLAND, SmallNumbers
 
 __all__ = [
     "NHS_ENGLAND",

@@ -27,9 +27,9 @@ from commonground.engine import create_engine
 from commonground.errors import UserError
 from commonground.evaluation import records, stats
 from commonground.evaluation.cohort import Cohort
-from commonground.evaluation.disclosure import NHS_ENGLAND, SmallNumbers
 from commonground.evaluation.outcomes import OutcomeSpec, Population, outcome_named
 from commonground.evaluation.records import AGENCIES, EPISODE_DAYS, Covariates
+from commonground.stats.disclosure import NHS_ENGLAND, SmallNumbers
 
 SMD_FLAG = 0.1
 AGENCY_WORDS = {
