@@ -64,19 +64,32 @@ class SyncResult:
     notices: int = 0
     emails_queued: int = 0
     rule_packs_changed: tuple[str, ...] = ()
+    before_live: int = 0
+    """Occurrences of episodic rules from before the hub began (``live_from``), not made work."""
 
 
 def sync_current_build(
-    session: Session, *, data_dir: Path, by: Actor = RULES_STAGE, base_url: str = "http://127.0.0.1:8000"
+    session: Session,
+    *,
+    data_dir: Path,
+    by: Actor = RULES_STAGE,
+    base_url: str = "http://127.0.0.1:8000",
+    live_from: dt.datetime | None = None,
 ) -> SyncResult:
     """Lay out the current build's person view and bring the operational store up to date with it, in the
     caller's transaction (the person view is written first; a failure after it leaves the store unchanged):
     pupils, work items, and an Operation Encompass notice (with its emails queued in the outbox) for each new
-    school notice work item. ``base_url`` is the service's address the emails link to."""
+    school notice work item. ``base_url`` is the service's address the emails link to. ``live_from``: when the
+    hub began; an occurrence of an episodic rule before it (a domestic-abuse incident the school was told of
+    before the hub existed) is not made new work (counted in ``before_live``)."""
     build = require_current_build(data_dir)
     view = write_person_view(build.path)
     pupils, added = record_pupils(session, build_path=build.path)
     flags, unmapped = flag_records(build.path)
+    before_live = 0
+    if live_from is not None:
+        kept = [f for f in flags if not _episode_before(f, live_from)]
+        before_live, flags = len(flags) - len(kept), kept
     result = upsert_work_items(session, flags, by=by)
     packs = record_rule_packs(session, build_path=build.path, build_id=build.build_id, by=by)
     reader = PersonView(view)
@@ -94,7 +107,15 @@ def sync_current_build(
         notices=notices.created,
         emails_queued=notices.emails_queued,
         rule_packs_changed=tuple(f"{p.pack} v{p.pack_version}" for p in packs),
+        before_live=before_live,
     )
+
+
+def _episode_before(flag: FlagRecord, moment: dt.datetime) -> bool:
+    """The flag is one occurrence of an episodic rule, and it happened before ``moment``."""
+    if flag.rule_id not in EPISODIC_RULES or not flag.episode:
+        return False
+    return _aware(dt.datetime.fromisoformat(flag.episode)) < moment
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -119,13 +140,13 @@ def flag_records(build_path: Path) -> tuple[list[FlagRecord], set[str]]:
             evidence[(person_id, rule_id)].append(f"{feed}:{record_id}")
         rows = con.execute(
             "SELECT person_id, rule_id, rule_version, organisation_type, organisation_id, role, due_by, "
-            "latest_evidence FROM flags ORDER BY person_id, rule_id"
+            "latest_evidence, raised_at FROM flags ORDER BY person_id, rule_id"
         ).fetchall()
     finally:
         con.close()
     records: list[FlagRecord] = []
     unmapped: set[str] = set()
-    for person_id, rule_id, version, org_type, org_id, role, due_by, latest in rows:
+    for person_id, rule_id, version, org_type, org_id, role, due_by, latest, raised_at in rows:
         destination = ROUTES.get((org_type, role))
         if destination is None:
             unmapped.add(f"{org_type}/{role}")
@@ -143,6 +164,7 @@ def flag_records(build_path: Path) -> tuple[list[FlagRecord], set[str]]:
                 evidence_ids=tuple(ids[:200]),
                 purpose=Purpose(purposes.get(rule_id) or Purpose.SAFEGUARDING_CHILDREN.value),
                 episode=latest.isoformat() if rule_id in EPISODIC_RULES and latest is not None else "",
+                raised_at=_aware(raised_at) if raised_at is not None else None,
             )
         )
     return records, unmapped

@@ -160,6 +160,9 @@ class FlagRecord(BaseModel):
     evidence_ids: tuple[str, ...] = Field(min_length=1, description="'feed:record_id' for each evidence record")
     purpose: Purpose
     episode: str = Field(default="", max_length=200)
+    raised_at: AwareDatetime | None = None
+    """When the rule raised the flag (the rules run's as-of moment): a new item is in the queue from then, not from
+    the moment the hub happened to sync. Left out, the item is in the queue from now."""
 
     @field_validator("evidence_ids")
     @classmethod
@@ -189,7 +192,9 @@ def upsert_work_items(
 ) -> UpsertResult:
     """Turn flag records into work items, in the caller's transaction: new flags become open items (each audited,
     with a relationship "own case" between the person and the organisation); flags seen before only add new
-    evidence. Flags whose destination cannot be found are returned as ``unroutable``, not guessed."""
+    evidence. Flags whose destination cannot be found are returned as ``unroutable``, not guessed. A new item is
+    in the queue from the moment its rule raised it (``raised_at``, never later than now); the audit log and
+    ``updated_at`` keep the real clock."""
     records = [f if isinstance(f, FlagRecord) else FlagRecord.model_validate(f) for f in flags]
     keyed: dict[str, tuple[FlagRecord, int]] = {}
     unroutable: list[FlagRecord] = []
@@ -255,7 +260,7 @@ def _new_item(key: str, record: FlagRecord, *, organisation_id: int, now: dt.dat
         due_by=record.due_by,
         evidence=list(record.evidence_ids),
         status=WorkItemStatus.OPEN,
-        created_at=now,
+        created_at=min(record.raised_at, now) if record.raised_at is not None else now,
         updated_at=now,
     )
 

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -17,14 +18,45 @@ from commonground.cli.progress import progress_bars
 from commonground.cli.rules_cmd import print_rules_summary
 from commonground.settings import Settings
 
+UK = ZoneInfo("Europe/London")
 
-def rules_moments(area: Path) -> list[dt.datetime]:
-    """When the demo runs the rules: every fortnight for six weeks up to the morning after the synthetic area's last
-    day, so that the queues hold several weeks of flags (the area's records end on a fixed day, never today)."""
+
+RUN_DAYS_AGO = (6, 3, 1, 0)
+"""When the demo's rules ran, in days before its present moment: the hub has been live for a week."""
+
+
+def area_last_day(area: Path) -> dt.date:
+    """The last day of the area's records: as moved (``shift.json``), or from the area's truth."""
+    from commonground.synth.shift import read_shift
+
+    shift = read_shift(area)
+    window = shift.get("shifted_window") if shift is not None else None
+    if isinstance(window, dict):
+        return dt.date.fromisoformat(str(window["end"]))
     manifest = json.loads((area / "truth" / "manifest.json").read_text(encoding="utf-8"))
-    last_day = dt.date.fromisoformat(manifest["window"]["end"])
-    morning = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(7, 0))
-    return [morning - dt.timedelta(days=14 * k) for k in (3, 2, 1, 0)]
+    return dt.date.fromisoformat(manifest["window"]["end"])
+
+
+def demo_clock(last_day: dt.date, *, now: dt.datetime | None = None) -> dt.datetime:
+    """The demo's present moment (UK local wall-clock time, naive as the rules take it): the day after the area's
+    last day at the real clock's time of day. For an area moved to end yesterday (``commonground demo``), that is
+    now; for an area that ends on its fixed day, the morning, afternoon or evening after it."""
+    local = (now or dt.datetime.now(dt.UTC)).astimezone(UK).replace(tzinfo=None)
+    return dt.datetime.combine(last_day + dt.timedelta(days=1), local.time().replace(microsecond=0))
+
+
+def rules_moments(area: Path, *, now: dt.datetime | None = None) -> list[dt.datetime]:
+    """When the demo runs the rules: 6, 3 and 1 days before the demo's present moment, and at it, so that the
+    queues hold a week of flags, each in the queue from the run that raised it: nothing is more than a week
+    overdue, and what arrived yesterday is due from now (red within 2 hours, amber 6, green 24; a school's notice
+    by 08:30 on the next school day after the incident)."""
+    clock = demo_clock(area_last_day(area), now=now)
+    return [clock - dt.timedelta(days=k) for k in RUN_DAYS_AGO]
+
+
+def yesterday(*, now: dt.datetime | None = None) -> dt.date:
+    """Yesterday in the UK."""
+    return (now or dt.datetime.now(dt.UTC)).astimezone(UK).date() - dt.timedelta(days=1)
 
 
 @app.command()
@@ -57,8 +89,9 @@ def demo(
         with progress_bars(err) as on_progress:
             summary = generate(people=people, seed=seed, out=area, on_progress=on_progress)
         print_synth_summary(summary)
+    loaded_area = moved_area(data_dir, area=area, name=area.name)
     with progress_bars(err) as on_progress:
-        result = ingest_directory(source=area, data_dir=data_dir, on_progress=on_progress)
+        result = ingest_directory(source=feeds_of(loaded_area), data_dir=data_dir, on_progress=on_progress)
     print_ingest_summary(json.loads(result.to_json()), data_dir=data_dir)
     fresh = bool(result.totals()["loaded"]) or current_build_id(data_dir) is None
     if fresh:
@@ -67,17 +100,59 @@ def demo(
         print_build_summary(build)
     else:
         out.print(f"Nothing new was loaded: build {current_build_id(data_dir)} stays current.")
-    accounts, password = set_up_partnership(settings, area, run_rules_again=fresh)
+    accounts, password = set_up_partnership(settings, loaded_area, run_rules_again=fresh)
     out.print(f"Ready in {time.perf_counter() - started:.0f} s.")
     _print_accounts(accounts, password, host=host, port=port)
     if serve:
         _serve(settings, host=host, port=port)
 
 
-def set_up_partnership(settings: Settings, area: Path, *, run_rules_again: bool) -> tuple[list[object], str]:
+def moved_area(data_dir: Path, *, area: Path, name: str) -> Path:
+    """The area as the demo loads it: a copy with every date moved so that its records end yesterday
+    (``data_dir/demo-area/<name>``, made once and kept: the store holds its records as they were loaded). A data
+    directory whose store was loaded before demos were moved in time keeps the area as it is."""
+    from commonground.ingest import store_path
+    from commonground.synth.shift import days_to_end_on, read_shift, shift_area
+
+    moved = data_dir / "demo-area" / name
+    shift = read_shift(moved)
+    if shift is None and store_path(data_dir).exists():
+        out.print(
+            "This data directory was loaded before the demo moved its area in time: its records keep their own "
+            "dates, and deadlines show as overdue. A new data directory (--data-dir) gives a demo that ends yesterday."
+        )
+        return area
+    if shift is None:
+        days = days_to_end_on(last_day=area_last_day(area), end_on=yesterday())
+        summary = shift_area(source=area, out=moved, days=days)
+        out.print(
+            f"Moved every date of the area's {summary.rows:,} records by {days:,} days so that they end yesterday "
+            f"({summary.cells_moved:,} dates moved; {summary.cells_kept:,} blank or not a real date, kept as is)."
+        )
+    else:
+        last = area_last_day(moved)
+        late = (yesterday() - last).days
+        out.print(
+            f"Reusing the area as moved on first load ({shift['days']} days): its records end on {last:%-d %B %Y}"
+            + (f", {late} days before yesterday, so more of its deadlines have passed." if late > 0 else ".")
+        )
+    return moved
+
+
+def feeds_of(area: Path) -> Path:
+    """The folder of feed files to ingest: a moved area keeps them in ``feeds/``."""
+    from commonground.synth.shift import FEEDS_FOLDER, read_shift
+
+    return area / FEEDS_FOLDER if read_shift(area) is not None else area
+
+
+def set_up_partnership(
+    settings: Settings, area: Path, *, run_rules_again: bool, now: dt.datetime | None = None
+) -> tuple[list[object], str]:
     """Upgrade the operational store, add the demonstration partnership (and the good-practice library and a
-    landscape survey written for the demo), run the rules fortnightly for six weeks and bring the hub up to date
-    with the build after each run."""
+    landscape survey written for the demo), run the rules four times over the week up to the demo's present moment
+    (:func:`rules_moments`) and bring the hub up to date with the build after each run. The hub is live from the
+    first run: a domestic-abuse incident before it is not a new notice (its school was told before the hub)."""
     from commonground.cases.demo import DEMO, demo_password, seed_partnership
     from commonground.cases.person_view import view_path
     from commonground.cases.sync import sync_current_build
@@ -101,12 +176,22 @@ def set_up_partnership(settings: Settings, area: Path, *, run_rules_again: bool)
             seed_library(session, DEMO)
             seed_landscape(session, DEMO)
             session.commit()
-        moments = rules_moments(area) if run_rules_again or view_path(build.path) is None else []
+        moments = rules_moments(area, now=now) if run_rules_again or view_path(build.path) is None else []
         for moment in moments:
             out.print(f"Running the rules as of {moment:%-d %B %Y, %H:%M} ...")
             print_rules_summary(run_rules(build_dir=build.path, as_of=moment))
             with sessions() as session:
-                print_sync_summary(sync_current_build(session, data_dir=settings.data_dir, base_url=hub.public_url))
+                synced = sync_current_build(
+                    session,
+                    data_dir=settings.data_dir,
+                    base_url=hub.public_url,
+                    live_from=moments[0].replace(tzinfo=UK),
+                )
+                print_sync_summary(synced)
+                if synced.before_live:
+                    out.print(
+                        f"{synced.before_live:,} incidents from before the hub's first day were not made notices."
+                    )
                 session.commit()
     finally:
         engine.dispose()
