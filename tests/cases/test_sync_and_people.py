@@ -5,6 +5,7 @@ feeds its agreements open for the purpose it gives."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -410,3 +411,28 @@ def _person_ids(data_dir: Path) -> list[str]:
         return [str(r[0]) for r in con.execute("SELECT person_id FROM persons ORDER BY person_id LIMIT 3").fetchall()]
     finally:
         con.close()
+
+
+def test_the_analyst_reads_the_published_statistics_and_no_person(
+    area: Path, hub_app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """#19: the public-health analyst's pages show the build's disclosure-controlled tables, a chart and the rule
+    applied to each, with CSV downloads; the analyst still opens no person's record."""
+    _seed_and_sync(sessions, area)
+    client = TestClient(hub_app, base_url="https://testserver")
+    login_as(client, sessions, _user(sessions, "analyst@qxph.example"))
+    index = client.get("/statistics")
+    assert index.status_code == 200, index.text
+    names = sorted(set(re.findall(r'href="/statistics/([a-z0-9_]+)"', index.text)))
+    assert "children_by_ace_count_and_deprivation" in names or len(names) >= 8, names
+    for name in names:
+        page = client.get(f"/statistics/{name}")
+        assert page.status_code == 200 and "Small-number rule applied" in page.text, name
+        assert "<svg" in page.text
+        download = client.get(f"/statistics/{name}/csv")
+        assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+        for person_id in _person_ids(area):
+            assert person_id not in page.text and person_id not in download.text
+    assert client.get("/statistics/no_such_table").status_code == 404
+    person = _person_ids(area)[0]
+    assert client.get(f"/people/{person}?purpose=safeguarding_children").status_code == 403

@@ -289,6 +289,11 @@ _ACTIONS: tuple[Action, ...] = (
         changes=True,
     ),
     Action(
+        "view-statistics",
+        "Read the published statistics of the current build (counts by area, age, sex, deprivation and rule, "
+        "every figure through the small-number rules; no person)",
+    ),
+    Action(
         "view-rule-outcomes",
         "See how often each rule's flags pointed at a real concern, from the coded outcomes of closed work "
         "(counts by rule; no person)",
@@ -345,6 +350,7 @@ ACTION_LABELS: dict[str, str] = {
     "report-link": "report records that are not the same person",
     "review-links": "review doubted links",
     "view-rule-outcomes": "see what closed work says about each rule",
+    "view-statistics": "read the published statistics",
     "view-assets": "fetch the stylesheet and icon",
     "break-glass": "break glass",
 }

@@ -106,3 +106,7 @@ for _role, _extra in _WHAT_WORKS_GRANTS.items():
 # them (no person is shown).
 for _role in (Role.HUB_PRACTITIONER, Role.PUBLIC_HEALTH_ANALYST, Role.DATA_PROTECTION_OFFICER):
     ROLE_GRANTS[_role] = ROLE_GRANTS[_role] | {"view-rule-outcomes"}
+
+# population statistics (#19): disclosure-controlled counts, for those who plan and answer for services.
+for _role in (Role.PUBLIC_HEALTH_ANALYST, Role.DATA_PROTECTION_OFFICER, Role.HUB_PRACTITIONER):
+    ROLE_GRANTS[_role] = ROLE_GRANTS[_role] | {"view-statistics"}

@@ -29,6 +29,7 @@ from commonground.access.roles import Role
 from commonground.cases.notices import notices_from_work_items
 from commonground.cases.person_view import PersonView, write_person_view
 from commonground.cases.rule_packs import record_rule_packs
+from commonground.cases.statistics import make_statistics
 from commonground.cases.work_items import FlagRecord, RouteTo, UpsertResult, upsert_work_items
 from commonground.linkage.builds import require_current_build
 from commonground.store.models import Organisation
@@ -76,14 +77,15 @@ def sync_current_build(
     base_url: str = "http://127.0.0.1:8000",
     live_from: dt.datetime | None = None,
 ) -> SyncResult:
-    """Lay out the current build's person view and bring the operational store up to date with it, in the
-    caller's transaction (the person view is written first; a failure after it leaves the store unchanged):
-    pupils, work items, and an Operation Encompass notice (with its emails queued in the outbox) for each new
-    school notice work item. ``base_url`` is the service's address the emails link to. ``live_from``: when the
-    hub began; an occurrence of an episodic rule before it (a domestic-abuse incident the school was told of
-    before the hub existed) is not made new work (counted in ``before_live``)."""
+    """Lay out the current build's person view and bring the operational store up to date with it, in the caller's
+    transaction (the person view is written first; a failure after it leaves the store unchanged): pupils, work
+    items, and an Operation Encompass notice (with its emails queued in the outbox) for each new school notice
+    work item; and the build's published statistics. ``base_url`` is the service's address the emails link to.
+    ``live_from``: when the hub began; an occurrence of an episodic rule before it (a domestic-abuse incident
+    the school was told of before the hub existed) is not made new work (counted in ``before_live``)."""
     build = require_current_build(data_dir)
     view = write_person_view(build.path)
+    make_statistics(build.path)  # the analysts' tables, once per build, before anyone asks (#19)
     pupils, added = record_pupils(session, build_path=build.path)
     flags, unmapped = flag_records(build.path)
     before_live = 0

@@ -31,6 +31,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Agreements", "/agreements", "manage-agreements"),
     NavItem("Audit log", "/audit", "view-audit"),
     NavItem("Rule packs", "/rule-packs", "view-audit"),
+    NavItem("Statistics", "/statistics", "view-statistics"),
     NavItem("Rule outcomes", "/rule-outcomes", "view-rule-outcomes"),
     NavItem("Subject access", "/subject-access", "export-subject-access"),
     NavItem("Access approvals", "/access-approvals", "approve-access"),

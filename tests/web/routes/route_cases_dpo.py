@@ -48,6 +48,8 @@ def _each_agreement(suffix: str) -> Builder:
     return build
 
 
+STATISTICS_ROLES = (Role.PUBLIC_HEALTH_ANALYST, Role.DATA_PROTECTION_OFFICER, Role.HUB_PRACTITIONER)
+
 ROUTES: dict[tuple[str, str], Builder] = {
     ("GET", "/api/agreements"): lambda o, e, n: [
         Probe("GET", "/api/agreements", allowed=e is not None, check=_agreement_list(o, e))
@@ -83,6 +85,17 @@ ROUTES: dict[tuple[str, str], Builder] = {
         json=lambda o, e, n: {"note": "justified: child at risk"},
     ),
     ("GET", "/rule-packs"): one("GET", fixed("/rule-packs"), roles(Role.DATA_PROTECTION_OFFICER)),
+    # the world has no build: the statistics page says so; a table is "not found" once let through (#19)
+    ("GET", "/statistics"): one("GET", fixed("/statistics"), roles(*STATISTICS_ROLES)),
+    ("GET", "/statistics/{name}"): one(
+        "GET", fixed("/statistics/children_by_ace_count"), roles(*STATISTICS_ROLES), allowed_status=frozenset({404})
+    ),
+    ("GET", "/statistics/{name}/csv"): one(
+        "GET",
+        fixed("/statistics/children_by_ace_count/csv"),
+        roles(*STATISTICS_ROLES),
+        allowed_status=frozenset({404}),
+    ),
     ("GET", "/rule-outcomes"): one(
         "GET",
         fixed("/rule-outcomes"),

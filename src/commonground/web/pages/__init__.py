@@ -24,6 +24,7 @@ from commonground.web.pages import (
     people,
     queue,
     rule_packs,
+    statistics,
     subject_access,
 )
 from commonground.web.pages import evaluations as evaluation_pages  # evaluation of interventions (#7)
@@ -47,6 +48,7 @@ AREAS: tuple[ModuleType, ...] = (
     landscape,
     evaluation_pages,
     rule_packs,
+    statistics,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(area.router for area in AREAS)
