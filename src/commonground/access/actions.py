@@ -300,6 +300,11 @@ _ACTIONS: tuple[Action, ...] = (
     ),
     Action("view-assets", "Fetch the service's stylesheet and icon", public=True),
     Action(
+        "view-transparency",
+        "Read the public record of the rules and the linkage (Algorithmic Transparency Recording Standard)",
+        public=True,
+    ),
+    Action(
         "break-glass",
         "Open an identifiable record no agreement covers, in an emergency, giving a reason (reported to the DPO)",
         subject=SubjectKind.PERSON,
@@ -352,6 +357,7 @@ ACTION_LABELS: dict[str, str] = {
     "view-rule-outcomes": "see what closed work says about each rule",
     "view-statistics": "read the published statistics",
     "view-assets": "fetch the stylesheet and icon",
+    "view-transparency": "read the public record of the rules",
     "break-glass": "break glass",
 }
 """Each action in a few words, lower case, as a page says it ("you may not find a person"); the audit log shows

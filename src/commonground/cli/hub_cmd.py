@@ -272,6 +272,33 @@ def hub_export_link_reviews(ctx: typer.Context) -> None:
     )
 
 
+@hub_app.command("transparency")
+@user_errors
+def hub_transparency(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="JSON file to write the record to.")],
+) -> None:
+    """Write the public record of the rules and the linkage (Algorithmic Transparency Recording Standard), as the
+    service publishes it at /transparency."""
+    import json
+
+    from commonground.cases.transparency import TO_COMPLETE, atrs_record
+    from commonground.store.db import utcnow
+
+    with _store(ctx) as session:
+        record = atrs_record(session, now=utcnow())
+    out_file.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(record)
+    out.print(
+        f"Wrote the transparency record {record['version']} to {out_file}: "
+        f"{len(record['tier_2']['decision_making_process']['rules'])} rules, "
+        f"{len(record['tier_2']['data_specification']['sharing_agreements_in_force'])} agreements in force; "
+        f"{text.count(TO_COMPLETE)} items for the partnership to complete.",
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
 @hub_app.command("rule-outcomes")
 @user_errors
 def hub_rule_outcomes(ctx: typer.Context) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from route_matrix import Builder, Oracle, Probe, fixed, one, roles, signed_in
+from route_matrix import Builder, Oracle, Probe, fixed, one, public, roles, signed_in
 
 from commonground.access.roles import Role
 
@@ -96,6 +96,8 @@ ROUTES: dict[tuple[str, str], Builder] = {
         roles(*STATISTICS_ROLES),
         allowed_status=frozenset({404}),
     ),
+    ("GET", "/transparency"): one("GET", fixed("/transparency"), public),
+    ("GET", "/transparency.json"): one("GET", fixed("/transparency.json"), public),
     ("GET", "/rule-outcomes"): one(
         "GET",
         fixed("/rule-outcomes"),

@@ -26,6 +26,7 @@ from commonground.web.pages import (
     rule_packs,
     statistics,
     subject_access,
+    transparency,
 )
 from commonground.web.pages import evaluations as evaluation_pages  # evaluation of interventions (#7)
 from commonground.web.pages import notices as notice_pages  # school notices (#6)
@@ -49,6 +50,7 @@ AREAS: tuple[ModuleType, ...] = (
     evaluation_pages,
     rule_packs,
     statistics,
+    transparency,
 )
 
 ROUTERS: tuple[APIRouter, ...] = tuple(area.router for area in AREAS)
