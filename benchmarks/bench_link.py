@@ -79,6 +79,46 @@ def _bare_splink(build_db: Path, model: Any, threshold: float) -> tuple[float, i
     return seconds, n
 
 
+def _blocking_completeness(con: Any, *, prepared: str, rules: Any, linear_rules: Any) -> dict[str, Any]:
+    """The share of true pairs (two records of one person, in ``sweep_nodes.entity``) that some
+    blocking rule proposes directly (not through a chain of other pairs), with the rules used at
+    any size (``linear_rules``) alone, and each rule's own share."""
+    from commonground.linkage.realtime import _key_sql
+    from commonground.linkage.training import rule_text
+
+    keys = ", ".join(f"{_key_sql(r)} AS k{i}" for i, r in enumerate(rules))
+    con.execute(
+        f"CREATE TEMP TABLE keyed AS SELECT n.node, n.entity, {keys} "
+        f"FROM {prepared} AS p JOIN sweep_nodes AS n USING (unique_id)"
+    ).fetchall()
+    true_pairs = int(
+        con.execute("SELECT SUM(c * (c - 1) / 2) FROM (SELECT COUNT(*) AS c FROM keyed GROUP BY entity)").fetchall()[0][
+            0
+        ]
+    )
+    per_rule = [
+        f"SELECT a.node AS l, b.node AS r FROM keyed AS a JOIN keyed AS b ON a.entity = b.entity AND a.node < b.node "
+        f"AND a.k{i} = b.k{i}"
+        for i in range(len(rules))
+    ]
+    found = int(con.execute(f"SELECT COUNT(*) FROM ({' UNION '.join(per_rule)})").fetchall()[0][0])
+    # The rules every size uses (past small_area_blocking.max_records, the only ones): what a larger
+    # area of the same kind keeps.
+    linear = [sql for rule, sql in zip(rules, per_rule, strict=True) if rule in linear_rules]
+    found_linear = int(con.execute(f"SELECT COUNT(*) FROM ({' UNION '.join(linear)})").fetchall()[0][0])
+    shares = {
+        rule_text(rule): round(int(con.execute(f"SELECT COUNT(*) FROM ({sql})").fetchall()[0][0]) / true_pairs, 5)
+        for rule, sql in zip(rules, per_rule, strict=True)
+    }
+    return {
+        "true_pairs": true_pairs,
+        "proposed": found,
+        "completeness": round(found / true_pairs, 6),
+        "completeness_linear_rules_only": round(found_linear / true_pairs, 6),
+        "per_rule": shares,
+    }
+
+
 def _sweep(data_dir: Path, area: Path, *, floor: float) -> dict[str, Any]:
     """Pairwise precision and recall at every half point of match weight from ``floor`` to +30,
     scored once and clustered again at each threshold, all as arrays (1,000,000 people fit)."""
@@ -116,6 +156,12 @@ def _sweep(data_dir: Path, area: Path, *, floor: float) -> dict[str, Any]:
         threshold_match_weight=floor,
         keep_pairs_below_threshold=False,
     )
+    completeness = _blocking_completeness(
+        con,
+        prepared=scored.prepared.physical_name,
+        rules=model.spec.blocking_rules_for(int(con.execute("SELECT COUNT(*) FROM sweep_nodes").fetchall()[0][0])),
+        linear_rules=model.spec.blocking_rules,
+    )
     edges = con.execute(
         f"SELECT l.node AS l, r.node AS r, p.match_weight AS w FROM {scored.predictions.physical_name} AS p "
         "JOIN sweep_nodes AS l ON l.unique_id = p.unique_id_l JOIN sweep_nodes AS r ON r.unique_id = p.unique_id_r"
@@ -128,11 +174,20 @@ def _sweep(data_dir: Path, area: Path, *, floor: float) -> dict[str, Any]:
         right=edges["r"],
         weights=edges["w"],
         truth_codes=entity,
-        thresholds=[x / 2 for x in range(int(floor * 2), 61)],
+        thresholds=sorted({x / 2 for x in range(int(floor * 2), 61)} | {model.spec.default_threshold_match_weight}),
     )
     chosen = choose_threshold(points, min_precision=0.9995)
     best = choose_threshold(points)
+    default = next(p for p in points if p.threshold_match_weight == model.spec.default_threshold_match_weight)
     return {
+        "blocking_completeness": completeness,
+        "default": {
+            "threshold_match_probability": model.spec.threshold_match_probability,
+            "threshold": default.threshold_match_weight,
+            "precision": default.precision,
+            "recall": default.recall,
+            "f1": default.f1,
+        },
         "table": sweep_table(points),
         "chosen": {
             "threshold": chosen.threshold_match_weight,
@@ -246,6 +301,8 @@ def main() -> None:
     for key, value in result.items():
         if key == "sweep":
             print(value["table"])
+            print("blocking completeness:", value["blocking_completeness"])
+            print("the model's default threshold:", value["default"])
             print("chosen (min precision 0.9995):", value["chosen"])
             print("best F1:", value["best_f1"])
         else:

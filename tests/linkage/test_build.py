@@ -43,8 +43,8 @@ def test_precision_and_recall_floors_on_a_synthetic_area(built_area: BuiltArea) 
     evaluation = evaluate_build(data_dir=built_area.data_dir, truth_dir=built_area.area)
     assert evaluation.records_without_truth == 0
     # The precision target; recall a little below its 0.98, which is for 100,000 people
-    # (this area has 1,500, the model is trained quickly on part of it, the threshold +14.5 was
-    # chosen for 100,000; this run gives precision 1.0000, recall 0.978).
+    # (this area has 1,500, the model is trained quickly on part of it, the threshold probability
+    # 0.99995 was chosen at 100,000 people).
     assert evaluation.pairwise.precision >= 0.999
     assert evaluation.pairwise.recall >= 0.97
     assert evaluation.clusters.bcubed_precision >= 0.99

@@ -155,3 +155,21 @@ def test_spark_scores_jaro_winkler_as_duckdb_does(linkage_spark: Any) -> None:
     for row, (_, _, expected) in zip(spark_scores, duck_scores, strict=True):
         assert row["s"] == pytest.approx(expected, abs=1e-12)
     assert linkage_spark.sql("SELECT jaro_winkler(NULL, 'A') AS s").collect()[0]["s"] is None
+
+
+def test_spark_standardises_addresses_as_python_does(linkage_spark: Any) -> None:
+    """Every literal row of test_standardise through the prepare step's address SQL, translated for
+    Spark: the same standard form as the Python rules (and so as DuckDB, which test_standardise checks)."""
+    import sqlglot
+    from test_standardise import CASES
+
+    from commonground.linkage.standardise import address_sql, placeholder_sql
+
+    frame = linkage_spark.createDataFrame([(i, raw) for i, (raw, _) in enumerate(CASES)], "i INT, a STRING")
+    frame.createOrReplaceTempView("addresses")
+    sql = (
+        f"SELECT i, CASE WHEN x NOT IN ({placeholder_sql()}) THEN x END AS x FROM "
+        f"(SELECT i, {address_sql('a')} AS x FROM addresses) ORDER BY i"
+    )
+    got = linkage_spark.sql(sqlglot.transpile(sql, read="duckdb", write="spark")[0]).collect()
+    assert [row["x"] for row in got] == [expected for _, expected in CASES]

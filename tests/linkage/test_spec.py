@@ -50,7 +50,7 @@ def _first_level_exact(d: Data) -> None:
 
 
 def _threshold_above_one(d: Data) -> None:
-    _level(d, 0, 4)["threshold"] = 1.5
+    _level(d, 0, 5)["threshold"] = 1.5
 
 
 def _unknown_column(d: Data) -> None:
@@ -70,11 +70,15 @@ def _block_on_unknown(d: Data) -> None:
 
 
 def _threshold_below_floor(d: Data) -> None:
-    d["threshold_match_weight"] = -20.0
+    d["threshold_match_probability"] = 0.0000001
+
+
+def _two_thresholds(d: Data) -> None:
+    d["threshold_match_weight"] = 14.5
 
 
 def _tf_on_a_part(d: Data) -> None:
-    _level(d, 0, 7)["term_frequency"] = True
+    _level(d, 0, 8)["term_frequency"] = True
 
 
 def _alternative_on_a_text_column(d: Data) -> None:
@@ -88,14 +92,18 @@ def _alternative_on_a_text_column(d: Data) -> None:
             _first_level_exact,
             "comparisons.0: Value error, comparison 'given_name': the first level must be the missing-value level",
         ),
-        (_threshold_above_one, "comparisons.0.levels.4.jaro_winkler.threshold: Input should be less than 1"),
+        (_threshold_above_one, "comparisons.0.levels.5.jaro_winkler.threshold: Input should be less than 1"),
         (_unknown_column, "unknown column 'shoe_size'"),
         (_repeated_label, "each level needs its own label; repeated: ['the same']"),
         (_unknown_kind, "does not match any of the expected tags"),
         (_block_on_unknown, "cannot block on 'nose'"),
-        (_threshold_below_floor, "must not be above threshold_match_weight"),
+        (_threshold_below_floor, "keep_pairs_above_match_weight must not be above the threshold"),
+        (_two_thresholds, "give one threshold: threshold_match_probability or threshold_match_weight"),
         (_tf_on_a_part, "term-frequency adjustment needs the whole value"),
-        (_alternative_on_a_text_column, "level 'a known nickname or short form of the other' cannot compare column"),
+        (
+            _alternative_on_a_text_column,
+            "level 'a known nickname or short form of the other' cannot compare the columns it names",
+        ),
     ],
 )
 def test_a_bad_spec_is_refused_with_a_clear_reason(edit: Callable[[Data], None], message: str) -> None:

@@ -67,7 +67,7 @@ def test_training_summary(trained: TrainedModel, febrl_rows: list[dict[str, Any]
 
 def test_saved_as_versioned_json_and_reloaded(trained: TrainedModel, tmp_path: Path) -> None:
     path = trained.save(tmp_path)
-    assert path.name.startswith("person-v2-") and path.suffix == ".json"
+    assert path.name.startswith("person-v3-") and path.suffix == ".json"
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "commonground-linkage-model" and data["format_version"] == 1
     assert {"trained_at", "record_count", "u_max_pairs", "em_sessions"} <= set(data["training"])
@@ -76,7 +76,7 @@ def test_saved_as_versioned_json_and_reloaded(trained: TrainedModel, tmp_path: P
     assert latest_model(tmp_path) == trained
     with pytest.raises(FileExistsError):
         trained.save(tmp_path)
-    data["spec"]["threshold_match_weight"] = -3.0  # edited after training
+    data["spec"]["threshold_match_probability"] = 0.5  # edited after training
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="changed after training"):
         TrainedModel.load(path)
@@ -154,7 +154,7 @@ def test_explain_pair_scores_two_records_as_prediction_did(
     dob = next(c for c in swapped_dates.comparisons if c.comparison == "date_of_birth")
     assert dob.level == "day and month swapped"
     assert "date of birth: day and month swapped (" in swapped_dates.as_text()
-    assert swapped_dates.same_person == (swapped_dates.match_weight >= trained.spec.threshold_match_weight)
+    assert swapped_dates.same_person == (swapped_dates.match_weight >= trained.spec.default_threshold_match_weight)
 
 
 def test_a_larger_input_is_trained_on_a_deterministic_sample(febrl_db: DuckDBAPI) -> None:

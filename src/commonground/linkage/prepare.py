@@ -7,11 +7,11 @@ The linkage stage reads one table of standardised person-level records from ever
 
 and derives the prepared record that the model compares (``spec.PREPARED_COLUMNS``): dates as
 ISO text (and as a DATE where the text is a real date), sex 'U' (not known) as missing, the
-address upper-cased with punctuation removed,
-each given name's known alternatives (nicknames) as an array, the two names in sorted order
-(to find records whose names were swapped), and placeholder addresses ('NO FIXED ABODE') as
-missing. The SQL is written once, for
-DuckDB, and translated by sqlglot for the backend in use; values never enter it as text.
+first line of address in one standard form (:mod:`.standardise`: case, punctuation, road types,
+flats) with placeholders ('NO FIXED ABODE') as missing, each name's known alternatives
+(nicknames; for the family name too, to catch names swapped *and* shortened) as arrays, and the
+two names in sorted order (to find records whose names were swapped). The SQL is written once,
+for DuckDB, and translated by sqlglot for the backend in use; values never enter it as text.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import pyarrow as pa
 import sqlglot
 from splink.internals.database_api import DatabaseAPI
 from splink.internals.splink_dataframe import SplinkDataFrame
+
+from commonground.linkage.standardise import address_sql, placeholder_sql
 
 INPUT_COLUMNS = (
     "unique_id",
@@ -42,23 +44,35 @@ _PREPARE_SQL = """
 SELECT
     CAST(r.unique_id AS VARCHAR) AS unique_id,
     CAST(r.feed AS VARCHAR) AS feed,
-    NULLIF(TRIM(r.given_name_key), '') AS given_name_key,
-    NULLIF(TRIM(r.family_name_key), '') AS family_name_key,
+    r.given_name_key,
+    r.family_name_key,
     a.alternatives AS given_name_alternatives,
-    LEAST(NULLIF(TRIM(r.given_name_key), ''), NULLIF(TRIM(r.family_name_key), '')) || ' '
-        || GREATEST(NULLIF(TRIM(r.given_name_key), ''), NULLIF(TRIM(r.family_name_key), '')) AS names_sorted,
-    NULLIF(TRIM(CAST(r.date_of_birth AS VARCHAR)), '') AS date_of_birth,
-    TRY_CAST(TRIM(CAST(r.date_of_birth AS VARCHAR)) AS DATE) AS date_of_birth_date,
-    CASE WHEN UPPER(TRIM(r.sex)) IN ('F', 'M', 'X') THEN UPPER(TRIM(r.sex)) END AS sex,
-    NULLIF(UPPER(TRIM(r.postcode)), '') AS postcode,
-    CASE WHEN TRIM(REGEXP_REPLACE(UPPER(r.address), '[^A-Z0-9]+', ' ', 'g'))
-              NOT IN ('', 'NFA', 'NO FIXED ABODE', 'UNKNOWN', 'NOT KNOWN', 'NONE', 'HOMELESS')
-         THEN TRIM(REGEXP_REPLACE(UPPER(r.address), '[^A-Z0-9]+', ' ', 'g')) END AS address,
-    NULLIF(TRIM(CAST(r.nhs_number AS VARCHAR)), '') AS nhs_number,
-    NULLIF(TRIM(CAST(r.uprn AS VARCHAR)), '') AS uprn
-FROM source_records AS r
-LEFT JOIN name_alternatives AS a ON a.name = TRIM(r.given_name_key)
-"""
+    f.alternatives AS family_name_alternatives,
+    LEAST(r.given_name_key, r.family_name_key) || ' ' || GREATEST(r.given_name_key, r.family_name_key) AS names_sorted,
+    r.date_of_birth,
+    TRY_CAST(r.date_of_birth AS DATE) AS date_of_birth_date,
+    r.sex,
+    r.postcode,
+    CASE WHEN r.address NOT IN (__PLACEHOLDERS__) THEN r.address END AS address,
+    r.nhs_number,
+    r.uprn
+FROM (
+    SELECT
+        s.unique_id,
+        s.feed,
+        NULLIF(TRIM(s.given_name_key), '') AS given_name_key,
+        NULLIF(TRIM(s.family_name_key), '') AS family_name_key,
+        NULLIF(TRIM(CAST(s.date_of_birth AS VARCHAR)), '') AS date_of_birth,
+        CASE WHEN UPPER(TRIM(s.sex)) IN ('F', 'M', 'X') THEN UPPER(TRIM(s.sex)) END AS sex,
+        NULLIF(UPPER(TRIM(s.postcode)), '') AS postcode,
+        __ADDRESS__ AS address,
+        NULLIF(TRIM(CAST(s.nhs_number AS VARCHAR)), '') AS nhs_number,
+        NULLIF(TRIM(CAST(s.uprn AS VARCHAR)), '') AS uprn
+    FROM source_records AS s
+) AS r
+LEFT JOIN name_alternatives AS a ON a.name = r.given_name_key
+LEFT JOIN name_alternatives AS f ON f.name = r.family_name_key
+""".replace("__ADDRESS__", address_sql("s.address")).replace("__PLACEHOLDERS__", placeholder_sql())
 
 
 @cache

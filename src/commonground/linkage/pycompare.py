@@ -20,7 +20,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from commonground.linkage.compile import _REGEX_PARTS, _SUBSTR_PARTS
+from commonground.linkage.compile import _REGEX_PARTS, _SUBSTR_PARTS, YEAR_SLIP_DAYS_PER_YEAR
 from commonground.linkage.prepare import name_alternatives
 from commonground.linkage.spec import (
     AlternativeLevel,
@@ -34,14 +34,15 @@ from commonground.linkage.spec import (
     LevelSpec,
     MissingLevel,
     Part,
+    SwappedAlternativeLevel,
     SwappedLevel,
+    YearSlipLevel,
 )
+from commonground.linkage.standardise import standardise_address
 
 Record = Mapping[str, Any]
 Condition = Callable[[Record, Record], bool]
 
-_PLACEHOLDER_ADDRESSES = frozenset({"", "NFA", "NO FIXED ABODE", "UNKNOWN", "NOT KNOWN", "NONE", "HOMELESS"})
-_NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _SEXES = frozenset({"F", "M", "X"})
 # Splink's AbsoluteDateDifferenceLevel: seconds in an average month and year.
@@ -79,17 +80,16 @@ def prepare_record(record: Record) -> dict[str, Any]:
     sex = sex.upper() if sex is not None and sex.upper() in _SEXES else None
     postcode = _trim(record.get("postcode"))
     raw_address = record.get("address")
-    address = None
-    if raw_address is not None:
-        address = _NOT_ALNUM.sub(" ", str(raw_address).upper()).strip(" ")
-        address = None if address in _PLACEHOLDER_ADDRESSES else address
+    address = standardise_address(str(raw_address)) if raw_address is not None else None
     alternatives = name_alternatives().get(given) if given is not None else None
+    family_alternatives = name_alternatives().get(family) if family is not None else None
     return {
         "unique_id": None if record.get("unique_id") is None else str(record["unique_id"]),
         "feed": None if record.get("feed") is None else str(record["feed"]),
         "given_name_key": given,
         "family_name_key": family,
         "given_name_alternatives": list(alternatives) if alternatives is not None else None,
+        "family_name_alternatives": list(family_alternatives) if family_alternatives is not None else None,
         # LEAST and GREATEST skip a missing name: one name alone is sorted against itself.
         "names_sorted": f"{min(names)} {max(names)}" if names else None,
         "date_of_birth": dob,
@@ -225,7 +225,34 @@ def _day_month_swapped(column: str) -> Condition:
     return _both(column, None, test)
 
 
-def level_condition(level: LevelSpec, default_column: str) -> Condition:
+def _swapped_alternative(level: SwappedAlternativeLevel, column: str) -> Condition:
+    def meets(a: Any, b: Any) -> bool:
+        return a is not None and b is not None and bool(set(a) & set(b))
+
+    def condition(left: Record, right: Record) -> bool:
+        one_way = (
+            left.get(column) is not None
+            and left.get(column) == right.get(level.other_column)
+            and meets(left.get(level.other_alternatives), right.get(level.alternatives))
+        )
+        other_way = (
+            left.get(level.other_column) is not None
+            and left.get(level.other_column) == right.get(column)
+            and meets(left.get(level.alternatives), right.get(level.other_alternatives))
+        )
+        return one_way or other_way
+
+    return condition
+
+
+def _year_slip(level: YearSlipLevel, text_column: str) -> Condition:
+    most = YEAR_SLIP_DAYS_PER_YEAR * level.years
+    same_day_month = _both(text_column, Part.MONTH_DAY, lambda a, b: a == b)
+    close = _both(level.column, None, lambda a, b: abs((a - b).days) <= most)
+    return lambda left, right: same_day_month(left, right) and close(left, right)
+
+
+def level_condition(level: LevelSpec, default_column: str) -> Condition:  # noqa: C901 (one case per kind)
     """The Python twin of ``compile.level_creator``: does a pair fall in this level?"""
     match level:
         case MissingLevel():
@@ -242,8 +269,12 @@ def level_condition(level: LevelSpec, default_column: str) -> Condition:
             return _both(level.column or default_column, level.part, lambda a, b: distance(a, b) <= most)
         case SwappedLevel():
             return _reversed(default_column, level.other_column, both_ways=level.both_ways)
+        case SwappedAlternativeLevel():
+            return _swapped_alternative(level, default_column)
         case AlternativeLevel():
             return _both(level.column, None, lambda a, b: bool(set(a) & set(b)))
+        case YearSlipLevel():
+            return _year_slip(level, default_column)
         case DayMonthSwappedLevel():
             return _day_month_swapped(default_column)
         case DateWithinLevel():

@@ -40,6 +40,7 @@ from commonground.linkage.explain import PairExplanation, explain_prediction
 from commonground.linkage.prepare import INPUT_COLUMNS, prepare_records
 from commonground.linkage.pycompare import Condition, comparison_levels, gamma, part_value, prepare_record
 from commonground.linkage.spec import PREPARED_COLUMNS, BlockingRuleSpec
+from commonground.linkage.threshold import prior_for
 from commonground.linkage.training import TrainedModel
 
 DIALECT = "duckdb"
@@ -132,10 +133,13 @@ class MatchResult(BaseModel):
         return "\n".join(lines)
 
 
-def _comparisons(model: TrainedModel) -> tuple[float, list[_Comparison]]:
-    """The prior's match weight and every comparison's levels, with the weights Splink's settings
-    object gives them (built from the trained model, as :func:`.predict.linker_for` builds it)."""
-    settings = settings_creator(model.spec, parameters=model.parameters).get_settings(DIALECT)
+def _comparisons(model: TrainedModel, *, records: int) -> tuple[float, list[_Comparison]]:
+    """The prior's match weight (for a build of ``records`` records) and every comparison's levels,
+    with the weights Splink's settings object gives them (built from the trained model, as
+    :func:`.predict.linker_for` builds it)."""
+    settings = settings_creator(
+        model.spec, parameters=model.parameters, probability_two_random_records_match=prior_for(model, records)
+    ).get_settings(DIALECT)
     prior = settings._probability_two_random_records_match
     comparisons = []
     for spec, comparison in zip(model.spec.comparisons, settings.comparisons, strict=True):
@@ -169,6 +173,10 @@ def _key_sql(rule: BlockingRuleSpec) -> str:
         parts.append(f"CAST({expr.name} AS VARCHAR)")
     missing = " OR ".join(f"{p} IS NULL" for p in parts)
     return f"CASE WHEN {missing} THEN NULL ELSE concat_ws(chr(31), {', '.join(parts)}) END"
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT COUNT(*) FROM {_quote(table)}").fetchall()[0][0])
 
 
 def _quote(name: str) -> str:
@@ -234,8 +242,8 @@ class RecordMatcher:
         its own person)."""
         self.model = model
         self.build_id = build_id
-        self._prior, self._comparisons = _comparisons(model)
-        self._threshold = model.spec.threshold_match_weight
+        self._threshold = model.spec.default_threshold_match_weight
+        self._prior, self._comparisons = _comparisons(model, records=_count(con, prepared_table))
         table = _quote(prepared_table)
         tf_columns = sorted({lv.tf_column for c in self._comparisons for lv in c.levels.values() if lv.tf_column})
         self._tf: dict[str, dict[str, float]] = {}

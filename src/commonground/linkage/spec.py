@@ -11,6 +11,7 @@ The model kept in the repository is ``model.yaml`` beside this module (:func:`de
 from __future__ import annotations
 
 import json
+import math
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ PREPARED_COLUMNS: frozenset[str] = frozenset(
         "given_name_key",
         "family_name_key",
         "given_name_alternatives",
+        "family_name_alternatives",
         "names_sorted",
         "date_of_birth",
         "date_of_birth_date",
@@ -36,7 +38,7 @@ PREPARED_COLUMNS: frozenset[str] = frozenset(
         "uprn",
     }
 )
-ARRAY_COLUMNS: frozenset[str] = frozenset({"given_name_alternatives"})
+ARRAY_COLUMNS: frozenset[str] = frozenset({"given_name_alternatives", "family_name_alternatives"})
 DATE_COLUMNS: frozenset[str] = frozenset({"date_of_birth_date"})
 """Real dates (DATE type; missing where the text is not a real date). Only date_within reads them."""
 
@@ -128,6 +130,18 @@ class AlternativeLevel(_Level):
     column: str = "given_name_alternatives"
 
 
+class SwappedAlternativeLevel(_Level):
+    """Given and family names swapped, and one of them also a known alternative of the other
+    record's (BROWN BOBBY against ROBERT BROWN): this column on one side equals ``other_column``
+    on the other, and ``other_alternatives`` on the first side shares an alternative with
+    ``alternatives`` on the second (either way round)."""
+
+    kind: Literal["swapped_alternative"] = "swapped_alternative"
+    other_column: str
+    alternatives: str = "given_name_alternatives"
+    other_alternatives: str = "family_name_alternatives"
+
+
 class DayMonthSwappedLevel(_Level):
     """Same year; the day on one side is the month on the other and vice versa (ISO dates)."""
 
@@ -143,6 +157,16 @@ class DateWithinLevel(_Level):
     unit: Literal["day", "month", "year"]
 
 
+class YearSlipLevel(_Level):
+    """The same day and month, and the years at most ``years`` apart (a year keyed wrongly:
+    1987-03-14 against 1988-03-14). ``column`` is a date column; the day and month are read from
+    the comparison's ISO text column."""
+
+    kind: Literal["year_slip"] = "year_slip"
+    column: str = "date_of_birth_date"
+    years: int = Field(default=1, ge=1, le=5)
+
+
 class ElseLevel(_Level):
     """Everything else: the values are present and disagree."""
 
@@ -156,8 +180,10 @@ LevelSpec = Annotated[
     | EditDistanceLevel
     | SwappedLevel
     | AlternativeLevel
+    | SwappedAlternativeLevel
     | DayMonthSwappedLevel
     | DateWithinLevel
+    | YearSlipLevel
     | ElseLevel,
     Field(discriminator="kind"),
 ]
@@ -169,10 +195,36 @@ def _level_columns(level: LevelSpec, default: str) -> list[str]:
             return list(level.columns) or [default]
         case SwappedLevel():
             return [default, level.other_column]
+        case SwappedAlternativeLevel():
+            return [default, level.other_column, level.alternatives, level.other_alternatives]
+        case YearSlipLevel():
+            return [default, level.column]
         case ExactLevel() | JaroWinklerLevel() | EditDistanceLevel() | AlternativeLevel() | DateWithinLevel():
             return [level.column or default]
         case _:
             return [default]
+
+
+def _level_reads_right_types(level: LevelSpec, default: str) -> bool:
+    """Arrays only where a level compares alternatives; real dates only where it measures a
+    distance in time; text everywhere else."""
+
+    def kind(col: str) -> str:
+        return "array" if col in ARRAY_COLUMNS else "date" if col in DATE_COLUMNS else "text"
+
+    match level:
+        case MissingLevel():
+            return True
+        case AlternativeLevel():
+            return kind(level.column) == "array"
+        case DateWithinLevel():
+            return kind(level.column) == "date"
+        case YearSlipLevel():
+            return kind(level.column) == "date" and kind(default) == "text"
+        case SwappedAlternativeLevel():
+            return [kind(c) for c in _level_columns(level, default)] == ["text", "text", "array", "array"]
+        case _:
+            return all(kind(c) == "text" for c in _level_columns(level, default))
 
 
 class ComparisonSpec(BaseModel):
@@ -208,12 +260,8 @@ class ComparisonSpec(BaseModel):
             for col in _level_columns(level, self.column):
                 if col not in PREPARED_COLUMNS:
                     raise ValueError(f"{where}: unknown column {col!r} (known: {sorted(PREPARED_COLUMNS)})")
-                is_array = col in ARRAY_COLUMNS
-                is_date = col in DATE_COLUMNS
-                if (
-                    isinstance(level, AlternativeLevel) != is_array or isinstance(level, DateWithinLevel) != is_date
-                ) and not isinstance(level, MissingLevel):
-                    raise ValueError(f"{where}: level {level.label!r} cannot compare column {col!r}")
+            if not _level_reads_right_types(level, self.column):
+                raise ValueError(f"{where}: level {level.label!r} cannot compare the columns it names")
         return self
 
     def columns(self) -> set[str]:
@@ -288,10 +336,24 @@ class LinkageModelSpec(BaseModel):
     """Candidate pairs for prediction: a pair is scored if any rule admits it."""
     small_area_blocking: SmallAreaBlocking | None = None
     training: TrainingSpec
-    threshold_match_weight: float
-    """The default clustering threshold, chosen from evaluation (docs/linkage.md)."""
+    threshold_match_probability: float | None = Field(default=None, gt=0, lt=1)
+    """The default threshold: a pair is linked when its match probability is at least this,
+    with the prior that fits the number of records linked (:mod:`.threshold`). Chosen from
+    evaluation (docs/linkage.md). Give this or ``threshold_match_weight``, not both."""
+    threshold_match_weight: float | None = None
+    """The threshold as a match weight (log2 of the odds, prior included): what models before
+    version 3 kept. Used when no probability is given."""
     keep_pairs_above_match_weight: float = -10.0
     """Predict keeps pairs at or above this weight, so thresholds can be swept and explained."""
+
+    @property
+    def default_threshold_match_weight(self) -> float:
+        """The threshold as a match weight: log2(p / (1 - p)) of the threshold probability."""
+        if self.threshold_match_probability is not None:
+            p = self.threshold_match_probability
+            return math.log2(p / (1 - p))
+        assert self.threshold_match_weight is not None  # the validator asks for one of the two
+        return self.threshold_match_weight
 
     def blocking_rules_for(self, record_count: int) -> tuple[BlockingRuleSpec, ...]:
         """The rules that make candidate pairs for an input of ``record_count`` records."""
@@ -306,8 +368,10 @@ class LinkageModelSpec(BaseModel):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"comparisons named twice: {repeated}")
-        if self.keep_pairs_above_match_weight > self.threshold_match_weight:
-            raise ValueError("keep_pairs_above_match_weight must not be above threshold_match_weight")
+        if (self.threshold_match_probability is None) == (self.threshold_match_weight is None):
+            raise ValueError("give one threshold: threshold_match_probability or threshold_match_weight")
+        if self.keep_pairs_above_match_weight > self.default_threshold_match_weight:
+            raise ValueError("keep_pairs_above_match_weight must not be above the threshold")
         for rule in self.training.em_blocking_rules:
             if not rule:
                 raise ValueError("an EM blocking rule needs at least one key")

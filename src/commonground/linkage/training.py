@@ -10,6 +10,7 @@ numbers (engine-independent), Splink's own model JSON, and a training summary.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from datetime import UTC, datetime
@@ -35,7 +36,13 @@ def rule_text(rule: BlockingRuleSpec) -> str:
 
 
 def spec_digest(spec: LinkageModelSpec) -> str:
-    return hashlib.sha256(spec.to_json().encode("utf-8")).hexdigest()
+    """SHA-256 of the spec as JSON. A threshold the spec does not give is left out, so a model saved
+    before the threshold could be a probability (spec version 2) keeps the digest it was saved with."""
+    data = spec.model_dump(mode="json")
+    for key in ("threshold_match_probability", "threshold_match_weight"):
+        if data.get(key) is None:
+            data.pop(key, None)
+    return hashlib.sha256(json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 class EMSession(BaseModel):
@@ -120,6 +127,20 @@ def _sample(prepared: SplinkDataFrame, max_records: int) -> SplinkDataFrame:
     return sampled
 
 
+def _fill_unseen_u(settings: dict[str, Any]) -> dict[str, Any]:
+    """A level that EM saw among matches (m trained) but random sampling never drew (u unknown:
+    "names swapped, and one a nickname", rarer among random pairs than 1 in millions) takes the
+    smallest u of its comparison: at most that rare, so its weight is, if anything, understated.
+    Without it Splink would score the level with no weight at all."""
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        seen = [lv["u_probability"] for lv in levels if lv.get("u_probability")]
+        for level in levels:
+            if seen and level.get("m_probability") is not None and level.get("u_probability") is None:
+                level["u_probability"] = min(seen)
+    return settings
+
+
 def train(spec: LinkageModelSpec, *, prepared: SplinkDataFrame) -> TrainedModel:
     """Train ``spec`` on prepared records (see :func:`commonground.linkage.prepare.prepare_records`).
 
@@ -148,7 +169,7 @@ def train(spec: LinkageModelSpec, *, prepared: SplinkDataFrame) -> TrainedModel:
                 comparisons_estimated=tuple(c.name for c in spec.comparisons if not c.columns() & blocked),
             )
         )
-    splink_model = linker.misc.save_model_to_json()
+    splink_model = _fill_unseen_u(linker.misc.save_model_to_json())
     parameters = ModelParameters.from_splink_settings(splink_model)
     summary = TrainingSummary(
         trained_at=datetime.now(UTC),
