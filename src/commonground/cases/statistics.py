@@ -19,10 +19,12 @@ from typing import Any
 from commonground.access.actions import SubjectKind
 from commonground.access.context import Context
 from commonground.access.resolver import Subject
+from commonground.contracts import FEEDS
 from commonground.errors import NotFound
 from commonground.stats import run_stats
 
 STATS_FOLDER = "stats"
+SOURCE_TITLES = {"population": "the linked population (every partner's records)"}
 _making = threading.Lock()
 _read: dict[Path, Published] = {}
 
@@ -49,6 +51,11 @@ class Table:
 
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
+
+    @property
+    def source_titles(self) -> list[str]:
+        """The sources in words (a feed's title; "the linked population")."""
+        return [SOURCE_TITLES.get(s) or (FEEDS[s].title if s in FEEDS else s) for s in self.sources]
 
     def bars(self) -> list[tuple[str, int | None]]:
         """Each row's total ("all" column) as a number, or None where it is hidden: for the chart."""
