@@ -104,8 +104,11 @@ def send_pending(
 ) -> SendResult:
     """Send the messages that are due, committing the outcome of each one as it happens (so that a crash
     half-way through never sends the first half twice). ``on_sent`` records what a sent message announced, in the
-    same commit (the notices mark their first email so: the outbox knows nothing of notices)."""
+    same commit (the notices mark their first email so: the outbox knows nothing of notices). ``now`` (a simulated
+    clock) is the time of every attempt: what is due, when a message was sent, and when a failed one is due again
+    (the backoff used to count from the real clock, so on a simulated one a message waited less and less)."""
     moment = now or utcnow()
+    clock: Callable[[], dt.datetime] = utcnow if now is None else (lambda: moment)
     due = pending(session, now=moment)[:limit]
     sent = failed = 0
     smtp: smtplib.SMTP | None = None
@@ -121,12 +124,12 @@ def send_pending(
             except (smtplib.SMTPException, OSError) as error:
                 failed += 1
                 message.last_error = describe_error(error)
-                message.next_attempt_at = utcnow() + backoff(message.attempts)
+                message.next_attempt_at = clock() + backoff(message.attempts)
                 _close(smtp)
                 smtp = None
             else:
                 sent += 1
-                message.sent_at = utcnow()
+                message.sent_at = clock()
                 message.last_error = None
                 message.next_attempt_at = None
                 if on_sent is not None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import functools
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -64,8 +66,30 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
+_NO_SPACE = re.compile(r'(?:Could not write file "(?P<file>[^"]+)": )?(?:No space left on device|Disk quota exceeded)')
+
+
+def disk_full(error: BaseException) -> str | None:
+    """When ``error``, or an error behind it, is the disk running out of space: the file that could not be written
+    (or "a file"); otherwise None. DuckDB and Splink report it in words, wrapped in their own errors."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return str(current.filename or "a file")
+        found = _NO_SPACE.search(str(current))
+        if found:
+            return found.group("file") or "a file"
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print a :class:`UserError` as one short line on stderr and exit with status 2; no traceback."""
+    """Print a :class:`UserError` as one short line on stderr and exit with status 2; no traceback. A full disk is
+    one short line too, naming the file that could not be written, with status 1 (#18: it was a traceback, and
+    for a build, pages of Splink's SQL). Every command that writes leaves nothing half-written when it stops
+    (ingest is one transaction, a build is published by a rename, the rules output and the person view likewise)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -74,5 +98,17 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         except UserError as error:
             err.print(f"[bold red]Error:[/] {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
+        except Exception as error:
+            where = disk_full(error)
+            if where is None:
+                raise
+            command = func.__name__.replace("_", " ")
+            err.print(
+                f"[bold red]Error:[/] the disk is full: could not write {where}. `{command}` stopped and kept "
+                "nothing half-written; free some space and run it again.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(code=1) from None
 
     return wrapper
