@@ -284,3 +284,17 @@ def test_a_result_is_linked_to_a_library_entry_as_local(
     assert linked.headers["location"].startswith(f"/library/{entry_id}")
     entry_page = client.get(f"/library/{entry_id}").text
     assert "Local evaluation: assaults" in entry_page and "LOCAL" in entry_page
+
+
+def test_a_cohort_the_build_does_not_know_is_said_so(
+    hub_app: FastAPI, sessions: sessionmaker[Session], world: World, area: Area
+) -> None:
+    """#17: ids from another area (or a typo in every one) were answered "no member with a whole follow-up
+    window", which sent people looking at dates."""
+    client, token = _client(hub_app, sessions, _user(world, Role.HUB_PRACTITIONER))
+    response = _run(client, token, _csv([("P9999999990", "2024-01-01"), ("P9999999991", "2024-02-01")]))
+    assert response.status_code == 400
+    assert "none of the cohort&#39;s 2 person ids is in the current build" in response.text.replace("'", "&#39;")
+    late = [(p, "2099-01-01") for p, _ in area.cohort[:3]]
+    response = _run(client, token, _csv(late))
+    assert response.status_code == 400 and "none started the intervention at least" in response.text

@@ -144,8 +144,19 @@ def evaluate_intervention(
         last_start = end - timedelta(days=window_days)
         treated = [(p, s) for p, s in cohort.entries if p in known and s <= last_start]
         too_late = sum(1 for p, s in cohort.entries if p in known and s > last_start)
+        if not known:
+            raise UserError(
+                f"none of the cohort's {len(set(cohort.person_ids)):,} person ids is in the current build: check "
+                "that they are the build's pseudonymous person ids (P followed by ten digits), from this build's area",
+                field="cohort",
+            )
         if not treated:
-            raise UserError("no member of the cohort is in the build with a whole follow-up window before its end")
+            raise UserError(
+                f"{len(known):,} of the cohort's people are in the build, but none started the intervention at least "
+                f"{window_days} days before the build's last records ({end:%d %B %Y}), so no one has a whole "
+                f"follow-up window: {too_late:,} started too late",
+                field="cohort",
+            )
         period = (min(s for _, s in treated), max(s for _, s in treated))
         pool = records.comparison_candidates(db, first=period[0], last=min(period[1], last_start))
         in_cohort = set(cohort.person_ids) | {str(p) for p in exclude}
