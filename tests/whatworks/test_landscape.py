@@ -225,12 +225,15 @@ def test_the_demo_landscape_is_clearly_synthetic(
         assert seed_landscape(db, SETUP).id == survey.id
         report = sv.analyse(db, survey)
         assert report.overall.sent == 43 + 5  # the forces and the hub's partners (not its schools)
-        assert report.overall.answered == 27 and survey.synthetic
+        # 27 forces, and the partnership's own partners but the children's services council (#17: all showed 0 %)
+        assert report.overall.answered == 27 + 4 and survey.synthetic
+        partnership = next(r for r in report.by_region if r.label == "Partnership area")
+        assert (partnership.sent, partnership.answered) == (5, 4)
         assert all(r.synthetic for r in db.scalars(select(SurveyResponse)))
         assert len(db.scalars(select(PlanItem)).all()) == 4
     login_as(client, sessions, world.users["dpo@la.example"])
     page = client.get("/landscape")
-    assert "Synthetic" in page.text and "27 of 48" in page.text
+    assert "Synthetic" in page.text and "31 of 48" in page.text
     assert "SYNTHETIC" in client.get(f"/landscape/surveys/{survey.id}/report.csv").text
     assert client.get("/landscape/plan").status_code == 200
 

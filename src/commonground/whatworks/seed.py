@@ -113,7 +113,8 @@ def _synthetic_answers(survey: Survey, rng: random.Random) -> dict[str, Any]:
 
 def seed_landscape(session: Session, by: Actor) -> Survey:
     """A demo survey with the standard questions, sent to the 43 forces and the hub's partner organisations, with
-    SYNTHETIC answers from 27 forces (a fixed random subset), and a small work plan. Idempotent by title."""
+    SYNTHETIC answers from 27 forces (a fixed random subset) and the partnership's own partners but the children's
+    services council (whose people can try answering it), and a small work plan. Idempotent by title."""
     found = session.scalars(select(Survey).where(Survey.title == DEMO_SURVEY_TITLE)).first()
     if found is not None:
         return found
@@ -140,13 +141,18 @@ def seed_landscape(session: Session, by: Actor) -> Survey:
     )
     rng = random.Random(20261129)
     answering = set(rng.sample([f.code for f in FORCES], 27))
+    # The partnership's own partners answer too (#17: they all showed 0 %), but for the children's services council:
+    # its people find the survey waiting for them, to try answering it.
+    partner_rng = random.Random(20261207)
+    waiting = {o.id for o in partners if o.type is OrganisationType.LOCAL_AUTHORITY_CHILDRENS}
     for recipient in recipients_of(session, survey):
-        if recipient.force_code in answering:
+        own = recipient.organisation_id is not None and recipient.organisation_id not in waiting
+        if recipient.force_code in answering or own:
             answer_survey(
                 session,
                 survey=survey,
                 recipient=recipient,
-                answers=_synthetic_answers(survey, rng),
+                answers=_synthetic_answers(survey, rng if recipient.force_code in answering else partner_rng),
                 by=by,
                 synthetic=True,
             )

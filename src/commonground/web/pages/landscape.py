@@ -6,6 +6,7 @@ partnership's work plan with partners' comments (moderated as in the library). E
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query
@@ -65,16 +66,20 @@ def _surveys(access: Access) -> list[Survey]:
     return list(access.db.scalars(query))
 
 
-def _short(label: str, width: int = 25) -> str:
-    """A chart's labels have 180 pixels: long ones are cut (the tables beside the charts give them whole)."""
-    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+def _short(label: str, width: int = 24, lines: int = 3) -> list[str]:
+    """A chart's labels have 180 pixels a line: long ones wrap onto up to three lines (#17: they were cut after 25
+    characters); only a label longer than that is shortened, and the tables beside the charts give it whole."""
+    wrapped = textwrap.wrap(label, width, break_long_words=True) or [""]
+    if len(wrapped) > lines:
+        wrapped = [*wrapped[: lines - 1], textwrap.shorten(" ".join(wrapped[lines - 1 :]), width, placeholder="…")]
+    return wrapped
 
 
-def rate_bars(rates: list[sv.Rate]) -> list[tuple[str, float, str]]:
+def rate_bars(rates: list[sv.Rate]) -> list[tuple[list[str], float, str]]:
     return [(_short(r.label), r.percent, "blue") for r in rates]
 
 
-def count_bars(counts: list[sv.Count]) -> list[tuple[str, float, str]]:
+def count_bars(counts: list[sv.Count]) -> list[tuple[list[str], float, str]]:
     return [(_short(c.choice), c.percent, "blue") for c in counts]
 
 
