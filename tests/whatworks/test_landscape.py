@@ -234,6 +234,9 @@ def test_the_demo_landscape_is_clearly_synthetic(
     login_as(client, sessions, world.users["dpo@la.example"])
     page = client.get("/landscape")
     assert "Synthetic" in page.text and "31 of 48" in page.text
+    # #17: chart labels were cut after 25 characters ("Mental-health profession…"); they wrap now, whole
+    assert "…" not in page.text and "<tspan" in page.text
+    assert 'class="cg-heading-s">Which partners do you run them with?' not in page.text  # said once, as the heading
     assert "SYNTHETIC" in client.get(f"/landscape/surveys/{survey.id}/report.csv").text
     assert client.get("/landscape/plan").status_code == 200
 
