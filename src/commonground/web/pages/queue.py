@@ -7,6 +7,7 @@ operations are :mod:`commonground.cases.queue`'s; this module reads the forms an
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from commonground.access.models import User
-from commonground.cases.person_view import Identity
+from commonground.cases.person_view import Identity, RuleResult
 from commonground.cases.queue import Move, QueueFilter, browse_queue, colleagues, move_work_item, read_work_item
 from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus
 from commonground.errors import UserError
@@ -142,6 +143,48 @@ CLOSE_ERRORS = {
 """The close form's own words for each thing missing from it."""
 
 
+@dataclass(frozen=True)
+class EvidenceRow:
+    at: dt.datetime | None
+    feed: str
+    record_id: str
+    what: list[str]
+    household: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceInShort:
+    summary: list[tuple[str, int, str]]
+    """(what, how many records, from which agencies), most records first."""
+    rows: list[EvidenceRow]
+    """One row per record (a custody record that shows four things is one row), newest first."""
+
+
+def evidence_in_short(result: RuleResult, *, person_id: str) -> EvidenceInShort:
+    """The evidence of a flag, a summary first (#17: 104 rows, one custody record four times over, with no summary)."""
+    rows: dict[tuple[str, str], EvidenceRow] = {}
+    for e in result.evidence:
+        key = (e.feed, e.record_id)
+        if key not in rows:
+            household = e.via_person_id if e.via_person_id and e.via_person_id != person_id else None
+            rows[key] = EvidenceRow(e.evidence_at, e.feed, e.record_id, [], household)
+        label = str(result.labels.get(e.item, e.item))
+        if label not in rows[key].what:
+            rows[key].what.append(label)
+    counts: dict[str, set[tuple[str, str]]] = {}
+    agencies: dict[str, set[str]] = {}
+    for key, row in rows.items():
+        for what in row.what:
+            counts.setdefault(what, set()).add(key)
+            agencies.setdefault(what, set()).add(agency(row.feed))
+    summary = sorted(
+        ((what, len(keys), ", ".join(sorted(agencies[what]))) for what, keys in counts.items()),
+        key=lambda s: (-s[1], s[0]),
+    )
+    ordered = sorted(rows.values(), key=lambda r: (r.at is not None, r.at or dt.datetime.min), reverse=True)
+    return EvidenceInShort(summary=summary, rows=ordered)
+
+
 def _work_item_view(
     access: Access, item: WorkItem, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
 ) -> HTMLResponse:
@@ -167,6 +210,7 @@ def _work_item_view(
         status_labels=STATUS_LABELS,
         agency=agency,
         assignee=next((c.display_name for c in team if c.id == item.assigned_to_user_id), None),
+        evidence=evidence_in_short(result, person_id=item.person_id) if result else None,
         outcomes=[(o.value, o.label, o.hint) for o in Outcome],
         outcome_label=item.outcome_code.label if item.outcome_code else None,
         errors=errors or {},

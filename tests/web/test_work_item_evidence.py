@@ -1,0 +1,78 @@
+"""A work item's evidence, as a practitioner reads it (#17): a summary first and one row per record (an item showed
+104 rows, one custody record four times over, and no summary); and an item whose rule no longer holds on the
+current build says so and lists the records that raised it (some items showed no "why" at all)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from notice_support import write_school_view
+from service_support import login_as
+from service_world import build_world
+from sqlalchemy.orm import Session, sessionmaker
+
+PERSON = "P-LA-1"
+HUB = "hub@la.example"
+
+
+def _flag_with_evidence(data_dir: Path) -> None:
+    path = write_school_view(data_dir)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "INSERT INTO rules VALUES ('test.rule', 'test', 1, 1, 'flag', 'adults', 'Repeat custody', "
+            "'Custody on three days with several needs.', 'Crime and Disorder Act 1998 s115', 'safeguarding_children', "
+            "365, NULL, [], NULL, NULL, NULL)"
+        )
+        con.execute(
+            "INSERT INTO flags (person_id, rule_id, rule_version, first_evidence, latest_evidence) "
+            "VALUES (?, 'test.rule', 1, TIMESTAMP '2026-09-01 10:00', TIMESTAMP '2026-10-01 21:30')",
+            [PERSON],
+        )
+        for item, label in enumerate(("named on a police incident", "a vulnerability noted at the incident")):
+            con.execute(
+                "INSERT INTO rule_evidence_items VALUES ('test.rule', ?, 'police_incident_persons', 'Incident', "
+                "'direct', 's', ?)",
+                [str(item), label],
+            )
+        rows = [
+            ("police_incident_persons", "I1", "0", "2026-10-01 21:30"),
+            ("police_incident_persons", "I1", "1", "2026-10-01 21:30"),
+            ("police_incident_persons", "I9", "0", "2026-09-01 10:00"),
+        ]
+        for feed, record, item, at in rows:
+            con.execute(
+                "INSERT INTO evidence (person_id, rule_id, rule_version, kind, signal, item, feed, record_id, "
+                "via_person_id, evidence_at) VALUES (?, 'test.rule', 1, 'flag', 's', ?, ?, ?, NULL, ?)",
+                [PERSON, item, feed, record, at],
+            )
+    finally:
+        con.close()
+
+
+def test_the_evidence_is_summarised_and_each_record_is_one_row(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    world = build_world(sessions, with_agreements=True)
+    _flag_with_evidence(app.state.settings.data_dir)
+    login_as(client, sessions, world.users[HUB])
+    page = client.get(f"/queue/{world.items[PERSON]}").text
+    assert 'id="evidence-summary"' in page
+    assert "The evidence (2 records)" in page  # I1 twice over is one row
+    assert page.count("<code>I1</code>") == 1
+    assert "Named on a police incident; a vulnerability noted at the incident" in page
+    assert "Named on a police incident: 2 records" in page
+
+
+def test_an_item_whose_rule_no_longer_holds_says_so(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    world = build_world(sessions, with_agreements=True)
+    write_school_view(app.state.settings.data_dir)  # no flag for P-LA-1 in this build
+    login_as(client, sessions, world.users[HUB])
+    page = client.get(f"/queue/{world.items[PERSON]}").text
+    assert 'id="rule-no-longer-holds"' in page
+    assert "<code>I1</code>" in page
