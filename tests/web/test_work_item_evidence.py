@@ -4,15 +4,24 @@ current build says so and lists the records that raised it (some items showed no
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from notice_support import write_school_view
-from service_support import login_as
+from service_support import SETUP, login_as
 from service_world import build_world
 from sqlalchemy.orm import Session, sessionmaker
+
+from commonground.access.purposes import Purpose
+from commonground.access.roles import Role
+from commonground.cases.notices import NOTICE_RULE
+from commonground.cases.work_items import FlagRecord, RouteTo, upsert_work_items
+from commonground.store.db import utcnow
+from commonground.store.organisation_types import OrganisationType
+from commonground.web.rule_titles import NOT_ON_A_ROLL
 
 PERSON = "P-LA-1"
 HUB = "hub@la.example"
@@ -76,3 +85,35 @@ def test_an_item_whose_rule_no_longer_holds_says_so(
     page = client.get(f"/queue/{world.items[PERSON]}").text
     assert 'id="rule-no-longer-holds"' in page
     assert "<code>I1</code>" in page
+
+
+def test_a_school_notice_for_a_child_on_no_roll_is_titled_as_what_it_is(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """#17: items routed to the council were titled "Operation Encompass notice to the child's school"."""
+    world = build_world(sessions, with_agreements=True)
+    with sessions() as db:
+        upsert_work_items(
+            db,
+            [
+                FlagRecord(
+                    person_id=PERSON,
+                    rule_id=NOTICE_RULE,
+                    rule_version="1",
+                    route_to=RouteTo(
+                        organisation_type=OrganisationType.LOCAL_AUTHORITY_CHILDRENS,
+                        role=Role.HUB_PRACTITIONER,
+                        organisation="LA",
+                    ),
+                    due_by=utcnow() + dt.timedelta(hours=10),
+                    evidence_ids=("police_incident_persons:I1",),
+                    purpose=Purpose.SAFEGUARDING_CHILDREN,
+                    episode="2026-10-01T21:30:00",
+                )
+            ],
+            by=SETUP,
+        )
+        db.commit()
+    login_as(client, sessions, world.users[HUB])
+    queue = client.get("/queue").text
+    assert NOT_ON_A_ROLL in queue and "notice to the child&#39;s school" not in queue

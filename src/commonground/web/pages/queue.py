@@ -24,7 +24,7 @@ from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.present import agency
 from commonground.web.render import page, redirect, time_left
-from commonground.web.rule_titles import rule_title
+from commonground.web.rule_titles import item_title, rule_title
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,7 +92,7 @@ def queue_page(
             item,
             _identity(access, item.person_id),
             *_deadline(item, access),
-            title=rule_title(access, item.rule_id),
+            title=item_title(access, item),
             assignee=names.get(item.assigned_to_user_id) if item.assigned_to_user_id else None,
         )
         for item in shown.items
@@ -200,7 +200,7 @@ def _work_item_view(
     return page(
         access,
         "work_item.html",
-        title=rule_title(access, item.rule_id),
+        title=item_title(access, item),
         item=item,
         identity=identity,
         result=result,
