@@ -414,3 +414,27 @@ def test_feeds_open_to_each_agrees_with_feeds_open_to_one_by_one(related: frozen
         assert each[person_id] == one
     expected = {"police_incidents", "school_roll"} if related else {"police_incidents"}
     assert each["P1"] == frozenset(expected)
+
+
+def test_a_refusal_names_the_kinds_of_record_no_agreement_covers() -> None:
+    """#17: a refusal caused by mental-health records in a flag's evidence said the purpose was the cause."""
+    facts = FakeFacts(
+        agreements=[
+            terms(feeds={"police_incident_persons"}, purposes={Purpose.SAFEGUARDING_CHILDREN}, about={About.EVERYONE})
+        ]
+    )
+    subject = Subject(
+        kind=SubjectKind.PERSON,
+        id="P1",
+        person_id="P1",
+        feeds=frozenset({"police_incident_persons", "mental_health_contacts"}),
+    )
+    decision = resolve(
+        "view-person", principal=HUB, facts=facts, at=NOW, subject=subject, purpose=Purpose.SAFEGUARDING_CHILDREN
+    )
+    assert not decision.allowed
+    assert decision.reason.endswith("for records of these kinds about this person: mental-health service contacts")
+    other = resolve(
+        "view-person", principal=HUB, facts=facts, at=NOW, subject=subject, purpose=Purpose.CRIME_PREVENTION
+    )
+    assert "for these records about this person" in other.reason  # no agreement for the purpose at all

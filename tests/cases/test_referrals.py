@@ -4,6 +4,7 @@ whole) and the pages (made, accepted and closed by form posts with CSRF)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from service_support import SETUP, form_csrf, login_as
 from service_world import World, build_referral_world, referred_cases_agreement
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.agreements import About, create_agreement, end_agreement
@@ -623,3 +624,56 @@ def test_a_transfer_moves_the_access_with_the_referral(app: FastAPI, sessions: s
         assert rows[world.organisations["DAS"]].valid_until <= now
         assert rows[world.organisations["NHS"]].valid_until is not None
         assert rows[world.organisations["NHS"]].valid_until > now
+
+
+def test_a_referral_the_resolver_refuses_keeps_the_form_and_is_audited(
+    app: FastAPI, sessions: sessionmaker[Session]
+) -> None:
+    """#17: choosing a purpose the sender's agreements do not cover gave a full-page 403 that lost what was typed,
+    the refusal was not audited, and the partner's name was lower-cased in the message; a 15-year-old's referral
+    offers schools, an adult's (the FakeView's person is born 2015) would not."""
+    app.state.person_views = SimpleNamespace(current=lambda: FakeView())
+    world = _world(sessions, partners=("DAS",))
+    hub = As(app, sessions, world, HUB)
+    item = world.items[PERSON]
+    form = hub.get(f"/referrals/new?work_item={item}")
+    summary = "Repeated incidents at home; please offer the family support."
+    fields = {
+        "csrf_token": form_csrf(form.text),
+        "work_item": str(item),
+        "to_organisation": str(world.organisations["DAS"]),
+        "summary": summary,
+        "consent": "given",
+        "consent_note": "",
+        "lawful_basis": LEGAL_BASIS,
+        "purpose": "crime_prevention",  # the hub's agreements do not cover it
+    }
+    with sessions() as db:
+        before = db.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    refused = hub.client.post("/referrals", data=fields, follow_redirects=False)
+    assert refused.status_code == 403
+    assert summary in refused.text and 'id="purpose-error"' in refused.text
+    assert "This referral cannot be made" in refused.text
+    with sessions() as db:
+        denied = db.scalars(
+            select(AuditEvent).where(AuditEvent.seq > before, AuditEvent.action == "make-referral")
+        ).all()
+        assert [e.outcome for e in denied] == ["denied"]
+
+
+class AdultView(FakeView):
+    def identity(self, person_id: str) -> Identity:
+        return dataclasses.replace(super().identity(person_id), date_of_birth=dt.date(1987, 7, 23))
+
+
+def test_an_adult_is_never_offered_a_school(app: FastAPI, sessions: sessionmaker[Session]) -> None:
+    """#17: primary schools were offered as recipients for a 39-year-old."""
+    world = _world(sessions, partners=("DAS",))
+    hub = As(app, sessions, world, HUB)
+    item = world.items[PERSON]
+    school = f'value="{world.organisations["SCHA"]}"'
+    app.state.person_views = SimpleNamespace(current=lambda: FakeView())  # born 2015
+    assert school in hub.get(f"/referrals/new?work_item={item}").text
+    app.state.person_views = SimpleNamespace(current=lambda: AdultView())
+    form = hub.get(f"/referrals/new?work_item={item}").text
+    assert school not in form and f'value="{world.organisations["DAS"]}"' in form

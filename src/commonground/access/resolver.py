@@ -41,6 +41,7 @@ from commonground.access.purposes import Purpose
 from commonground.access.reasons import MIN_REASON_CHARACTERS, reason_problem
 from commonground.access.relationships import relationships_of, relationships_of_each
 from commonground.access.roles import ROLE_GRANTS, Role
+from commonground.contracts import FEEDS
 from commonground.store.organisation_types import OrganisationType
 
 MIN_BREAK_GLASS_REASON = MIN_REASON_CHARACTERS
@@ -354,11 +355,31 @@ def _identifiable(
         if problem is not None:
             return _refuse(act, f"break-glass needs a reason: {problem}", Refusal.BREAK_GLASS)
         return Decision(allowed=True, action=act.name, reason="break-glass, reported to the DPO", break_glass=True)
-    return _refuse(
-        act,
-        f"no agreement of your organisation in force covers {purpose.value} for these records about this person",
-        Refusal.NO_AGREEMENT,
+    return _refuse(act, _why_no_agreement(facts, principal, subject, purpose, at=at), Refusal.NO_AGREEMENT)
+
+
+def _why_no_agreement(
+    facts: Facts, principal: Principal, subject: Subject, purpose: Purpose, *, at: dt.datetime
+) -> str:
+    """The refusal in words, naming what is missing: the purpose altogether, or the kinds of records no agreement
+    for the purpose covers (#17: a referral refused for its mental-health evidence said the purpose was the cause)."""
+    for_purpose = [
+        terms
+        for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
+        if purpose in terms.purposes
+    ]
+    about = _about(
+        facts, for_purpose, person_id=subject.person_id or "", organisation_id=principal.organisation_id, at=at
     )
+    covered = {f for terms in for_purpose if terms.about & about for f in terms.feeds}
+    missing = sorted(subject.feeds - covered)
+    if for_purpose and covered and missing:
+        kinds = ", ".join(FEEDS[f].title.lower() if f in FEEDS else f for f in missing)
+        return (
+            f"no agreement of your organisation in force covers {purpose.value} for records of these kinds "
+            f"about this person: {kinds}"
+        )
+    return f"no agreement of your organisation in force covers {purpose.value} for these records about this person"
 
 
 def _about(

@@ -32,6 +32,7 @@ from commonground.access.purposes import Purpose
 from commonground.access.relationships import end_relationship, record_relationship
 from commonground.access.resolver import StoreFacts, Subject, agreements_covering
 from commonground.cases.work_items import WorkItem
+from commonground.contracts import FEEDS
 from commonground.errors import UserError
 from commonground.store.db import Base, utcnow
 from commonground.store.models import Organisation, str_enum
@@ -253,14 +254,31 @@ def can_open(
 def refuse_unreadable(
     session: Session, organisation: Organisation, *, purpose: Purpose, feeds: frozenset[str], at: dt.datetime
 ) -> None:
-    """Refuse to send a referral the receiving partner could not open: it would sit unread."""
-    if not can_open(session, organisation, purpose=purpose, feeds=feeds, at=at):
+    """Refuse to send a referral the receiving partner could not open: it would sit unread. The refusal says what is
+    missing: an agreement for the purpose at all, or one covering some kinds of the flag's records (#17: a refusal
+    caused by mental-health records in the evidence said the purpose was the cause)."""
+    if can_open(session, organisation, purpose=purpose, feeds=feeds, at=at):
+        return
+    words = purpose.value.replace("_", " ")
+    covered = {
+        f
+        for terms in StoreFacts(session).agreements_in_force(organisation_id=organisation.id, at=at)
+        if purpose in terms.purposes and terms.about & {About.EVERYONE, About.OWN_CASES}
+        for f in terms.feeds
+    }
+    missing = sorted(feeds - covered)
+    if covered and missing:
+        kinds = ", ".join(FEEDS[f].title.lower() if f in FEEDS else f for f in missing)
         raise UserError(
-            f"{organisation.name} has no data-sharing agreement in force that lets it open this referral for "
-            f"{purpose.value.replace('_', ' ')}: choose another partner or purpose, or ask your data protection "
-            "officer about an agreement",
+            f"{organisation.name} has an agreement for {words}, but not for every kind of record behind this flag: "
+            f"it may not open {kinds}. Choose another partner, or ask your data protection officer",
             field="to_organisation",
         )
+    raise UserError(
+        f"{organisation.name} has no data-sharing agreement in force that lets it open this referral for "
+        f"{words}: choose another partner or purpose, or ask your data protection officer about an agreement",
+        field="to_organisation",
+    )
 
 
 @dataclass(frozen=True)

@@ -39,12 +39,16 @@ from commonground.cases.referrals import (
     partners,
 )
 from commonground.cases.work_items import WorkItem
-from commonground.errors import UserError
+from commonground.errors import Refused, UserError
+from commonground.store.organisation_types import OrganisationType
 from commonground.web.deps import Access, require
 from commonground.web.idempotency import new_key
 from commonground.web.params import IdPath
-from commonground.web.render import page, redirect
+from commonground.web.render import in_words, page, redirect
 from commonground.web.rule_titles import rule_title
+
+ADULT = 18
+"""From this age a person is an adult, and no school is offered as a recipient."""
 
 router = APIRouter(include_in_schema=False)
 
@@ -167,6 +171,13 @@ def _new_form(
     status: int = 200,
 ) -> HTMLResponse:
     me = access.me()
+    identity = _identity(access, item.person_id)
+    age = identity.age_on(access.now.date()) if identity else None
+    offered = [
+        o
+        for o in partners(access.db, excluding=me.organisation_id)
+        if not (o.type is OrganisationType.SCHOOL and (age is None or age >= ADULT))  # #17: schools for an adult
+    ]
     defaults = {
         "to_organisation": "",
         "summary": "",
@@ -180,10 +191,9 @@ def _new_form(
         "referral_new.html",
         title="Refer to a partner",
         item=item,
-        identity=_identity(access, item.person_id),
+        identity=identity,
         flag_title=rule_title(access, item.rule_id),
-        partners=[("", "Choose an organisation")]
-        + [(str(o.id), o.name) for o in partners(access.db, excluding=me.organisation_id)],
+        partners=[("", "Choose an organisation")] + [(str(o.id), o.name) for o in offered],
         consent_choices=CONSENT_CHOICES,
         purposes=[(p.value, p.value.replace("_", " ").capitalize(), p.description) for p in Purpose],
         values={**defaults, **(values or {})},
@@ -260,14 +270,23 @@ def create_referral(
                     purpose=Purpose(purpose),
                 ),
             )
+        except Refused as refused:  # #17: a full-page 403 lost what was typed; the refusal is audited and kept
+            access.db.commit()
+            errors["purpose"] = _sentence(f"this referral cannot be made: {in_words(refused.reason)}")
+            return _new_form(access, item, values=values, errors=errors, status=403)
         except UserError as error:
             access.db.rollback()
-            errors[error.field or "summary"] = str(error).capitalize()
+            errors[error.field or "summary"] = _sentence(str(error))
         else:
             access.db.commit()
             return redirect(f"/referrals/{referral.id}", done="referral-sent")
     access.db.commit()
     return _new_form(access, item, values=values, errors=errors, status=400)
+
+
+def _sentence(text: str) -> str:
+    """A capital first letter and nothing else changed (``str.capitalize`` lower-cased the partner's name)."""
+    return text[:1].upper() + text[1:]
 
 
 def _detail(
