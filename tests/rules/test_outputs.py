@@ -97,17 +97,23 @@ def test_the_area_fires_what_it_should(area: Outcome) -> None:
         "ace.emotional_abuse",
         "ace.emotional_neglect",
         "notice.school_domestic_abuse",
+        "child.household_adult_in_crisis",  # the mother's three crises in January, while living with the children
     }
-    assert area.fired("out_teen") >= {"child.repeat_missing", "child.exploitation_risk", "ace.household_imprisonment"}
+    assert area.fired("out_teen") >= {
+        "child.repeat_missing",
+        "child.exploitation_risk",
+        "ace.household_imprisonment",
+        "child.household_adult_in_crisis",
+    }
     assert area.fired("out_mum") == {"adult.repeat_mental_health_crisis"}
     assert area.fired("out_dad") == set()
 
 
 def test_explanation_text(area: Outcome) -> None:
     explanation = explain_person(build_dir=area.build_dir, person_id="out_kid")
-    assert len(explanation.indicators) == 8 and len(explanation.flags) == 1
+    assert len(explanation.indicators) == 8 and len(explanation.flags) == 2
     text = explanation.to_text()
-    assert text.startswith("Person out_kid: 8 indicator(s), 1 flag(s) (rules as of 2025-01-15 10:00:00)")
+    assert text.startswith("Person out_kid: 8 indicator(s), 2 flag(s) (rules as of 2025-01-15 10:00:00)")
     assert "[indicator] ace.household_imprisonment v1: Imprisonment of a household member" in text
     assert "2024-06-01  custodial_sentences/" in text and "[record of person out_dad]" in text
     assert "2024-06-30  households/H_out/out_dad/2012-01-01: an adult of parent age left" in text
@@ -129,7 +135,7 @@ def test_output_tables_and_run_facts(area: Outcome) -> None:
         versions = con.execute("SELECT DISTINCT rule_id, rule_version FROM flags ORDER BY 1").fetchall()
     assert tables == {"indicators", "flags", "evidence", "rules", "rule_evidence_items", "rules_run", "age_unknown"}
     assert facts["as_of"] == "2025-01-15 10:00:00" and facts["engine"] == "duckdb"
-    assert facts["packs"] == '{"ace": 1, "adult": 1, "notices": 1}'
+    assert facts["packs"] == '{"ace": 1, "adult": 2, "notices": 1}'
     assert all(version == 1 for _, version in versions)
 
 
@@ -225,7 +231,7 @@ def test_duckdb_and_spark_give_the_same_output(spark: Any, tmp_path: Path) -> No
     assert on_spark.indicators == on_duckdb.indicators
     assert on_spark.flags == on_duckdb.flags
     assert on_spark.evidence == on_duckdb.evidence
-    assert len(on_duckdb.flags) == 5 and len(on_duckdb.indicators) == 13
+    assert len(on_duckdb.flags) == 7 and len(on_duckdb.indicators) == 13
 
 
 @pytest.mark.spark

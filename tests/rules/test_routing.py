@@ -134,6 +134,16 @@ routes:
   - rule: adult.revolving_door
     to: {organisation_type: vulnerability_hub, role: hub_practitioner}
     deadline: {rag: green}
+  - rule: adult.repeat_domestic_abuse_victim
+    to: {organisation_type: vulnerability_hub, role: hub_practitioner}
+    deadline: {rag: amber}
+  - {rule: child.co_occurring_adversity, to: {organisation_type: local_authority, role: mash}, deadline: {rag: amber}}
+  - {rule: child.household_adult_in_crisis, to: {organisation_type: local_authority, role: mash}, deadline: {rag: red}}
+  - rule: child.household_adult_revolving_door
+    to: {organisation_type: local_authority, role: mash}
+    deadline: {rag: green}
+  - {rule: child.infant_injury, to: {organisation_type: local_authority, role: mash}, deadline: {rag: red}}
+  - {rule: child.self_harm, to: {organisation_type: local_authority, role: mash}, deadline: {rag: amber}}
 """
 
 

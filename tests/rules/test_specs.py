@@ -147,6 +147,22 @@ def test_bad_rules_are_refused_with_the_place_and_the_reason(where: str, message
             _pack().replace("produces: indicator", "produces: indicator\n    min_age: 12"),
             "min_age for an adults' rule must be over 18",
         ),
+        (
+            _pack().replace("produces: indicator", "produces: indicator\n    max_age: 18"),
+            "max_age for an adults' rule must be over 18",
+        ),
+        (
+            _pack().replace("population: adult", "population: child\n    max_age: 19"),
+            "max_age for a children's rule must be 18 or under",
+        ),
+        (
+            _pack().replace("population: adult", "population: child\n    min_age: 4\n    max_age: 4"),
+            "max_age must be greater than min_age",
+        ),
+        (
+            _pack().replace("population: adult", "population: child\n    max_age: 0"),
+            "max_age: Input should be greater than or equal to 1",
+        ),
     ],
 )
 def test_pack_level_errors(text: str, message: str) -> None:

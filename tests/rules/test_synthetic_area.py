@@ -118,3 +118,29 @@ def test_the_rules_commands_on_the_area(area: tuple[Path, QualityReport]) -> Non
     assert result.exit_code == 0, result.output
     text = report.read_text(encoding="utf-8")
     assert "sensitivity" in text and "deprivation_decile" in text
+
+
+@pytest.mark.slow
+def test_flags_against_the_truth(area: tuple[Path, QualityReport], tmp_path: Path) -> None:
+    """The flags of #17 and #20 on the small area: against what partners recorded (the same rules on a
+    truth-linked copy of the build), linkage loses little; where the truth can judge a pattern, the flag is right
+    when it fires and spares the near misses. On a copy: the report rewrites the build's rules output."""
+    import shutil
+
+    from commonground.rules import flag_quality_report
+
+    build, _ = area
+    copy = tmp_path / "build"
+    shutil.copytree(build, copy)
+    report = flag_quality_report(copy, build.parents[3] / "area", as_of=AS_OF)
+    text = report.to_markdown()
+    for rule in ("adult.repeat_domestic_abuse_victim", "child.infant_injury", "child.self_harm"):
+        row = report.row(rule)
+        assert row.recorded >= 5, text
+        assert (row.linked_vs_recorded.sensitivity or 0.0) >= 0.8, text
+        assert (row.linked_vs_recorded.ppv or 0.0) >= 0.8, text
+    victims = report.row("adult.repeat_domestic_abuse_victim")
+    assert victims.linked is not None and (victims.linked.ppv or 0.0) >= 0.8, text
+    trio = report.row("child.co_occurring_adversity")
+    assert trio.near_misses and (trio.near_miss_rate or 0.0) <= 0.05, text
+    assert report.row("child.self_harm").harmed is None  # the truth plants no self-harm of children

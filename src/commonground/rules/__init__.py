@@ -7,7 +7,8 @@ The public API (the CLI wires it):
   the records behind it (``.to_text()``);
 - :func:`export_flags` writes one CSV row per indicator and flag;
 - :func:`sensitivity_report` measures each ACE indicator against the synthetic truth, with and
-  without linkage; :func:`fairness_report` gives flag rates by sex, age band and deprivation decile.
+  without linkage; :func:`flag_quality_report` measures the flags the truth can judge (and every flag against
+  what partners recorded); :func:`fairness_report` gives flag rates by sex, age band and deprivation decile.
 
 Rule packs are YAML beside this module (``packs/``), validated by :mod:`commonground.rules.spec`.
 """
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 from commonground.rules.explain import PersonExplanation, explain_person, export_flags
 from commonground.rules.fairness import FairnessReport, fairness_report
+from commonground.rules.flag_quality import FlagQualityReport, flag_quality_report
 from commonground.rules.packs import RulePackError, RuleSet, default_rules, load_rules
 from commonground.rules.quality import QualityReport, sensitivity_report
 from commonground.rules.run import RulesResult, run_rules
 
 __all__ = [
     "FairnessReport",
+    "FlagQualityReport",
     "PersonExplanation",
     "QualityReport",
     "RulePackError",
@@ -31,6 +34,7 @@ __all__ = [
     "explain_person",
     "export_flags",
     "fairness_report",
+    "flag_quality_report",
     "load_rules",
     "run_rules",
     "sensitivity_report",

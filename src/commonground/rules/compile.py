@@ -81,6 +81,8 @@ def _where(item: Evidence, p: Params) -> str:
 
 NEVER = datetime(9999, 12, 31)
 """When a person whose age is unknown becomes old enough for a rule's ``min_age``: never (#15)."""
+EARLIEST = datetime(1900, 1, 1)
+"""Until when a person whose age is unknown is young enough for a rule's ``max_age``: never in practice."""
 
 
 def _eligible_from(rule: RuleSpec, alias: str, p: Params) -> str:
@@ -89,6 +91,13 @@ def _eligible_from(rule: RuleSpec, alias: str, p: Params) -> str:
     if rule.min_age is not None:
         return f"COALESCE(CAST({alias}.date_of_birth + {p.years(rule.min_age)} AS TIMESTAMP), {p(NEVER)})"
     return f"{alias}.born_at" if rule.population is Population.CHILD else f"{alias}.adult_at"
+
+
+def _young_enough(rule: RuleSpec, moment: str, alias: str, p: Params) -> str:
+    """The person is still younger than the rule's ``max_age`` at ``moment`` (never, when their age is unknown)."""
+    if rule.max_age is None:
+        return "TRUE"
+    return f"{moment} < COALESCE(CAST({alias}.date_of_birth + {p.years(rule.max_age)} AS TIMESTAMP), {p(EARLIEST)})"
 
 
 def _item_sql(rule: RuleSpec, index: int, item: Evidence, p: Params) -> str:
@@ -102,11 +111,11 @@ def _item_sql(rule: RuleSpec, index: int, item: Evidence, p: Params) -> str:
         return f"""
             SELECT x.subject_id, x.via_person_id, x.feed, x.record_id, x.evidence_at, {tag} FROM (
                 SELECT s.person_id AS subject_id, s.via_person_id, s.feed, s.record_id, s.ev_end,
-                       {at} AS evidence_at, p.adult_at
+                       {at} AS evidence_at, p.adult_at, p.date_of_birth
                 FROM {table} AS s JOIN rules_people AS p ON p.person_id = s.person_id
                 WHERE {where}
             ) AS x
-            WHERE x.evidence_at <= x.ev_end AND {fits}
+            WHERE x.evidence_at <= x.ev_end AND {fits} AND {_young_enough(rule, "x.evidence_at", "x", p)}
         """
     if item.relation is Relation.HOUSEHOLD_ADULT:
         return f"""
@@ -114,14 +123,15 @@ def _item_sql(rule: RuleSpec, index: int, item: Evidence, p: Params) -> str:
                 SELECT hc.person_id AS subject_id, s.via_person_id, s.feed, s.record_id, s.ev_end,
                        GREATEST(s.ev_start, ha.start_at, hc.start_at, ha.adult_at, {_eligible_from(rule, "hc", p)})
                            AS evidence_at,
-                       ha.end_excl AS adult_end, hc.end_excl AS child_end, hc.adult_at AS child_adult_at
+                       ha.end_excl AS adult_end, hc.end_excl AS child_end, hc.adult_at AS child_adult_at,
+                       hc.date_of_birth
                 FROM {table} AS s
                 JOIN rules_households AS ha ON ha.person_id = s.person_id
                 JOIN rules_households AS hc ON hc.household_id = ha.household_id AND hc.person_id <> ha.person_id
                 WHERE {where}
             ) AS x
             WHERE x.evidence_at <= x.ev_end AND x.evidence_at < x.adult_end AND x.evidence_at < x.child_end
-              AND x.evidence_at < x.child_adult_at
+              AND x.evidence_at < x.child_adult_at AND {_young_enough(rule, "x.evidence_at", "x", p)}
         """
     return f"""
         SELECT hc.person_id AS subject_id, CAST(NULL AS VARCHAR) AS via_person_id, s.feed, s.record_id,
@@ -130,6 +140,7 @@ def _item_sql(rule: RuleSpec, index: int, item: Evidence, p: Params) -> str:
         JOIN rules_households AS hc ON hc.address_key = s.address_key
         WHERE {where} AND s.ev_start >= hc.start_at AND s.ev_start < hc.end_excl
           AND s.ev_start >= {_eligible_from(rule, "hc", p)} AND s.ev_start < hc.adult_at
+          AND {_young_enough(rule, "s.ev_start", "hc", p)}
     """
 
 

@@ -277,7 +277,11 @@ def _evaluate(db: Engine, *, rule_set: RuleSet, as_of: datetime, available: froz
             "CAST(NULL AS VARCHAR) AS record_id, CAST(NULL AS VARCHAR) AS via_person_id, "
             "CAST(NULL AS TIMESTAMP) AS evidence_at WHERE FALSE"
         )
-    db.materialise("rules_evidence", render(union))
+    # Computed once, then handed back to the engine as plain rows: on Spark a kept view still carries the plan of
+    # every rule (dozens of self-joined stages), which each later statement would analyse again (#17: with 22 rules
+    # that analysis alone ran out of memory). The evidence is small (it is written out through Arrow anyway).
+    db.materialise("rules_evidence_all", render(union))
+    db.register("rules_evidence", db.fetch("rules_evidence_all"))
     db.materialise(
         "rules_summary",
         render("""

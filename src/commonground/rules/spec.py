@@ -282,6 +282,9 @@ class RuleSpec(_Spec):
     min_age: int | None = Field(default=None, ge=0, le=120)
     """The person must also be at least this many years old on the date of the evidence
     (for a school notice: 4, school age)."""
+    max_age: int | None = Field(default=None, ge=1, le=120)
+    """The person must also be younger than this many years on the date of the evidence (for an infant: 1, under
+    one year old). A person whose age is unknown is never young enough: no record says how old they are."""
     window_days: int | None = Field(default=None, ge=1, le=3660)
     """The requirements must all hold on days at most this far apart; none for "ever"."""
     require: tuple[Requirement, ...] = (Requirement(),)
@@ -324,10 +327,7 @@ class RuleSpec(_Spec):
                 )
         if len(self.require) > 1 and self.window_days is None:
             raise ValueError("a rule with several requirements needs window_days (they must hold together)")
-        if self.min_age is not None and self.population is Population.CHILD and self.min_age >= 18:
-            raise ValueError("min_age for a children's rule must be under 18")
-        if self.min_age is not None and self.population is Population.ADULT and self.min_age <= 18:
-            raise ValueError("min_age for an adults' rule must be over 18 (adults are 18 or over already)")
+        _check_ages(self.population, self.min_age, self.max_age)
         if self.raise_within_days is not None and self.produces is not Kind.FLAG:
             raise ValueError("raise_within_days applies to flags only")
         return self
@@ -335,6 +335,7 @@ class RuleSpec(_Spec):
     def explain(self) -> str:
         """The rule in words, generated from its structure (the description says it for people)."""
         who = self.population.value + (f" aged {self.min_age}+" if self.min_age is not None else "")
+        who += f" under {self.max_age}" if self.max_age is not None else ""
         lines = [f"{self.id} v{self.version}: {self.title} ({who}, {self.produces.value})"]
         for item in self.evidence:
             source = SOURCES[item.source]
@@ -344,6 +345,20 @@ class RuleSpec(_Spec):
         needs = "; ".join(r.describe(self.signals) for r in self.require)
         lines.append(f"  fires with {needs}{window}")
         return "\n".join(lines)
+
+
+def _check_ages(population: Population, min_age: int | None, max_age: int | None) -> None:
+    child = population is Population.CHILD
+    if min_age is not None and child and min_age >= 18:
+        raise ValueError("min_age for a children's rule must be under 18")
+    if min_age is not None and not child and min_age <= 18:
+        raise ValueError("min_age for an adults' rule must be over 18 (adults are 18 or over already)")
+    if max_age is not None and child and max_age > 18:
+        raise ValueError("max_age for a children's rule must be 18 or under (children are under 18 already)")
+    if max_age is not None and not child and max_age <= 18:
+        raise ValueError("max_age for an adults' rule must be over 18")
+    if max_age is not None and min_age is not None and max_age <= min_age:
+        raise ValueError("max_age must be greater than min_age (no one could be both)")
 
 
 def _check_evidence(index: int, item: Evidence, population: Population) -> None:
