@@ -26,7 +26,7 @@ from pathlib import Path
 import duckdb
 
 from commonground.rules.packs import RuleSet, default_rules
-from commonground.rules.quality import Measure, _attach, _pct, _single_agency_build, truth_files
+from commonground.rules.quality import Measure, _pct, _single_agency_build, by_truth_person, truth_files
 from commonground.rules.run import run_rules
 from commonground.rules.spec import Kind
 from commonground.rules.sql import Params, render
@@ -197,36 +197,7 @@ def _without_raise_limit(rules: RuleSet) -> RuleSet:
 def _flagged(build_dir: Path, records: Path, *, as_of: datetime, rules: RuleSet) -> dict[str, set[str]]:
     """Truth persons with each flag (build persons mapped to the truth person owning most of their records)."""
     run_rules(build_dir=build_dir, as_of=as_of, rules=rules)
-    p = Params()
-    query = render(
-        f"""
-        WITH truth AS (
-            SELECT feed, record_id, person_id AS truth_id
-            FROM read_csv({p(str(records))}, all_varchar = true, header = true)
-        ),
-        votes AS (
-            SELECT CAST(pr.person_id AS VARCHAR) AS person_id, t.truth_id, COUNT(*) AS n
-            FROM build.person_records AS pr JOIN truth AS t ON t.feed = pr.feed AND t.record_id = pr.record_id
-            GROUP BY 1, 2
-        ),
-        owner AS (
-            SELECT person_id, truth_id FROM (
-                SELECT person_id, truth_id,
-                       ROW_NUMBER() OVER (PARTITION BY person_id ORDER BY n DESC, truth_id) AS rn
-                FROM votes
-            ) AS ranked WHERE rn = 1
-        )
-        SELECT DISTINCT f.rule_id, o.truth_id FROM rules.flags AS f JOIN owner AS o ON o.person_id = f.person_id
-        """,
-        p,
-    )
-    out: dict[str, set[str]] = {}
-    with duckdb.connect() as con:
-        _attach(con, build_dir / "build.duckdb", "build")
-        _attach(con, build_dir / "rules.duckdb", "rules")
-        for rule_id, truth_id in con.execute(query.sql("duckdb")).fetchall():
-            out.setdefault(str(rule_id), set()).add(str(truth_id))
-    return out
+    return by_truth_person(build_dir, records, table="flags")
 
 
 @contextmanager

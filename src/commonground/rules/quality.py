@@ -182,7 +182,16 @@ def _exposed(exposures: Path, as_of: datetime) -> dict[str, set[str]]:
 
 def _indicated(build_dir: Path, records: Path) -> dict[str, set[str]]:
     """Truth persons with each ACE indicator: build persons mapped to their majority truth person."""
+    return by_truth_person(build_dir, records, table="indicators", rule_like="ace.%")
+
+
+def by_truth_person(build_dir: Path, records: Path, *, table: str, rule_like: str | None = None) -> dict[str, set[str]]:
+    """Truth persons with each rule of the rules output's ``table`` (indicators or flags), each build person mapped
+    to the truth person who owns most of their records (ties to the smaller id)."""
+    if table not in {"indicators", "flags"}:
+        raise ValueError(f"not a rules output table: {table!r}")
     p = Params()
+    where = f"WHERE x.rule_id LIKE {p(rule_like)}" if rule_like is not None else ""
     query = render(
         f"""
         WITH truth AS (
@@ -201,9 +210,9 @@ def _indicated(build_dir: Path, records: Path) -> dict[str, set[str]]:
                 FROM votes
             ) AS ranked WHERE rn = 1
         )
-        SELECT DISTINCT i.rule_id, o.truth_id
-        FROM rules.indicators AS i JOIN owner AS o ON o.person_id = i.person_id
-        WHERE i.rule_id LIKE {p("ace.%")}
+        SELECT DISTINCT x.rule_id, o.truth_id
+        FROM rules.{table} AS x JOIN owner AS o ON o.person_id = x.person_id
+        {where}
         """,
         p,
     )
@@ -212,7 +221,7 @@ def _indicated(build_dir: Path, records: Path) -> dict[str, set[str]]:
         _attach(con, build_dir / "build.duckdb", "build")
         _attach(con, build_dir / OUTPUT_FILE, "rules")
         for rule_id, truth_id in con.execute(query.sql("duckdb")).fetchall():
-            out.setdefault(rule_id, set()).add(truth_id)
+            out.setdefault(str(rule_id), set()).add(str(truth_id))
     return out
 
 
