@@ -117,3 +117,33 @@ def test_a_school_notice_for_a_child_on_no_roll_is_titled_as_what_it_is(
     login_as(client, sessions, world.users[HUB])
     queue = client.get("/queue").text
     assert NOT_ON_A_ROLL in queue and "notice to the child&#39;s school" not in queue
+
+
+def test_evidence_through_a_household_member_follows_the_readers_agreements(
+    app: FastAPI, client: TestClient, sessions: sessionmaker[Session]
+) -> None:
+    """The work item page applies the person page's rule (#16): a school whose agreement covers its own pupils
+    sees the pupil's police record behind a flag, not a parent's record from the same feed."""
+    world = build_world(sessions, with_agreements=True)
+    path = write_school_view(app.state.settings.data_dir)
+    pupil = "P-SCHA-4"
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "INSERT INTO flags (person_id, rule_id, rule_version, first_evidence, latest_evidence) "
+            "VALUES (?, 'test.rule', 1, TIMESTAMP '2026-09-01 10:00', TIMESTAMP '2026-10-01 21:30')",
+            [pupil],
+        )
+        for record, via in (("I4", None), ("PARENT-77", "P-PARENT-77")):
+            con.execute(
+                "INSERT INTO evidence (person_id, rule_id, rule_version, kind, signal, item, feed, record_id, "
+                "via_person_id, evidence_at) VALUES (?, 'test.rule', 1, 'flag', 's', '0', "
+                "'police_incident_persons', ?, ?, TIMESTAMP '2026-10-01 21:30')",
+                [pupil, record, via],
+            )
+    finally:
+        con.close()
+    login_as(client, sessions, world.users["dsl@scha.example"])
+    page = client.get(f"/queue/{world.items[pupil]}").text
+    assert "<code>I4</code>" in page
+    assert "PARENT-77" not in page

@@ -7,6 +7,7 @@ operations are :mod:`commonground.cases.queue`'s; this module reads the forms an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from commonground.access.models import User
+from commonground.cases import people
 from commonground.cases.person_view import Identity, RuleResult
 from commonground.cases.queue import Move, QueueFilter, browse_queue, colleagues, move_work_item, read_work_item
 from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus
@@ -143,6 +145,21 @@ CLOSE_ERRORS = {
 """The close form's own words for each thing missing from it."""
 
 
+def _through_others_opened(access: Access, item: WorkItem, result: RuleResult) -> RuleResult:
+    """The flag's evidence without the records of other people (a household member) that the reader may not open
+    for the item's purpose: the same rule as the person page's (:mod:`commonground.cases.inferences`)."""
+    others = {e.via_person_id for e in result.evidence if e.via_person_id and e.via_person_id != item.person_id}
+    if not others:
+        return result
+    openings = people.openings_for(access, person_id=item.person_id, purpose=item.purpose, others=others)
+    kept = tuple(
+        e
+        for e in result.evidence
+        if not e.via_person_id or e.via_person_id == item.person_id or openings.opens(e.feed, e.via_person_id)
+    )
+    return dataclasses.replace(result, evidence=kept)
+
+
 @dataclass(frozen=True)
 class EvidenceRow:
     at: dt.datetime | None
@@ -194,7 +211,7 @@ def _work_item_view(
     result = None
     if view is not None:
         results = [r for r in view.rule_results(item.person_id, feeds=item.evidence_feeds) if r.rule_id == item.rule_id]
-        result = results[0] if results else None
+        result = _through_others_opened(access, item, results[0]) if results else None
     team = colleagues(access, item)
     state, words = time_left(item.due_by, access.now)
     return page(
