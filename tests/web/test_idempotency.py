@@ -17,6 +17,7 @@ from service_world import World, build_referral_world
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from commonground.access.models import AuditEvent
 from commonground.cases.notes import Note
 from commonground.cases.referrals import Referral
 from commonground.store.idempotency import IdempotencyKey
@@ -133,3 +134,67 @@ def test_the_referral_form_carries_a_key_and_a_retry_makes_one_referral(
     assert first.headers["location"] == again.headers["location"]
     assert _count(sessions, Referral) == 1
     assert _count(sessions, IdempotencyKey) == 1
+
+
+def _form_key(html: str, action: str, *, containing: str) -> str:
+    """The idempotency key of the form on a page that posts to ``action`` and holds a field named ``containing``."""
+    forms = re.findall(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', html, re.S)
+    form = next((f for f in forms if f'name="{containing}"' in f), None)
+    assert form is not None, f"no form posting to {action} with {containing}"
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', form)
+    assert key is not None, f"the form posting to {action} has no idempotency key"
+    return key.group(1)
+
+
+def test_closing_a_work_item_twice_with_its_key_closes_it_once(
+    client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    """Every form that changes something sends a key, not only the note and referral forms: a double click on
+    "Close" is answered with the first answer, not with "a closed item cannot be closed"."""
+    login_as(client, sessions, world.users[HUB])
+    item = world.items[PERSON]
+    page = client.get(f"/queue/{item}")
+    assert page.status_code == 200, page.text[:300]
+    form = {
+        "csrf_token": form_csrf(page.text),
+        "idempotency_key": _form_key(page.text, f"/queue/{item}", containing="outcome_code"),
+        "do": "close",
+        "outcome_code": "no_concern",
+        "outcome": "Known to the school; nothing more is needed.",
+    }
+    first = client.post(f"/queue/{item}", data=form, follow_redirects=False)
+    again = client.post(f"/queue/{item}", data=form, follow_redirects=False)
+    assert first.status_code == again.status_code == 303, again.text[:300]
+    assert first.headers["location"] == again.headers["location"]
+    with sessions() as db:
+        updates = db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "update-work-item"))
+    assert updates == 1
+
+
+def test_search_and_download_forms_can_be_sent_again(
+    client: TestClient, sessions: sessionmaker[Session], world: World
+) -> None:
+    """A form that only reads (the subject access search, break glass) carries no key: sending it again reads
+    again rather than answering "already received"."""
+    login_as(client, sessions, world.users[HUB])
+    page = client.get(f"/people/{PERSON}")
+    assert 'action="/people/P-LA-1/break-glass"' in page.text
+    glass = re.search(r'action="/people/P-LA-1/break-glass"[^>]*>(.*?)</form>', page.text, re.S)
+    assert glass is not None and "idempotency_key" not in glass.group(1)
+
+
+READ_OR_DOWNLOAD_FORMS = {"/people/{{ person_id }}/break-glass", "/subject-access/search", "/subject-access"}
+
+
+def test_every_form_that_changes_something_sends_a_key() -> None:
+    """The ``csrf()`` macro adds the key; only forms that read or download leave it out, and they are named here."""
+    templates = Path(__file__).parents[2] / "src" / "commonground" / "web" / "templates"
+    left_out: set[str] = set()
+    for template in templates.glob("*.html"):
+        text = template.read_text()
+        for call in re.finditer(r"\{\{ csrf\(once=false\) \}\}", text):
+            form = text[text.rfind("<form", 0, call.start()) : call.start()]
+            action = re.search(r'action="([^"]+)"', form)
+            assert action is not None, f"{template.name}: a form without an action leaves out its key"
+            left_out.add(action.group(1))
+    assert left_out == READ_OR_DOWNLOAD_FORMS

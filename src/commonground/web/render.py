@@ -20,6 +20,7 @@ from commonground.access.actions import ACTIONS
 from commonground.access.purposes import Purpose
 from commonground.access.roles import ROLE_GRANTS
 from commonground.web.deps import Access
+from commonground.web.idempotency import new_key
 from commonground.web.nav import nav_for
 from commonground.web.security import csrf_basis, csrf_token
 
@@ -180,6 +181,7 @@ def template_globals() -> dict[str, Any]:
         "local_date": local_date,
         "time_left": time_left,
         "page_form_token": page_form_token,
+        "form_idempotency_key": new_key,
         "purpose_label": purpose_label,
         "action_label": action_label,
         "in_words": in_words,

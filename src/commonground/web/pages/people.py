@@ -25,7 +25,6 @@ from commonground.cases.inferences import FURTHER_INFORMATION, LIVING_TOGETHER, 
 from commonground.cases.person_view import PersonView
 from commonground.errors import NotFound, Refused, UserError
 from commonground.web.deps import Access, require
-from commonground.web.idempotency import new_key
 from commonground.web.linkwords import link_words
 from commonground.web.params import PersonIdPath
 from commonground.web.present import agency, details, headline
@@ -226,10 +225,15 @@ def _render(
     agency_filter: str = "",
     show_all: bool = True,
 ) -> HTMLResponse:
-    feeds, break_glass = openings.feeds, openings.everything
+    # the feeds opened whole, and those of records a referral shared (shown one by one: #16, #17)
+    feeds, break_glass = openings.feeds | {f for f, _ in openings.shared}, openings.everything
     identity = view.identity(person_id)
-    records = view.records(person_id, feeds=feeds)
-    events = [dataclasses.replace(e, data=openings.data(e.feed, e.data)) for e in view.events(person_id, feeds=feeds)]
+    records = [r for r in view.records(person_id, feeds=feeds) if openings.shows(r.feed, r.record_id)]
+    events = [
+        dataclasses.replace(e, data=openings.data(e.feed, e.data))
+        for e in view.events(person_id, feeds=feeds)
+        if openings.shows(e.feed, e.record_id)
+    ]
     visible = people.visible_rule_results(view, person_id, openings)
     results = visible.shown
     shown_records = {f"{r.feed}:{r.record_id}" for r in records}
@@ -255,6 +259,7 @@ def _render(
         age=identity.age_on(today) if identity else None,
         purpose=purpose,
         break_glass=break_glass,
+        only_shared=openings.only_shared,
         records=records,
         links=[link_words(link) for link in links],
         events=events,
@@ -272,7 +277,6 @@ def _render(
         living_together=LIVING_TOGETHER,
         hidden_feeds=[agency(f) for f in hidden_feeds],
         notes=people.notes_on(access, person_id=person_id),
-        note_key=new_key(),  # the note form's idempotency key: sent twice, the note is added once
         agency=agency,
         **extra,
     )
