@@ -1,4 +1,5 @@
-"""Commands of the linkage stage: ``link``, ``export persons|households``, ``explain-link``, ``match``, ``evaluate``."""
+"""Commands of the linkage stage: ``link``, ``export persons|households``, ``explain-link``, ``match``, ``evaluate``,
+``link-report``."""
 
 from __future__ import annotations
 
@@ -115,6 +116,36 @@ def evaluate(
     path.with_suffix(".json").write_text(evaluation.to_json() + "\n", encoding="utf-8")
     typer.echo(evaluation.as_text())
     out.print(f"Report written to {path} (and {path.with_suffix('.json').name}).", highlight=False)
+
+
+@app.command("link-report")
+@user_errors
+def link_report(ctx: typer.Context) -> None:
+    """The current build's review band (pairs offered for people to decide) and the model's accuracy against the
+    pairs people decided."""
+    from commonground.linkage.builds import require_current_build
+    from commonground.linkage.labels import label_accuracy
+
+    build = require_current_build(settings_of(ctx).data_dir)
+    band = build.info.get("review_band")
+    out.print(f"Build {build.build_id}.", highlight=False)
+    if band is None:
+        out.print("This build was written before the review band: link again to see it.")
+        return
+    out.print(
+        f"Review band: match probability from {band['lower_match_probability']:.4f} "
+        f"({band['lower_match_weight']:+.1f}) up to the threshold "
+        f"{build.info['threshold_match_probability']:.5f} ({build.info['threshold_match_weight']:+.1f}); "
+        f"{band['candidates']:,} pairs of records offered (`commonground hub sync` puts them on /link-reviews).",
+        highlight=False,
+        soft_wrap=True,
+    )
+    accuracy = label_accuracy(build)
+    if accuracy is None or accuracy.decided == 0:
+        out.print("No pair has been decided yet (`commonground hub export-link-reviews`, then link again).")
+        return
+    out.print("The model against people's decisions (the labels are not a sample of all pairs: docs/linkage.md):")
+    typer.echo(accuracy.as_text())
 
 
 @app.command()

@@ -13,7 +13,9 @@ whichever engine scored them and in whatever order the pairs arrive.
 
 People's word comes before the model's (:mod:`.constraints`): every accepted link with one end in a group held apart
 and the other outside it is cut before the components are taken (so no path joins the group to anyone else), then
-a link is added between each group kept together and the records it was kept with.
+a link is added between each group kept together and the records it was kept with. Two records decided "not the
+same person" (a pair from the review band) lose the link between them; if other links still join them, that one
+cluster is made again strongest link first, skipping every link that would join the two (:func:`separate`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Honoured:
 
     cut: int = 0
     added: int = 0
+    pairs_separated: int = 0
+    """Links dropped to keep pairs decided "not the same person" apart."""
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -79,6 +83,60 @@ def honour(
     )
 
 
+def separate(
+    left: np.ndarray,
+    right: np.ndarray,
+    weights: np.ndarray,
+    *,
+    nodes: int,
+    pairs: Sequence[tuple[int, int]],
+) -> np.ndarray:
+    """Which edges to keep (a boolean mask) so that no pair of ``pairs`` ends in one component. The direct edges
+    between a pair go; a component that still holds both of a pair is made again greedily, strongest edge first,
+    skipping an edge that would join two parts holding the two records of a pair. Other components are
+    untouched, so the cost is that of the few components concerned. (Groups people kept together are added after
+    this, :func:`honour`, and win.)"""
+    keep = np.ones(len(left), dtype=bool)
+    if not pairs:
+        return keep
+    forbidden = {(min(a, b), max(a, b)) for a, b in pairs if a != b}
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    for a, b in forbidden:
+        keep &= ~((lo == a) & (hi == b))
+    _, labels = component_labels(left[keep], right[keep], nodes=nodes)
+    joined = {int(labels[a]) for a, b in forbidden if labels[a] == labels[b]}
+    if not joined:
+        return keep
+    in_joined = np.isin(labels[left], list(joined)) & keep
+    order = np.flatnonzero(in_joined)
+    order = order[np.argsort(-weights[order].astype(float), kind="stable")]
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    enemies: dict[int, set[int]] = {}
+    for a, b in forbidden:
+        enemies.setdefault(a, set()).add(b)
+        enemies.setdefault(b, set()).add(a)
+    members: dict[int, set[int]] = {}
+    for edge in order:
+        x, y = root(int(left[edge])), root(int(right[edge]))
+        if x == y:
+            continue
+        mx, my = members.get(x, {x}), members.get(y, {y})
+        if any(enemies[m] & my for m in mx if m in enemies):
+            keep[edge] = False
+            continue
+        parent[y] = x
+        members[x] = mx | my
+        members.pop(y, None)
+    return keep
+
+
 def create_clusters(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -88,13 +146,15 @@ def create_clusters(
     target: str,
     held_apart: Sequence[Sequence[str]] = (),
     kept_together: Sequence[Sequence[str]] = (),
+    pairs_apart: Sequence[tuple[str, str]] = (),
 ) -> tuple[int, Honoured]:
     """``CREATE TEMP TABLE target (cluster_id, unique_id)``: one row for every record of ``records``
     (which has ``unique_id``), in the cluster its links at or above the threshold in ``pairs``
     (``unique_id_l``, ``unique_id_r``, ``match_weight``) put it; a record with no such link is a
     cluster of its own. ``held_apart`` and ``kept_together`` are groups of ``unique_id`` that people's
     word holds apart from everyone else or keeps together (:func:`honour`; ids the input does not hold are
-    ignored). Returns the number of clusters and what people's word changed. The three names are the
+    ignored); ``pairs_apart``, two records each that are never in one cluster (:func:`separate`). Returns the
+    number of clusters and what people's word changed. The three names are the
     caller's own identifiers."""
     _run(
         con,
@@ -104,19 +164,22 @@ def create_clusters(
     try:
         nodes = int(con.execute(f"SELECT COUNT(*) FROM {target}_nodes").fetchall()[0][0])
         edges = con.execute(
-            f"SELECT l.node AS l, r.node AS r FROM {pairs} AS p "
+            f"SELECT l.node AS l, r.node AS r, p.match_weight AS w FROM {pairs} AS p "
             f"JOIN {target}_nodes AS l ON l.unique_id = p.unique_id_l "
             f"JOIN {target}_nodes AS r ON r.unique_id = p.unique_id_r "
             f"WHERE p.match_weight >= {float(threshold_match_weight)!r}"
         ).fetchnumpy()
-        node_of = _nodes_of(con, f"{target}_nodes", {u for g in (*held_apart, *kept_together) for u in g})
+        node_of = _nodes_of(con, f"{target}_nodes", {u for g in (*held_apart, *kept_together, *pairs_apart) for u in g})
+        apart_nodes = [(node_of[a], node_of[b]) for a, b in pairs_apart if a in node_of and b in node_of]
+        mask = separate(edges["l"], edges["r"], edges["w"], nodes=nodes, pairs=apart_nodes)
         left, right, honoured = honour(
-            edges["l"],
-            edges["r"],
+            edges["l"][mask],
+            edges["r"][mask],
             nodes=nodes,
             apart=[_group(g, node_of) for g in held_apart if _group(g, node_of).size],
             together=[_group(g, node_of) for g in kept_together if _group(g, node_of).size],
         )
+        honoured = Honoured(cut=honoured.cut, added=honoured.added, pairs_separated=int((~mask).sum()))
         count, labels = component_labels(left, right, nodes=nodes)
         con.register(
             f"{target}_labels",

@@ -11,6 +11,10 @@ ids only:
 - ``kept_together``: groups decided "the same person", with the records they were kept ``with``: the build adds
   a link between them, so they stay one person whatever the model scores (a later review may still hold some
   apart; being kept together is applied last, and wins for the records it names).
+- ``pairs_apart``: two records (a pair from the model's review band, :mod:`.review_band`) decided "not the same
+  person": never in one cluster. Only those two are kept from each other, each keeps its other links; when other
+  links would still join them the build drops, within that one cluster, the weakest links that would (a greedy
+  clustering strongest link first, :func:`commonground.linkage.components.honour`).
 
 Records a build does not hold (retracted, not yet ingested) are ignored.
 """
@@ -44,11 +48,19 @@ class KeptTogether(BaseModel):
     with_: tuple[str, ...] = Field(default=(), alias="with")
 
 
+class PairApart(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    review: int
+    records: tuple[str, str]
+
+
 class LinkConstraints(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     held_apart: tuple[HeldApart, ...] = ()
     kept_together: tuple[KeptTogether, ...] = ()
+    pairs_apart: tuple[PairApart, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json", by_alias=True), indent=1, sort_keys=True)

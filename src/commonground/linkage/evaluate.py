@@ -237,3 +237,63 @@ def sweep_table(points: Sequence[SweepPoint]) -> str:
 def labels_for(record_ids: Sequence[Hashable], mapping: Mapping[Hashable, Hashable]) -> list[Hashable]:
     """Labels for ``record_ids`` from ``mapping``; a record absent from it is an entity of its own."""
     return [mapping.get(rid, ("__alone__", rid)) for rid in record_ids]
+
+
+class ErrorRecall(BaseModel):
+    """Recall among the true pairs that involve a record carrying one kind of error (issue #15)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    records: int
+    """Records carrying the error."""
+    true_pairs: int
+    """True pairs (two records of one person) of which at least one record carries the error."""
+    found: int
+    """Of those, the pairs the clusters put together."""
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.true_pairs if self.true_pairs else 1.0
+
+
+def _pairs_touching(sizes: np.ndarray, marked: np.ndarray) -> int:
+    """Pairs within groups of ``sizes`` records, ``marked`` of them carrying the error, with at least one marked:
+    all pairs less those among the unmarked."""
+    return _pairs(sizes) - _pairs(sizes - marked)
+
+
+def recall_by_error(
+    predicted: Sequence[Hashable] | np.ndarray,
+    truth: Sequence[Hashable] | np.ndarray,
+    errors: Mapping[str, np.ndarray],
+) -> list[ErrorRecall]:
+    """For each kind of error (a boolean mask over the same records as ``predicted`` and ``truth``): the true pairs
+    with at least one record carrying it, and how many of them the predicted clusters keep together. From counts
+    per true entity and per (predicted cluster x true entity) cell, as the pairwise measures are: a group of n
+    records, m of them carrying the error, holds n(n-1)/2 - (n-m)(n-m-1)/2 such pairs."""
+    if len(predicted) != len(truth):
+        raise ValueError("predicted and true labels must be given for the same records")
+    p, t = _codes(predicted), _codes(truth)
+    n_t = int(t.max()) + 1 if len(t) else 1
+    cell = p * n_t + t
+    _, cell_index = np.unique(cell, return_inverse=True)
+    cell_index = cell_index.reshape(-1)
+    cell_sizes = np.bincount(cell_index) if len(cell_index) else np.zeros(0, np.int64)
+    truth_sizes = np.bincount(t) if len(t) else np.zeros(0, np.int64)
+    out = []
+    for kind, mask in errors.items():
+        marked = np.asarray(mask, dtype=bool)
+        if len(marked) != len(t):
+            raise ValueError(f"the mask for {kind!r} is not over the same records")
+        in_truth = np.bincount(t, weights=marked, minlength=len(truth_sizes)).astype(np.int64)
+        in_cell = np.bincount(cell_index, weights=marked, minlength=len(cell_sizes)).astype(np.int64)
+        out.append(
+            ErrorRecall(
+                kind=kind,
+                records=int(marked.sum()),
+                true_pairs=_pairs_touching(truth_sizes, in_truth),
+                found=_pairs_touching(cell_sizes, in_cell),
+            )
+        )
+    return out

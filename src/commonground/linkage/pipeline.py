@@ -33,9 +33,10 @@ from commonground.linkage.components import create_clusters
 from commonground.linkage.constraints import load_constraints
 from commonground.linkage.households import create_households
 from commonground.linkage.person_ids import assign_person_ids
+from commonground.linkage.review_band import CANDIDATES, LABELS, write_review_candidates, write_review_labels
 from commonground.linkage.sources import DISPLAY_COLUMNS, events_sql, input_sql, person_feeds, quote
 from commonground.linkage.spec import LinkageModelSpec, default_spec
-from commonground.linkage.threshold import prior_for, weight_to_probability
+from commonground.linkage.threshold import prior_for, review_band_weights, threshold_weight, weight_to_probability
 from commonground.linkage.training import TrainedModel, rule_text
 
 OnProgress = Callable[[str, int, int | None], None]
@@ -266,6 +267,22 @@ def _build(
         target="record_clusters",
         held_apart=[g.records for g in constraints.held_apart],
         kept_together=[(*g.records, *g.with_) for g in constraints.kept_together],
+        pairs_apart=[g.records for g in constraints.pairs_apart],
+    )
+    band = write_review_candidates(
+        con,
+        predictions=quote(linked.predictions),
+        clusters="record_clusters",
+        lower=linked.band_lower,
+        upper=threshold_used,
+        target=f"build.main.{CANDIDATES}",
+    )
+    labels = write_review_labels(
+        con,
+        constraints=constraints,
+        predictions=quote(linked.predictions),
+        threshold=threshold_used,
+        target=f"build.main.{LABELS}",
     )
     progress("link", 1, 1)
 
@@ -336,6 +353,14 @@ def _build(
             "kept_together": len(constraints.kept_together),
             "links_cut": honoured.cut,
             "links_added": honoured.added,
+            "pairs_apart": len(constraints.pairs_apart),
+            "links_dropped_for_pairs_apart": honoured.pairs_separated,
+            "labelled_pairs": labels,
+        },
+        "review_band": {
+            "lower_match_weight": linked.band_lower,
+            "lower_match_probability": weight_to_probability(linked.band_lower),
+            "candidates": band,
         },
     }
 
@@ -347,8 +372,10 @@ class _Linked:
     model: TrainedModel
     trained: bool
     threshold_match_weight: float
+    band_lower: float
+    """The review band's floor (a match weight): ``predictions`` keeps pairs down to it."""
     predictions: str
-    """A table of the session: the scored pairs at or above the threshold (``unique_id_l``,
+    """A table of the session: the scored pairs at or above the band's floor (``unique_id_l``,
     ``unique_id_r``, ``match_weight``, ``match_probability``, ``gamma_*``, ``mw_*``, ``bf_*``...)."""
 
 
@@ -372,19 +399,28 @@ def _link_duckdb(
         db_api, data_dir=data_dir, model=model, train=train, spec=spec, progress=progress, source_table="source_records"
     )
     progress("link", 0, 1)
+    lower = _band_lower(model, threshold)
     result = score(
         model,
         db_api=db_api,
         source_table="source_records",
         threshold_match_weight=threshold,
-        keep_pairs_below_threshold=False,
+        keep_pairs_above=lower,
     )
     return _Linked(
         model=model,
         trained=trained,
         threshold_match_weight=result.threshold_match_weight,
+        band_lower=lower,
         predictions=result.predictions.physical_name,
     )
+
+
+def _band_lower(model: TrainedModel, threshold: float | None) -> float:
+    """The review band's floor for this model and threshold (:mod:`.review_band`)."""
+    return review_band_weights(model, threshold_match_weight=threshold_weight(model, threshold_match_weight=threshold))[
+        0
+    ]
 
 
 def _link_spark(
@@ -417,12 +453,13 @@ def _link_spark(
             source_table=source.physical_name,
         )
         progress("link", 0, 1)
+        lower = _band_lower(model, threshold)
         result = score(
             model,
             db_api=db_api,
             source_table=source.physical_name,
             threshold_match_weight=threshold,
-            keep_pairs_below_threshold=False,
+            keep_pairs_above=lower,
         )
         made += [result.prepared, result.predictions]
         predictions = result.predictions.as_spark_dataframe()
@@ -442,6 +479,7 @@ def _link_spark(
         model=model,
         trained=trained,
         threshold_match_weight=result.threshold_match_weight,
+        band_lower=lower,
         predictions="spark_predictions",
     )
 

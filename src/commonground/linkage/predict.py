@@ -75,6 +75,7 @@ def score(
     source_table: str,
     threshold_match_weight: float | None = None,
     keep_pairs_below_threshold: bool = True,
+    keep_pairs_above: float | None = None,
 ) -> Scored:
     """Prepare the records in ``source_table`` and score their candidate pairs.
 
@@ -84,11 +85,13 @@ def score(
     keep pairs down to the spec's ``keep_pairs_above_match_weight`` (for sweeps and near misses),
     or, with ``keep_pairs_below_threshold=False``, only the pairs the clusters are made of: a build
     keeps no other pair, and at 1,000,000 people writing the rest cost as much as the scoring.
+    ``keep_pairs_above`` (a weight) overrides both: a build keeps the review band's pairs too.
     """
     threshold = threshold_weight(model, threshold_match_weight=threshold_match_weight)
     prepared = prepare_records(db_api=db_api, source_table=source_table)
     linker = linker_for(model, prepared=prepared)
-    predictions = predict(linker, model, keep_pairs_above=None if keep_pairs_below_threshold else threshold)
+    floor = keep_pairs_above if keep_pairs_above is not None else None if keep_pairs_below_threshold else threshold
+    predictions = predict(linker, model, keep_pairs_above=floor)
     return Scored(linker=linker, prepared=prepared, predictions=predictions, threshold_match_weight=threshold)
 
 

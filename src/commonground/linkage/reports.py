@@ -15,12 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from commonground import spreadsheet
 from commonground.errors import UserError
 from commonground.linkage.builds import Build, models_dir, require_current_build
-from commonground.linkage.evaluate import ClusterScores, PairwiseScores, cluster_scores, pairwise_scores
+from commonground.linkage.evaluate import (
+    ClusterScores,
+    ErrorRecall,
+    PairwiseScores,
+    cluster_scores,
+    pairwise_scores,
+    recall_by_error,
+)
 from commonground.linkage.explain import PairExplanation
 from commonground.linkage.training import TrainedModel
 
@@ -177,6 +185,9 @@ class Evaluation(BaseModel):
     pairwise: PairwiseScores
     clusters: ClusterScores
     feed_pairs: tuple[FeedPairScores, ...]
+    by_error: tuple[ErrorRecall, ...] = ()
+    """Recall by kind of error, when the truth lists each record's errors (``identity_errors.csv``): each
+    category, then each kind as ``category/kind``."""
 
     def to_json(self) -> str:
         def scores(s: PairwiseScores) -> dict[str, Any]:
@@ -191,6 +202,7 @@ class Evaluation(BaseModel):
                 "pairwise": scores(self.pairwise),
                 "clusters": self.clusters.model_dump(),
                 "feed_pairs": [{"feed_l": f.feed_l, "feed_r": f.feed_r, **scores(f.scores)} for f in self.feed_pairs],
+                "by_error": [{**e.model_dump(), "recall": e.recall} for e in self.by_error],
             },
             indent=2,
         )
@@ -215,6 +227,16 @@ class Evaluation(BaseModel):
                 f"{f.feed_l + ' x ' + f.feed_r:<55} {s.true_pairs:>10,} {s.precision:>9.4f} "
                 f"{s.recall:>7.4f} {s.f1:>7.4f}"
             )
+        if self.by_error:
+            lines += [
+                "",
+                "recall by kind of error (true pairs with at least one record carrying it):",
+                f"{'error':<40} {'records':>9} {'true pairs':>11} {'found':>11} {'recall':>7}",
+            ]
+            lines += [
+                f"{e.kind:<40} {e.records:>9,} {e.true_pairs:>11,} {e.found:>11,} {e.recall:>7.4f}"
+                for e in self.by_error
+            ]
         return "\n".join(lines)
 
 
@@ -265,6 +287,37 @@ def read_truth(truth_dir: Path) -> dict[tuple[str, str], str]:
         return {(row["feed"], row["record_id"]): row["person_id"] for row in csv.DictReader(f)}
 
 
+ERRORS_FILE = "identity_errors.csv"
+"""In a synthetic area's truth (``--noise harsh``): ``feed, record_id, kind, category``, one row per error."""
+
+
+def read_identity_errors(truth_dir: Path) -> dict[tuple[str, str], set[str]] | None:
+    """Each record's errors as ``category`` and ``category/kind`` from ``truth/identity_errors.csv``; None when
+    the truth has no such file (an area made with the default noise profile)."""
+    path = truth_dir / ERRORS_FILE
+    if not path.exists():
+        path = truth_dir / "truth" / ERRORS_FILE
+    if not path.exists():
+        return None
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            found[(row["feed"], row["record_id"])] |= {row["category"], f"{row['category']}/{row['kind']}"}
+    return found
+
+
+def error_masks(records: Sequence[tuple[str, str]], errors: dict[tuple[str, str], set[str]]) -> dict[str, np.ndarray]:
+    """For each category and kind of error, which of ``records`` carry it: categories first, each followed by its
+    kinds, in name order."""
+    names = sorted({e for found in errors.values() for e in found}, key=lambda n: (n.split("/")[0], "/" in n, n))
+    index = {name: i for i, name in enumerate(names)}
+    masks = np.zeros((len(names), len(records)), dtype=bool)
+    for j, key in enumerate(records):
+        for name in errors.get(key, ()):
+            masks[index[name], j] = True
+    return {name: masks[i] for i, name in enumerate(names)}
+
+
 def evaluate_build(*, data_dir: Path, truth_dir: Path) -> Evaluation:
     """Compare the current build's persons with a synthetic area's true people."""
     build = require_current_build(data_dir)
@@ -283,4 +336,13 @@ def evaluate_build(*, data_dir: Path, truth_dir: Path) -> Evaluation:
         pairwise=pairwise_scores(predicted, true),
         clusters=cluster_scores(predicted, true),
         feed_pairs=tuple(feed_pair_scores(feeds, predicted, true)),
+        by_error=tuple(_by_error(truth_dir, known)),
     )
+
+
+def _by_error(truth_dir: Path, known: Sequence[tuple[str, str, str, str]]) -> list[ErrorRecall]:
+    errors = read_identity_errors(truth_dir)
+    if errors is None:
+        return []
+    masks = error_masks([(k[0], k[1]) for k in known], errors)
+    return recall_by_error([k[2] for k in known], [k[3] for k in known], masks)

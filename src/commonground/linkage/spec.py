@@ -345,6 +345,10 @@ class LinkageModelSpec(BaseModel):
     version 3 kept. Used when no probability is given."""
     keep_pairs_above_match_weight: float = -10.0
     """Predict keeps pairs at or above this weight, so thresholds can be swept and explained."""
+    review_band_lower_probability: float | None = Field(default=None, gt=0, lt=1)
+    """The review band's floor: a pair whose match probability is at least this but below the threshold is
+    not linked but offered to people to decide (:mod:`.review_band`). None in models saved before the band:
+    :data:`commonground.linkage.threshold.DEFAULT_REVIEW_BAND_LOWER` then."""
 
     @property
     def default_threshold_match_weight(self) -> float:
@@ -372,6 +376,9 @@ class LinkageModelSpec(BaseModel):
             raise ValueError("give one threshold: threshold_match_probability or threshold_match_weight")
         if self.keep_pairs_above_match_weight > self.default_threshold_match_weight:
             raise ValueError("keep_pairs_above_match_weight must not be above the threshold")
+        lower = self.review_band_lower_probability
+        if lower is not None and math.log2(lower / (1 - lower)) >= self.default_threshold_match_weight:
+            raise ValueError("review_band_lower_probability must be below the threshold")
         for rule in self.training.em_blocking_rules:
             if not rule:
                 raise ValueError("an EM blocking rule needs at least one key")

@@ -64,3 +64,18 @@ def threshold_weight(
     if threshold_match_weight is not None:
         return threshold_match_weight
     return model.spec.default_threshold_match_weight
+
+
+DEFAULT_REVIEW_BAND_LOWER = 0.999
+"""The review band's floor when the spec gives none (models saved before the band): a pair at least this likely
+to be the same person, but below the threshold, is offered to people to decide rather than linked or dropped.
+Why 0.999 (docs/linkage.md, "A band for people to decide"): on the synthetic areas most true pairs the threshold
+misses lie between it and the threshold, while below it the pairs are mostly members of one household, too many
+for people to read and too few of them the same person to be worth their time."""
+
+
+def review_band_weights(model: TrainedModel, *, threshold_match_weight: float) -> tuple[float, float]:
+    """The review band as match weights, ``(lower, upper)``: from the spec's floor probability (or the default)
+    up to the threshold in use; an empty band (lower = upper) when the floor is not below the threshold."""
+    lower = model.spec.review_band_lower_probability or DEFAULT_REVIEW_BAND_LOWER
+    return min(probability_to_weight(lower), threshold_match_weight), threshold_match_weight

@@ -37,9 +37,10 @@ def rule_text(rule: BlockingRuleSpec) -> str:
 
 def spec_digest(spec: LinkageModelSpec) -> str:
     """SHA-256 of the spec as JSON. A threshold the spec does not give is left out, so a model saved
-    before the threshold could be a probability (spec version 2) keeps the digest it was saved with."""
+    before the threshold could be a probability (spec version 2), or before the review band, keeps the digest it
+    was saved with."""
     data = spec.model_dump(mode="json")
-    for key in ("threshold_match_probability", "threshold_match_weight"):
+    for key in ("threshold_match_probability", "threshold_match_weight", "review_band_lower_probability"):
         if data.get(key) is None:
             data.pop(key, None)
     return hashlib.sha256(json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")).hexdigest()

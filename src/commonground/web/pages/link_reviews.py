@@ -13,7 +13,7 @@ from commonground.access.purposes import Purpose
 from commonground.cases import link_reviews, people
 from commonground.cases.inferences import Openings
 from commonground.cases.link_reviews import MIN_REASON, LinkReview
-from commonground.cases.person_view import LinkedRecord, PersonView
+from commonground.cases.person_view import Link, LinkedRecord, PersonView
 from commonground.errors import NotFound, UserError
 from commonground.web.deps import Access, require
 from commonground.web.linkwords import link_words
@@ -148,10 +148,46 @@ def review_queue(access: Annotated[Access, Depends(require("review-links"))]) ->
     )
 
 
+def _pair_page(
+    access: Access, view: PersonView, review: LinkReview, *, errors: dict[str, str] | None, note: str
+) -> HTMLResponse:
+    """A band pair: the two records side by side and the model's reasons in words. Each record is looked for among
+    both people's records that the reviewer's agreements open (a later build may have moved it)."""
+    found: dict[str, LinkedRecord] = {}
+    for person_id in dict.fromkeys([review.person_id, review.pair_person_id or review.person_id]):
+        openings = people.openings_for(access, person_id=person_id, purpose=review.purpose, others=())
+        found |= {_key(r): r for r in view.records(person_id, feeds=openings.feeds) if _key(r) in review.records}
+    levels = review.comparison_levels or {}
+    explanation = link_words(
+        Link(
+            left=review.records[0],
+            right=review.records[1],
+            match_weight=review.match_weight or 0.0,
+            match_probability=review.match_probability or 0.0,
+            weights={name: float(v["weight"]) for name, v in levels.items()},
+            gammas={name: int(v["level"]) for name, v in levels.items()},
+        )
+    )
+    return page(
+        access,
+        "link_review_pair.html",
+        title="Are these two records the same person?",
+        review=review,
+        pair=[found.get(key) for key in review.records],
+        link=explanation,
+        agency=agency,
+        errors=errors or {},
+        note=note,
+        status=400 if errors else 200,
+    )
+
+
 def _review_page(
     access: Access, review: LinkReview, *, errors: dict[str, str] | None = None, note: str = ""
 ) -> HTMLResponse:
     view = _view(access)
+    if review.is_band_pair:
+        return _pair_page(access, view, review, errors=errors, note=note)
     openings = people.openings_for(access, person_id=review.person_id, purpose=review.purpose, others=())
     records = view.records(review.person_id, feeds=openings.feeds)
     doubted = [r for r in records if _key(r) in review.records]
