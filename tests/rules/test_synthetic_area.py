@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from commonground.rules import QualityReport, fairness_report, sensitivity_report
+from commonground.rules import QualityReport, default_rules, fairness_report, sensitivity_report
 
 PEOPLE = 3_000
 AS_OF = datetime(2026, 10, 31, 23, 59)  # the end of the synthetic window
@@ -144,3 +144,10 @@ def test_flags_against_the_truth(area: tuple[Path, QualityReport], tmp_path: Pat
     trio = report.row("child.co_occurring_adversity")
     assert trio.near_misses and (trio.near_miss_rate or 0.0) <= 0.05, text
     assert report.row("child.self_harm").harmed is None  # the truth plants no self-harm of children
+    exposures = {e.rule: e for e in report.exposures}
+    assert set(exposures) == {r.id for r in default_rules().rules if r.id.startswith("ace.")}, text
+    for e in exposures.values():  # measured against the same recorded set, with and without linkage
+        assert e.linked.exposed == e.single_agency.exposed == e.recorded, text
+    assert exposures["ace.domestic_abuse"].recorded >= 5, text
+    assert (exposures["ace.domestic_abuse"].linked.sensitivity or 0.0) >= 0.5, text
+    assert "Children's exposures (ACE indicators) against what partners recorded" in text

@@ -52,6 +52,11 @@ HARMS: dict[str, str] = {
           AND p.dob + INTERVAL 1 YEAR >= (SELECT d0 FROM win)
     """,
     "adult.revolving_door": "SELECT DISTINCT person_id FROM ex WHERE kind = 'revolving_door'",
+    "child.exploitation_risk": """
+        SELECT DISTINCT ex.person_id FROM ex JOIN people AS p ON p.person_id = ex.person_id
+        WHERE ex.kind IN ('criminal_exploitation', 'sexual_exploitation') AND ex.e >= (SELECT d0 FROM win)
+          AND p.dob + INTERVAL 18 YEAR > (SELECT d0 FROM win)
+    """,
 }
 """Per flag, the truth persons who had the harm it is about (SQL over the truth views made in :func:`_harms`)."""
 
@@ -71,6 +76,7 @@ HARM_WORDS: dict[str, str] = {
     "adult.repeat_domestic_abuse_victim": "a victim of domestic abuse",
     "child.infant_injury": "physically abused or neglected before the age of two (what the flag means)",
     "adult.revolving_door": "a revolving-door life",
+    "child.exploitation_risk": "criminally or sexually exploited as a child within the window",
 }
 
 
@@ -95,9 +101,23 @@ class FlagQualityRow:
 
 
 @dataclass(frozen=True)
+class ExposureRow:
+    """One ACE indicator against what partners recorded: the same rule on the truth-linked build (every record
+    given its true person, the truth's households) says which children some partner's records show exposed."""
+
+    rule: str
+    recorded: int
+    linked: Measure
+    """The build's indicator (linkage and inferred households) against the recorded ones."""
+    single_agency: Measure
+    """One agency's records alone (no linkage across partners) against the recorded ones."""
+
+
+@dataclass(frozen=True)
 class FlagQualityReport:
     as_of: datetime
     rows: tuple[FlagQualityRow, ...]
+    exposures: tuple[ExposureRow, ...] = ()
 
     def row(self, rule: str) -> FlagQualityRow:
         for row in self.rows:
@@ -132,6 +152,24 @@ class FlagQualityReport:
                 f"{_pct(r.linked_vs_recorded.ppv)} |"
             )
         lines += ["", "Harms: " + "; ".join(f"{rule}: {words}" for rule, words in HARM_WORDS.items())]
+        if self.exposures:
+            lines += [
+                "",
+                "Children's exposures (ACE indicators) against what partners recorded: the same rules on a copy of "
+                "the build where every record belongs to its true person and households are the truth's. An "
+                "exposure no partner recorded cannot be found and is not counted here.",
+                "",
+                "| ACE | recorded by partners | with linkage: found | sensitivity | PPV "
+                "| one agency alone: found | sensitivity | PPV |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+            for e in self.exposures:
+                lines.append(
+                    f"| {e.rule} | {e.recorded:,} | {e.linked.true_positives:,} of {e.linked.indicated:,} | "
+                    f"{_pct(e.linked.sensitivity)} | {_pct(e.linked.ppv)} | "
+                    f"{e.single_agency.true_positives:,} of {e.single_agency.indicated:,} | "
+                    f"{_pct(e.single_agency.sensitivity)} | {_pct(e.single_agency.ppv)} |"
+                )
         return "\n".join(lines)
 
 
@@ -144,11 +182,21 @@ def flag_quality_report(
     _, records = truth_files(truth_dir)
     folder = records.parent
     ever = _without_raise_limit(rules or default_rules())
-    linked = _flagged(build_dir, records, as_of=as_of, rules=ever)
+    linked, linked_aces = _flagged(build_dir, records, as_of=as_of, rules=ever)
     with _single_agency_build(build_dir) as single_dir:
-        single = _flagged(single_dir, records, as_of=as_of, rules=ever)
+        single, single_aces = _flagged(single_dir, records, as_of=as_of, rules=ever)
     with _truth_linked_build(build_dir, folder) as truth_dir_built:
-        recorded = _flagged(truth_dir_built, records, as_of=as_of, rules=ever)
+        recorded, recorded_aces = _flagged(truth_dir_built, records, as_of=as_of, rules=ever)
+    exposures = tuple(
+        ExposureRow(
+            rule=spec.id,
+            recorded=len(recorded_aces.get(spec.id, set())),
+            linked=_measure(linked_aces.get(spec.id, set()), recorded_aces.get(spec.id, set())),
+            single_agency=_measure(single_aces.get(spec.id, set()), recorded_aces.get(spec.id, set())),
+        )
+        for spec in ever.rules
+        if spec.produces is Kind.INDICATOR and spec.id.startswith("ace.")
+    )
     harms, near = _harms(folder, as_of)
     rows = []
     for rule, harmed in harms.items():
@@ -179,7 +227,7 @@ def flag_quality_report(
                     linked_vs_recorded=_measure(linked.get(spec.id, set()), seen),
                 )
             )
-    return FlagQualityReport(as_of=as_of, rows=tuple(rows))
+    return FlagQualityReport(as_of=as_of, rows=tuple(rows), exposures=exposures)
 
 
 def _measure(flagged: set[str], truth: set[str]) -> Measure:
@@ -194,10 +242,14 @@ def _without_raise_limit(rules: RuleSet) -> RuleSet:
     return RuleSet(packs=packs, routing=rules.routing)
 
 
-def _flagged(build_dir: Path, records: Path, *, as_of: datetime, rules: RuleSet) -> dict[str, set[str]]:
-    """Truth persons with each flag (build persons mapped to the truth person owning most of their records)."""
+def _flagged(
+    build_dir: Path, records: Path, *, as_of: datetime, rules: RuleSet
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Truth persons with each flag, and with each ACE indicator (build persons mapped to the truth person owning
+    most of their records)."""
     run_rules(build_dir=build_dir, as_of=as_of, rules=rules)
-    return by_truth_person(build_dir, records, table="flags")
+    flags = by_truth_person(build_dir, records, table="flags")
+    return flags, by_truth_person(build_dir, records, table="indicators", rule_like="ace.%")
 
 
 @contextmanager
