@@ -80,7 +80,11 @@ def hub_practitioner(s: Shooter) -> None:
     s.shoot(page, "person")
     page.goto(item)
     click(page, page.get_by_role("link", name="Refer to a partner"))
-    page.get_by_label("Which organisation are you referring to?").select_option(label=PARTNER)
+    # first the partner and the purpose (only those that can work are offered), then the records, one by one
+    offered = page.get_by_label(re.compile(f"^{re.escape(PARTNER)}: "))
+    (offered.first if offered.count() else page.locator('input[name="choice"]').first).check()
+    click(page, page.get_by_role("button", name="Continue"))
+    page.locator('input[name="items"]').first.check()
     page.get_by_label("Why are you referring?").fill(
         "Worried about repeated crises and heavy drinking; please offer an assessment and tell us what you can do."
     )

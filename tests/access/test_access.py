@@ -18,6 +18,7 @@ from commonground.access.actions import ACTIONS, SubjectKind
 from commonground.access.agreements import About, AgreementSpec
 from commonground.access.models import AgreementVersion, AuditEvent, BreakGlassReport, PersonRelationship
 from commonground.access.purposes import Purpose
+from commonground.access.relationships import SharedRecords
 from commonground.access.resolver import (
     AgreementTerms,
     Principal,
@@ -49,6 +50,9 @@ class FakeFacts:
         self, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
     ) -> dict[str, frozenset[About]]:
         return {p: self.related for p in person_ids}
+
+    def shares(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> SharedRecords:
+        return {}  # no referral shares records here (tests/cases/test_referral_sharing.py)
 
 
 def principal(role: Role, org: int = 1, kind: OT = OT.LOCAL_AUTHORITY_CHILDRENS) -> Principal:

@@ -63,6 +63,7 @@ def _new(world: World, to: str = "DAS", purpose: Purpose | None = None) -> NewRe
         consent_note=None,
         lawful_basis="Children Act 2004 s11",
         purpose=purpose,
+        items=(("police_incident_persons", "I1"),),  # the record behind P-LA-1's flag
     )
 
 

@@ -87,6 +87,7 @@ def _referral(world: World) -> dict[str, Any]:
         "consent": "not_needed",
         "consent_note": "safeguarding: consent would place the child at risk",
         "lawful_basis": LEGAL_BASIS,
+        "items": [{"feed": "police_incident_persons", "record_id": "I1"}],  # the record behind the flag
     }
 
 
@@ -113,7 +114,8 @@ def test_the_referral_form_carries_a_key_and_a_retry_makes_one_referral(
     client: TestClient, sessions: sessionmaker[Session], world: World
 ) -> None:
     login_as(client, sessions, world.users[HUB])
-    page = client.get(f"/referrals/new?work_item={world.items[PERSON]}")
+    choice = f"{world.organisations['DAS']}:safeguarding_children"  # the form's second step: partner and purpose
+    page = client.get(f"/referrals/new?work_item={world.items[PERSON]}&choice={choice}")
     assert page.status_code == 200, page.text[:300]
     key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
     assert key is not None, "the referral form has no idempotency key"
@@ -127,6 +129,7 @@ def test_the_referral_form_carries_a_key_and_a_retry_makes_one_referral(
         "consent_note": "safeguarding: consent would place the child at risk",
         "lawful_basis": LEGAL_BASIS,
         "purpose": "safeguarding_children",
+        "items": "police_incident_persons:I1",
     }
     first = client.post("/referrals", data=form, follow_redirects=False)
     again = client.post("/referrals", data=form, follow_redirects=False)

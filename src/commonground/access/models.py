@@ -77,6 +77,33 @@ class PersonRelationship(Base):
     valid_until: Mapped[dt.datetime | None]
 
 
+class RecordShare(Base):
+    """One record of a person shared with an organisation, for one purpose, between two moments: what a referral
+    carries (the sender's choice, item by item). The organisation's agreement about its own cases opens this record,
+    for this purpose, while the share is in force, and nothing else of the person (#16, #17)."""
+
+    __tablename__ = "record_shares"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id", "source", "source_ref", "feed", "record_id", name="uq_record_shares_org_source_record"
+        ),
+        Index("ix_record_shares_person_org", "person_id", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    feed: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(40))
+    """What shared it ("referrals")."""
+    source_ref: Mapped[str] = mapped_column(String(64))
+    """Which one of them (the referral's id)."""
+    valid_from: Mapped[dt.datetime]
+    valid_until: Mapped[dt.datetime | None]
+
+
 class AuditEvent(Base):
     """One entry of the append-only audit log. ``hash`` is SHA-256 over the previous entry's hash and this entry's
     canonical content, so an edited or deleted entry breaks the chain (:func:`commonground.access.audit.verify_audit`).

@@ -14,7 +14,9 @@ Precedence, in the order it is applied (the first rule that decides, decides):
 6. An identifiable action needs a stated purpose, and an agreement of the person's organisation that is in force
    now, allows that purpose, covers every feed the subject's records come from, and is about people like this
    one: everyone, or the organisation's own pupils or own cases, as recorded relationships say. Agreement beats
-   role: a role grant alone never opens a person's records.
+   role: a role grant alone never opens a person's records. Records a referral shared with the organisation make
+   the person its own case for the referral's purpose only, and for those records only, while the referral is
+   with it (:func:`records_shared_to`; #16, #17).
 7. Failing 6, break-glass: a role granted ``break-glass`` and not denied it, with a reason in words (at least 20
    visible characters and four words: :mod:`commonground.access.reasons`), is allowed; the access is audited as
    break-glass and reported to the data protection officer.
@@ -39,7 +41,7 @@ from commonground.access.audit import Actor
 from commonground.access.models import Agreement
 from commonground.access.purposes import Purpose
 from commonground.access.reasons import MIN_REASON_CHARACTERS, reason_problem
-from commonground.access.relationships import relationships_of, relationships_of_each
+from commonground.access.relationships import SharedRecords, relationships_of, relationships_of_each, shared_with
 from commonground.access.roles import ROLE_GRANTS, Role
 from commonground.contracts import FEEDS
 from commonground.store.organisation_types import OrganisationType
@@ -141,6 +143,8 @@ class Facts(Protocol):
         self, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
     ) -> dict[str, frozenset[About]]: ...
 
+    def shares(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> SharedRecords: ...
+
 
 class StoreFacts:
     """Facts read from the operational store, fresh on every call: an ended agreement stops access at once."""
@@ -159,6 +163,9 @@ class StoreFacts:
         self, *, person_ids: Sequence[str], organisation_id: int, at: dt.datetime
     ) -> dict[str, frozenset[About]]:
         return relationships_of_each(self.session, person_ids=person_ids, organisation_id=organisation_id, at=at)
+
+    def shares(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> SharedRecords:
+        return shared_with(self.session, person_id=person_id, organisation_id=organisation_id, at=at)
 
 
 class AgreementRow(Protocol):
@@ -224,6 +231,7 @@ class RequestFacts:
         self._facts = facts
         self._agreements: dict[tuple[int, dt.datetime], Sequence[AgreementTerms]] = {}
         self._relationships: dict[tuple[str, int, dt.datetime], frozenset[About]] = {}
+        self._shares: dict[tuple[str, int, dt.datetime], SharedRecords] = {}
 
     def know_agreements(self, *, organisation_id: int, at: dt.datetime, terms: Sequence[AgreementTerms]) -> None:
         """Agreements read with the sign-in, in this request's transaction: not read again."""
@@ -252,6 +260,12 @@ class RequestFacts:
             for person_id in missing:
                 self._relationships[(person_id, organisation_id, at)] = found.get(person_id, frozenset())
         return {p: self._relationships[(p, organisation_id, at)] for p in person_ids}
+
+    def shares(self, *, person_id: str, organisation_id: int, at: dt.datetime) -> SharedRecords:
+        key = (person_id, organisation_id, at)
+        if key not in self._shares:
+            self._shares[key] = self._facts.shares(person_id=person_id, organisation_id=organisation_id, at=at)
+        return self._shares[key]
 
 
 def _refuse(act: Action, reason: str, refusal: Refusal, status: int = 403) -> Decision:
@@ -347,6 +361,10 @@ def _identifiable(
         return Decision(
             allowed=True, action=act.name, reason=f"under agreement {', '.join(covering)}", agreements=covering
         )
+    shared = _covering_shared(facts, candidates, principal=principal, subject=subject, purpose=purpose, at=at)
+    if shared:
+        reason = f"under agreement {', '.join(shared)}, for the records a referral shared"
+        return Decision(allowed=True, action=act.name, reason=reason, agreements=shared)
     if break_glass_reason is not None:
         glass = _role_level(principal, action(BREAK_GLASS))
         if not glass.allowed:
@@ -356,6 +374,53 @@ def _identifiable(
             return _refuse(act, f"break-glass needs a reason: {problem}", Refusal.BREAK_GLASS)
         return Decision(allowed=True, action=act.name, reason="break-glass, reported to the DPO", break_glass=True)
     return _refuse(act, _why_no_agreement(facts, principal, subject, purpose, at=at), Refusal.NO_AGREEMENT)
+
+
+def _own_case_terms(candidates: Sequence[AgreementTerms]) -> list[AgreementTerms]:
+    return [terms for terms in candidates if About.OWN_CASES in terms.about]
+
+
+def _covering_shared(
+    facts: Facts,
+    candidates: Sequence[AgreementTerms],
+    *,
+    principal: Principal,
+    subject: Subject,
+    purpose: Purpose,
+    at: dt.datetime,
+) -> tuple[str, ...]:
+    """The agreements about own cases that cover the subject through records shared with the organisation for
+    ``purpose`` (a referral's): the subject's feeds must be among the shared records' feeds the agreement covers,
+    and at least one shared record must be covered (#16). The shares are read only when such an agreement exists."""
+    own = _own_case_terms(candidates)
+    if not own or subject.person_id is None:
+        return ()
+    records = facts.shares(person_id=subject.person_id, organisation_id=principal.organisation_id, at=at).get(
+        purpose, frozenset()
+    )
+    found: list[str] = []
+    for terms in own:
+        covered = {feed for feed, _ in records if feed in terms.feeds}
+        if covered and subject.feeds <= covered:
+            found.append(terms.reference)
+    return tuple(found)
+
+
+def records_shared_to(
+    principal: Principal, *, person_id: str, purpose: Purpose, facts: Facts, at: dt.datetime
+) -> frozenset[tuple[str, str]]:
+    """The records ``(feed, record_id)`` of ``person_id`` that referrals with the person's organisation share for
+    ``purpose`` and that an agreement of it about its own cases, in force at ``at``, lets it open for that purpose:
+    opened one by one, beside the feeds :func:`feeds_open_to` opens whole (#16, #17)."""
+    in_force = facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
+    own = _own_case_terms([terms for terms in in_force if purpose in terms.purposes])
+    if not own:
+        return frozenset()
+    records = facts.shares(person_id=person_id, organisation_id=principal.organisation_id, at=at).get(
+        purpose, frozenset()
+    )
+    feeds = {feed for terms in own for feed in terms.feeds}
+    return frozenset(r for r in records if r[0] in feeds)
 
 
 def _why_no_agreement(
@@ -464,6 +529,8 @@ def fields_open_to(
         if purpose in terms.purposes
     ]
     about = _about(facts, candidates, person_id=person_id, organisation_id=principal.organisation_id, at=at)
+    if records_shared_to(principal, person_id=person_id, purpose=purpose, facts=facts, at=at):
+        about |= {About.OWN_CASES}  # the fields an agreement shows apply to the records shared under it too
     whole: set[str] = set()
     some: dict[str, set[str]] = {}
     for terms in candidates:
@@ -482,8 +549,14 @@ def purposes_open_to(principal: Principal, *, person_id: str, facts: Facts, at: 
     "why are you opening this record?")."""
     about = facts.relationships(person_id=person_id, organisation_id=principal.organisation_id, at=at)
     about |= {About.EVERYONE}
+    in_force = facts.agreements_in_force(organisation_id=principal.organisation_id, at=at)
     found: set[Purpose] = set()
-    for terms in facts.agreements_in_force(organisation_id=principal.organisation_id, at=at):
+    for terms in in_force:
         if terms.about & about:
             found |= terms.purposes
+    if _own_case_terms(in_force):  # a purpose a referral shared records for, that an agreement opens them for
+        shares = facts.shares(person_id=person_id, organisation_id=principal.organisation_id, at=at)
+        for purpose in shares:
+            if records_shared_to(principal, person_id=person_id, purpose=purpose, facts=facts, at=at):
+                found.add(purpose)
     return sorted(found, key=list(Purpose).index)

@@ -55,6 +55,18 @@ class Openings:
     """Glass was broken: every record of the person read, and of those their inferences rest on, is open."""
     fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Feeds the reader's agreements open only in part, with the fields they show (#16)."""
+    shared: frozenset[tuple[str, str]] = frozenset()
+    """Records ``(feed, record_id)`` of the person read that a referral shared with the reader's organisation for
+    this purpose, opened one by one beside the whole feeds of :attr:`feeds` (#16, #17)."""
+
+    def shows(self, feed: str, record_id: str) -> bool:
+        """Whether a record of the person read may be shown: its feed is open, or it was shared."""
+        return self.everything or feed in self.feeds or (feed, record_id) in self.shared
+
+    @property
+    def only_shared(self) -> bool:
+        """The reader sees this person only through what a referral shared: the rest is not shared with them."""
+        return bool(self.shared) and not self.feeds and not self.everything
 
     def data(self, feed: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """A record's details as the reader may see them: only the fields an agreement shows for its feed."""
@@ -63,12 +75,13 @@ class Openings:
         shown = self.fields[feed]
         return {k: v for k, v in data.items() if k in shown}
 
-    def opens(self, feed: str, about: str | None = None) -> bool:
-        """Whether a record from ``feed`` about ``about`` (the person read when ``None``) may be shown."""
+    def opens(self, feed: str, about: str | None = None, record_id: str | None = None) -> bool:
+        """Whether a record from ``feed`` about ``about`` (the person read when ``None``) may be shown; with its
+        ``record_id``, a record of the person read that a referral shared is open too."""
         if self.everything:
             return True
         if about is None or about == self.person_id:
-            return feed in self.feeds
+            return feed in self.feeds or (record_id is not None and (feed, record_id) in self.shared)
         return feed in self.others.get(about, frozenset())
 
     def names(self, other_id: str, their_feeds: Iterable[str]) -> bool:
@@ -96,14 +109,16 @@ def filter_results(
     feed_of: Callable[[E], str],
     about_of: Callable[[E], str | None],
     with_evidence: Callable[[R, list[E]], R],
+    record_of: Callable[[E], str | None] = lambda _: None,
 ) -> Filtered[R]:
-    """Keep each result's evidence the reader may open; drop (and count) a result left with none."""
+    """Keep each result's evidence the reader may open (a record a referral shared, by its ``record_of``); drop
+    (and count) a result left with none."""
     shown: list[R] = []
     partial: set[str] = set()
     withheld = 0
     for result in results:
         evidence = evidence_of(result)
-        kept = [e for e in evidence if openings.opens(feed_of(e), about_of(e))]
+        kept = [e for e in evidence if openings.opens(feed_of(e), about_of(e), record_of(e))]
         if not kept:
             withheld += 1
             continue

@@ -24,6 +24,7 @@ from commonground.access.resolver import (
     feeds_open_to_each,
     fields_open_to,
     purposes_open_to,
+    records_shared_to,
 )
 from commonground.cases.inferences import Filtered, Openings, described, filter_results
 from commonground.cases.notes import Note, add_note, notes_for
@@ -92,13 +93,15 @@ def person_document(
 
 def openings_for(ctx: Context, *, person_id: str, purpose: Purpose, others: Iterable[str]) -> Openings:
     """What the reader's agreements open for ``purpose``: the feeds of the person (and the fields of those opened
-    only in part), and the feeds of each other person their inferences rest on."""
+    only in part), the records a referral shared with the reader's organisation for the purpose, and the feeds of
+    each other person their inferences rest on."""
     me = ctx.me()
     feeds = feeds_open_to(me, person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
+    shared = records_shared_to(me, person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
     fields = fields_open_to(me, person_id=person_id, purpose=purpose, facts=ctx.facts, at=ctx.now)
     rest = sorted(set(others) - {person_id})
     opened = feeds_open_to_each(me, person_ids=rest, purpose=purpose, facts=ctx.facts, at=ctx.now) if rest else {}
-    return Openings(person_id, feeds, others=opened, fields=fields)
+    return Openings(person_id, feeds, others=opened, fields=fields, shared=shared)
 
 
 def show_person(
@@ -138,6 +141,7 @@ def visible_rule_results(view: PersonView, person_id: str, openings: Openings) -
         feed_of=lambda e: e.feed,
         about_of=lambda e: e.via_person_id,
         with_evidence=lambda r, kept: dataclasses.replace(r, evidence=tuple(kept)),
+        record_of=lambda e: e.record_id,
     )
 
 

@@ -207,7 +207,7 @@ def shown_to(doc: dict[str, Any], *, openings: Openings, purpose: str, today: dt
     none is not named, only counted); household members named only where the reader may open a record of
     theirs."""
     held = frozenset(doc["feeds"])
-    feeds = held if openings.everything else openings.feeds
+    feeds = held if openings.everything else openings.feeds | {feed for feed, _ in openings.shared}
     indicators = _results(doc["indicators"], openings)
     flags = _results(doc["flags"], openings)
     withheld = indicators.withheld + flags.withheld
@@ -217,8 +217,13 @@ def shown_to(doc: dict[str, Any], *, openings: Openings, purpose: str, today: dt
         "break_glass": openings.everything,
         "feeds_shown": sorted(held & feeds),
         "feeds_withheld": len(held - feeds),
-        "records": [r for r in doc["records"] if r["feed"] in feeds],
-        "events": [{**e, "data": openings.data(e["feed"], e["data"])} for e in doc["events"] if e["feed"] in feeds],
+        "records": [r for r in doc["records"] if openings.shows(r["feed"], r["record_id"])],
+        "events": [
+            {**e, "data": openings.data(e["feed"], e["data"])}
+            for e in doc["events"]
+            if openings.shows(e["feed"], e["record_id"])
+        ],
+        "shared_only": openings.only_shared,
         "indicators": indicators.shown,
         "flags": flags.shown,
         "partial": sorted(indicators.partial | flags.partial),
@@ -249,6 +254,7 @@ def _results(results: Iterable[dict[str, Any]], openings: Openings) -> Filtered[
         feed_of=lambda e: str(e["feed"]),
         about_of=lambda e: e["via_person_id"],
         with_evidence=lambda r, kept: {**r, "evidence": kept},
+        record_of=lambda e: e["record_id"],
     )
 
 

@@ -2,19 +2,34 @@
 
 A referral is seen only by the organisation that sent it and the organisation it is now sent to; anyone else is
 answered "not found", as if it did not exist (and nothing is audited: there is nothing of theirs to refuse). Reading
-one is identifiable: the resolver decides for the referral's purpose and the feeds of its flag's evidence, under
-the reader's organisation's agreements. Only the organisation it is sent to takes its steps, as the state machine
+one is identifiable: the resolver decides for the referral's purpose and the feeds of the records it shares, under
+the reader's organisation's agreements.
+
+Making one: the sender chooses the partner and the purpose among those that can work (:func:`referral_options`:
+a partner with an agreement that could receive some record for the purpose; no school for an adult), then the
+records to share, one by one, among those they may open and the partner could receive (:func:`shareable_records`),
+from a flag or from the person's page. Only the organisation it is sent to takes its steps, as the state machine
 of :mod:`commonground.cases.referrals` allows. Every read, step and refusal is audited in the caller's transaction
 (a refusal is committed alone); nothing here commits otherwise.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from sqlalchemy import func, select
 
 from commonground.access.actions import SubjectKind
+from commonground.access.agreements import About
 from commonground.access.context import Context
+from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Subject
+from commonground.cases import people
+from commonground.cases.inferences import Openings
+from commonground.cases.person_view import PersonView
 from commonground.cases.queue import open_work_item
 from commonground.cases.reads import Shown, read_each
 from commonground.cases.referrals import (
@@ -23,12 +38,20 @@ from commonground.cases.referrals import (
     ReferralStatus,
     Step,
     is_party,
+    overdue_for,
+    partners,
     referrals_of,
     send_referral,
     subject_of,
     take_step,
 )
-from commonground.errors import NotFound
+from commonground.cases.work_items import WorkItem
+from commonground.errors import NotFound, UserError
+from commonground.store.models import Organisation
+from commonground.store.organisation_types import OrganisationType
+
+ADULT = 18
+"""From this age a person is an adult, and no school is offered as a recipient (#17)."""
 
 NOT_THE_RECEIVER = "only the organisation the referral is sent to can take its steps"
 OPEN = frozenset({ReferralStatus.SENT, ReferralStatus.ACCEPTED})
@@ -85,19 +108,158 @@ def read_referrals(
     )
 
 
-def make_referral(ctx: Context, *, work_item_id: int, new: NewReferral) -> Referral:
-    """Refer the person of a work item the person may read (any refusal of it is "not found") to a partner:
-    ``make-referral`` is checked for the new referral's person, feeds and purpose (by default the purpose of the
-    work item's rule), then it is sent (:func:`commonground.cases.referrals.send_referral`)."""
-    item, _, _ = open_work_item(ctx, item_id=work_item_id, not_found=True)
+@dataclass(frozen=True)
+class Shareable:
+    """A record of the person the sender could share: from the flag's evidence or the rest of the record."""
+
+    feed: str
+    record_id: str
+    at: dt.datetime | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """The record's details as the sender may see them."""
+    behind_flag: bool = False
+    what: str | None = None
+    """What the flag's rule found in it, in words (for a record behind the flag)."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.feed, self.record_id)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A partner a referral can go to, and the purposes for which it could receive some of the records."""
+
+    organisation: Organisation
+    purposes: list[Purpose]
+
+
+def _records(view: PersonView | None, item: WorkItem | None, person_id: str, openings: Openings) -> list[Shareable]:
+    """The person's records the openings show, those behind the flag first; without a published view, the flag's
+    evidence records the openings show (what the work item already holds)."""
+    if view is None:
+        evidence = {e.partition(":")[::2] for e in (item.evidence if item is not None else [])}
+        return [Shareable(f, r, behind_flag=True) for f, r in sorted(evidence) if openings.shows(f, r)]
+    behind: dict[tuple[str, str], str] = {}
+    if item is not None:
+        for result in view.rule_results(person_id, feeds=None):
+            for e in result.evidence if result.rule_id == item.rule_id else ():
+                if e.via_person_id in (None, person_id) and openings.shows(e.feed, e.record_id):
+                    behind.setdefault((e.feed, e.record_id), str(result.labels.get(e.item, e.item)))
+    feeds = openings.feeds | {feed for feed, _ in openings.shared}
+    events = {(e.feed, e.record_id): e for e in view.events(person_id, feeds=feeds)}
+    found: list[Shareable] = []
+    for record in view.records(person_id, feeds=feeds):
+        key = (record.feed, record.record_id)
+        if not openings.shows(*key):
+            continue
+        event = events.get(key)
+        found.append(
+            Shareable(
+                record.feed,
+                record.record_id,
+                at=event.at if event else None,
+                data=openings.data(record.feed, event.data) if event else {},
+                behind_flag=key in behind,
+                what=behind.get(key),
+            )
+        )
+    never = dt.datetime.min
+    return sorted(
+        found, key=lambda s: (not s.behind_flag, s.feed, -(s.at or never).replace(tzinfo=None).toordinal(), s.key)
+    )
+
+
+def shareable_records(
+    ctx: Context, *, view: PersonView | None, person_id: str, purpose: Purpose, item: WorkItem | None
+) -> list[Shareable]:
+    """The records of the person the sender may share for ``purpose``: those their agreements open for it (and
+    those shared with them), the flag's evidence first. Listing them is a read of the person, checked by the
+    resolver (a refusal is raised, audited) and audited; without a published view, the flag's evidence only."""
+    if view is None or view.identity(person_id) is None:
+        subject = people.person_subject(person_id)
+        decision = ctx.require("view-person", subject, purpose=purpose)
+        openings = people.openings_for(ctx, person_id=person_id, purpose=purpose, others=())
+        found = _records(None, item, person_id, openings)
+        ctx.audit_reads([(decision, subject)], purpose=purpose)
+        return found
+    return people.show_person(
+        ctx,
+        view=view,
+        person_id=person_id,
+        purpose=purpose,
+        show=lambda openings: _records(view, item, person_id, openings),
+    )
+
+
+def receivable_by(
+    ctx: Context, organisation_id: int, *, purpose: Purpose, items: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """Of ``items``, those the organisation could lawfully receive in a referral for ``purpose``: of a feed one of
+    its agreements in force (about everyone, or the cases referred to it) opens for the purpose."""
+    feeds = {
+        feed
+        for terms in ctx.facts.agreements_in_force(organisation_id=organisation_id, at=ctx.now)
+        if purpose in terms.purposes and terms.about & {About.EVERYONE, About.OWN_CASES}
+        for feed in terms.feeds
+    }
+    return [item for item in items if item[0] in feeds]
+
+
+def referral_options(
+    ctx: Context, *, view: PersonView | None, person_id: str, item: WorkItem | None, age: int | None
+) -> list[Option]:
+    """The partners a referral about the person can go to, each with the purposes that can work: a purpose the
+    sender's agreements open the person's record for, and for which the partner could receive at least one record
+    the sender may share; no school for an adult or a person of unknown age (#17). Reads nothing of the person's
+    records and audits nothing (what could be shared is counted by feed, not shown)."""
+    me = ctx.me()
+    choices: list[Option] = []
+    purposes = people.purposes_open(ctx, person_id=person_id)
+    keys: dict[Purpose, list[tuple[str, str]]] = {}
+    for purpose in purposes:
+        openings = people.openings_for(ctx, person_id=person_id, purpose=purpose, others=())
+        keys[purpose] = [s.key for s in _records(view, item, person_id, openings)]
+    for organisation in partners(ctx.db, excluding=me.organisation_id):
+        if organisation.type is OrganisationType.SCHOOL and (age is None or age >= ADULT):
+            continue
+        workable = [p for p in purposes if receivable_by(ctx, organisation.id, purpose=p, items=keys[p])]
+        if workable:
+            choices.append(Option(organisation, workable))
+    return choices
+
+
+def make_referral(
+    ctx: Context,
+    *,
+    new: NewReferral,
+    view: PersonView | None = None,
+    work_item_id: int | None = None,
+    person_id: str | None = None,
+) -> Referral:
+    """Refer the person of a work item the person may read (any refusal of it is "not found"), or a person from
+    their page, to a partner: ``make-referral`` is checked for the new referral's person, the feeds of the records
+    it shares and its purpose (by default the purpose of the work item's rule), then it is sent, sharing the
+    records chosen among those the sender may share (:func:`commonground.cases.referrals.send_referral`)."""
+    item: WorkItem | None = None
+    if work_item_id is not None:
+        item, _, _ = open_work_item(ctx, item_id=work_item_id, not_found=True)
+        person_id = item.person_id
+    elif person_id is None or (view is not None and view.identity(person_id) is None):
+        raise NotFound()
+    purpose = new.purpose or (item.purpose if item is not None else None)
+    if purpose is None:
+        raise UserError("choose the purpose of the referral", field="purpose")
     subject = Subject(
         kind=SubjectKind.REFERRAL,
         organisation_id=new.to_organisation_id,
-        person_id=item.person_id,
-        feeds=item.evidence_feeds,
+        person_id=person_id,
+        feeds=frozenset(feed for feed, _ in new.items),
     )
-    ctx.require("make-referral", subject, purpose=new.purpose or item.purpose)
-    return send_referral(ctx.db, item=item, by=ctx.me().actor, new=new)
+    ctx.require("make-referral", subject, purpose=purpose)
+    openings = people.openings_for(ctx, person_id=person_id, purpose=purpose, others=())
+    shareable = {s.key for s in _records(view, item, person_id, openings)}
+    return send_referral(ctx.db, item=item, person_id=person_id, by=ctx.me().actor, new=new, shareable=shareable)
 
 
 def open_for_handling(ctx: Context, *, referral_id: int) -> Referral:
@@ -128,3 +290,8 @@ def referrals_waiting(ctx: Context) -> int:
         .where(Referral.to_organisation_id == ctx.me().organisation_id, Referral.status == ReferralStatus.SENT)
     )
     return count or 0
+
+
+def referrals_overdue(ctx: Context) -> int:
+    """How many referrals sent to the person's organisation are past their response deadline unanswered."""
+    return overdue_for(ctx.db, organisation_id=ctx.me().organisation_id, today=ctx.now.date())

@@ -1,26 +1,30 @@
 """Referrals: a person referred from a flag to a partner organisation, and every step of it.
 
-A referral is sent from a work item (a flag routed to the sender), with a summary, the consent position (given,
-not needed and why, or refused and why it goes ahead), the lawful basis and the purpose. The organisation it is
-sent to accepts or rejects it (a reason is required), records what it does, transfers it to another partner
-(a reason is required; the new organisation receives it as sent) and closes it (an outcome is required).
+A referral is sent from a work item (a flag routed to the sender) or from the person's page, with a summary, the
+consent position (given, not needed and why, or refused and why it goes ahead), the lawful basis, the purpose, the
+records it shares (chosen one by one by the sender: the minimum the partner needs, not everything behind the flag)
+and the day by which the partner should answer. The organisation it is sent to accepts or rejects it (a reason is
+required), records what it does, transfers it to another partner (a reason is required; the new organisation
+receives it as sent) and closes it (an outcome is required).
 
 The workflow is a state machine whose allowed steps live in one place, :data:`TRANSITIONS`; pages and the API ask
 :func:`allowed_steps` which steps to offer. Every step is a :class:`ReferralEvent` (who, when, from which status
 to which, the note) and an audit event, written in the caller's transaction. Sending or transferring a referral
-records an "own case" relationship between the person and the receiving organisation, so that its agreement
-about its own cases lets it open the person's record, for as long as the referral is with it: the relationship
-ends when the partner rejects or closes the referral or transfers it away, and lapses when nobody has acted on it
-for :data:`REFERRAL_ACCESS`.
+shares its records with the receiving organisation for the referral's purpose
+(:func:`commonground.access.relationships.share_records`), so that its agreement about its own cases lets it open
+those records, and nothing else of the person, for that purpose only, for as long as the referral is with it: the
+share ends when the partner rejects or closes the referral or transfers it away, and lapses when nobody has acted
+on it for :data:`REFERRAL_ACCESS` (#16, #17).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, or_, select
+from sqlalchemy import ForeignKey, Index, String, Text, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from commonground.access import audit
@@ -29,7 +33,7 @@ from commonground.access.agreements import About
 from commonground.access.audit import Actor
 from commonground.access.models import User
 from commonground.access.purposes import Purpose
-from commonground.access.relationships import end_relationship, record_relationship
+from commonground.access.relationships import end_shares, share_records
 from commonground.access.resolver import StoreFacts, Subject, agreements_covering
 from commonground.cases.work_items import WorkItem
 from commonground.contracts import FEEDS
@@ -42,10 +46,16 @@ MAX_TEXT = 10_000
 MIN_REASON = 3
 RELATIONSHIP_SOURCE = "referrals"
 REFERRAL_ACCESS = dt.timedelta(days=90)
-"""How long a referral keeps the person's records open to the partner it is with, counted from its last step: an
+"""How long a referral keeps the records it shares open to the partner it is with, counted from its last step: an
 open referral that nobody acts on stops opening them after this; every step (sending, accepting, recording an
 action, a transfer) starts it again. Rejecting or closing a referral, or transferring it away, ends it at once
-for that partner, unless another open referral about the person is with it."""
+for that partner (another open referral shares only its own records)."""
+RESPONSE_DAYS = 7
+"""The response deadline a new referral is given unless its sender chooses another: a week from the day it is sent."""
+LONGEST_RESPONSE = 28
+"""The latest response deadline a sender may set, in days from the day it is sent (the earliest is that day)."""
+MAX_ITEMS = 500
+"""The most records one referral may share: the minimum necessary is rarely more than a handful."""
 
 
 class ReferralStatus(StrEnum):
@@ -141,6 +151,10 @@ class Referral(Base):
     consent_note: Mapped[str | None] = mapped_column(Text)
     lawful_basis: Mapped[str] = mapped_column(Text)
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
+    shared_items: Mapped[list[str] | None]
+    """The records the sender chose to share, each ``feed:record_id`` (the receiver opens these and no others)."""
+    respond_by: Mapped[dt.date | None]
+    """The day by which the receiver should accept or reject it."""
     status: Mapped[ReferralStatus] = mapped_column(str_enum(ReferralStatus))
     outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -156,14 +170,28 @@ class Referral(Base):
     )
 
     @property
+    def items(self) -> list[tuple[str, str]]:
+        """The records the referral shares, ``(feed, record_id)``, in order."""
+        return [_split(item) for item in self.shared_items or ()]
+
+    @property
     def feeds(self) -> frozenset[str]:
-        """The feeds the referral's evidence comes from (those of its work item; none without one)."""
-        return self.work_item.evidence_feeds if self.work_item is not None else frozenset()
+        """The feeds of the records the referral shares."""
+        return frozenset(feed for feed, _ in self.items)
+
+    def overdue_on(self, day: dt.date) -> bool:
+        """Whether the receiver has not answered (accepted or rejected) by its response deadline."""
+        return self.status is ReferralStatus.SENT and self.respond_by is not None and day > self.respond_by
+
+
+def _split(item: str) -> tuple[str, str]:
+    feed, _, record_id = item.partition(":")
+    return feed, record_id
 
 
 def subject_of(referral: Referral) -> Subject:
     """The referral as the resolver sees it: with the organisation it is (now) sent to, about a person, from the
-    feeds of its flag's evidence."""
+    feeds of the records it shares."""
     return Subject(
         kind=SubjectKind.REFERRAL,
         id=str(referral.id),
@@ -255,7 +283,7 @@ def refuse_unreadable(
     session: Session, organisation: Organisation, *, purpose: Purpose, feeds: frozenset[str], at: dt.datetime
 ) -> None:
     """Refuse to send a referral the receiving partner could not open: it would sit unread. The refusal says what is
-    missing: an agreement for the purpose at all, or one covering some kinds of the flag's records (#17: a refusal
+    missing: an agreement for the purpose at all, or one covering some kinds of the records chosen (#17: a refusal
     caused by mental-health records in the evidence said the purpose was the cause)."""
     if can_open(session, organisation, purpose=purpose, feeds=feeds, at=at):
         return
@@ -270,8 +298,9 @@ def refuse_unreadable(
     if covered and missing:
         kinds = ", ".join(FEEDS[f].title.lower() if f in FEEDS else f for f in missing)
         raise UserError(
-            f"{organisation.name} has an agreement for {words}, but not for every kind of record behind this flag: "
-            f"it may not open {kinds}. Choose another partner, or ask your data protection officer",
+            f"{organisation.name} has an agreement for {words}, but not for every kind of record you chose to share: "
+            f"it may not open {kinds}. Leave those records out, choose another partner, or ask your data protection "
+            "officer",
             field="to_organisation",
         )
     raise UserError(
@@ -279,6 +308,37 @@ def refuse_unreadable(
         f"{words}: choose another partner or purpose, or ask your data protection officer about an agreement",
         field="to_organisation",
     )
+
+
+def respond_by_or_refuse(day: dt.date | None, *, today: dt.date) -> dt.date:
+    """The response deadline: the sender's, from today to :data:`LONGEST_RESPONSE` days ahead, or
+    :data:`RESPONSE_DAYS` from today."""
+    if day is None:
+        return today + dt.timedelta(days=RESPONSE_DAYS)
+    if day < today:
+        raise UserError("the response deadline cannot be in the past", field="respond_by")
+    if day > today + dt.timedelta(days=LONGEST_RESPONSE):
+        raise UserError(
+            f"the response deadline is at most {LONGEST_RESPONSE} days from today: "
+            "a partner should answer a referral within four weeks",
+            field="respond_by",
+        )
+    return day
+
+
+def chosen_items_or_refuse(
+    items: Iterable[tuple[str, str]], *, shareable: Collection[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The records the sender chose, each one the sender may share; none chosen, or one they may not share, is a
+    :class:`UserError`."""
+    chosen = sorted(set(items))
+    if not chosen:
+        raise UserError("choose at least one record to share with the partner", field="items")
+    if len(chosen) > MAX_ITEMS:
+        raise UserError(f"a referral shares at most {MAX_ITEMS} records", field="items")
+    if any(item not in shareable for item in chosen):
+        raise UserError("choose only records of this person that you may share for this purpose", field="items")
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -291,12 +351,29 @@ class NewReferral:
     consent_note: str | None
     lawful_basis: str
     purpose: Purpose | None = None
-    """None: the purpose the work item's rule serves."""
+    """None: the purpose the work item's rule serves (a referral from the person's page must give one)."""
+    items: tuple[tuple[str, str], ...] = ()
+    """The records to share, ``(feed, record_id)``: at least one."""
+    respond_by: dt.date | None = None
+    """None: :data:`RESPONSE_DAYS` from today."""
 
 
-def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferral) -> Referral:
-    """Send a referral about the person of ``item`` to a partner: the referral, its first event, the audit event
-    and the receiving organisation's "own case" relationship, in the caller's transaction."""
+def send_referral(
+    session: Session,
+    *,
+    item: WorkItem | None,
+    by: Actor,
+    new: NewReferral,
+    shareable: Collection[tuple[str, str]],
+    person_id: str | None = None,
+) -> Referral:
+    """Send a referral about the person of ``item`` (or ``person_id``, from the person's page) to a partner,
+    sharing the records the sender chose among ``shareable`` (those they may share): the referral, its first
+    event, the audit event and the share of those records with the receiving organisation, in the caller's
+    transaction."""
+    person = item.person_id if item is not None else person_id
+    if person is None:
+        raise ValueError("a referral is about a person: give a work item or a person id")
     if by.user_id is None or by.organisation_id is None:
         raise UserError("only a signed-in person can make a referral")
     summary = _text(new.summary, what="a summary of why you are referring", required=True, field="summary")
@@ -307,14 +384,18 @@ def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferr
         required=new.consent is not Consent.GIVEN,
         field="consent_note",
     )
-    purpose = new.purpose or item.purpose
+    purpose = new.purpose or (item.purpose if item is not None else None)
+    if purpose is None:
+        raise UserError("choose the purpose of the referral", field="purpose")
     to = partner_or_refuse(session, new.to_organisation_id, not_id=by.organisation_id)
+    chosen = chosen_items_or_refuse(new.items, shareable=shareable)
     now = utcnow()
-    refuse_unreadable(session, to, purpose=purpose, feeds=item.evidence_feeds, at=now)
+    respond_by = respond_by_or_refuse(new.respond_by, today=now.date())
+    refuse_unreadable(session, to, purpose=purpose, feeds=frozenset(feed for feed, _ in chosen), at=now)
     referral = Referral(
-        person_id=item.person_id,
-        work_item_id=item.id,
-        rule_id=item.rule_id,
+        person_id=person,
+        work_item_id=item.id if item is not None else None,
+        rule_id=item.rule_id if item is not None else None,
         from_organisation_id=by.organisation_id,
         from_user_id=by.user_id,
         to_organisation_id=to.id,
@@ -323,6 +404,8 @@ def send_referral(session: Session, *, item: WorkItem, by: Actor, new: NewReferr
         consent_note=consent_note if new.consent is not Consent.GIVEN else None,
         lawful_basis=lawful_basis,
         purpose=purpose,
+        shared_items=[f"{feed}:{record_id}" for feed, record_id in chosen],
+        respond_by=respond_by,
         status=next_status(None, Step.SEND),
         created_at=now,
         updated_at=now,
@@ -362,8 +445,7 @@ def take_step(
             raise UserError(
                 "a referral cannot be transferred back to the organisation that sent it", field="to_organisation"
             )
-        feeds = referral.work_item.evidence_feeds if referral.work_item is not None else frozenset()
-        refuse_unreadable(session, target, purpose=referral.purpose, feeds=feeds, at=now)
+        refuse_unreadable(session, target, purpose=referral.purpose, feeds=referral.feeds, at=now)
     elif step is Step.CLOSE:
         referral.outcome = text
         referral.closed_at = now
@@ -389,48 +471,30 @@ def take_step(
 def _keep_or_end_access(
     session: Session, referral: Referral, step: Step, *, by: Actor, to_organisation_id: int | None, now: dt.datetime
 ) -> None:
-    """The receiving partner's "own case" relationship: opened (or renewed) for :data:`REFERRAL_ACCESS` by a step
-    that leaves the referral with it, ended by one that rejects, closes or transfers it away."""
+    """The receiving partner's share of the referral's records: opened (or renewed) for :data:`REFERRAL_ACCESS` by
+    a step that leaves the referral with it, ended by one that rejects, closes or transfers it away."""
     if to_organisation_id is not None:  # sent, or transferred to another partner
         _open_access(session, referral, organisation_id=to_organisation_id, now=now)
     if step is Step.TRANSFER or referral.status in (ReferralStatus.REJECTED, ReferralStatus.CLOSED):
         assert by.organisation_id is not None
-        if not _other_open_referral(session, referral, organisation_id=by.organisation_id):
-            end_relationship(
-                session,
-                person_id=referral.person_id,
-                organisation_id=by.organisation_id,
-                about=About.OWN_CASES,
-                source=RELATIONSHIP_SOURCE,
-                at=now,
-            )
+        end_shares(
+            session, organisation_id=by.organisation_id, source=RELATIONSHIP_SOURCE, source_ref=str(referral.id), at=now
+        )
     elif to_organisation_id is None:  # accepted, or an action recorded: the partner is working on it
         _open_access(session, referral, organisation_id=referral.to_organisation_id, now=now)
 
 
 def _open_access(session: Session, referral: Referral, *, organisation_id: int, now: dt.datetime) -> None:
-    record_relationship(
+    share_records(
         session,
         person_id=referral.person_id,
         organisation_id=organisation_id,
-        about=About.OWN_CASES,
+        purpose=referral.purpose,
+        records=referral.items,
         source=RELATIONSHIP_SOURCE,
+        source_ref=str(referral.id),
         valid_from=now,
         valid_until=now + REFERRAL_ACCESS,
-    )
-
-
-def _other_open_referral(session: Session, referral: Referral, *, organisation_id: int) -> bool:
-    return (
-        session.scalar(
-            select(Referral.id).where(
-                Referral.person_id == referral.person_id,
-                Referral.to_organisation_id == organisation_id,
-                Referral.id != referral.id,
-                Referral.status.in_((ReferralStatus.SENT, ReferralStatus.ACCEPTED)),
-            )
-        )
-        is not None
     )
 
 
@@ -469,6 +533,9 @@ def _step(
     }
     if to_organisation_id is not None:
         detail["to_organisation_id"] = to_organisation_id
+        detail["records_shared"] = len(referral.items)  # how many, never which: the referral keeps which
+    if step is Step.SEND and referral.respond_by is not None:
+        detail["respond_by"] = referral.respond_by.isoformat()
     audit.record(
         session,
         audit.Event(
@@ -508,6 +575,20 @@ def referrals_of(
     if status is not None:
         query = query.where(Referral.status == status)
     return list(session.scalars(query.limit(limit)))
+
+
+def overdue_for(session: Session, *, organisation_id: int, today: dt.date) -> int:
+    """How many referrals sent to an organisation are past their response deadline unanswered (a count)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Referral)
+        .where(
+            Referral.to_organisation_id == organisation_id,
+            Referral.status == ReferralStatus.SENT,
+            Referral.respond_by < today,
+        )
+    )
+    return count or 0
 
 
 def is_party(referral: Referral, organisation_id: int) -> bool:

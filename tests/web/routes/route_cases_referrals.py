@@ -34,6 +34,12 @@ def _referral_fields(o: Oracle, person: str) -> dict[str, Any]:
     }
 
 
+def _evidence(person: str) -> tuple[str, str]:
+    """The record behind the person's flag, the one a referral of it would share."""
+    feed, _, record_id = next(evidence for p, _, _, evidence, _ in ITEMS if p == person).partition(":")
+    return feed, record_id
+
+
 def _referral_id(o: Oracle) -> int:
     """No referral is made in the matrix (the partners it targets have no agreement to open one, so sending is
     refused; tests/cases/test_referrals.py covers the whole workflow): reading one is a 404 for everyone."""
@@ -54,6 +60,7 @@ def _make_referrals_api(o: Oracle, email: str | None, n: int) -> list[Probe]:
                 "work_item_id": o.world.items[p],
                 "to_organisation_id": _referral_target(o, p),
                 **_referral_fields(o, p),
+                "items": [dict(zip(("feed", "record_id"), _evidence(p), strict=True))],
             },
             allowed_status=frozenset({400}),  # the receiver has no agreement to open it: refused, in words
         )
@@ -71,6 +78,7 @@ def _make_referrals_page(o: Oracle, email: str | None, n: int) -> list[Probe]:
                 "work_item": str(o.world.items[p]),
                 "to_organisation": str(_referral_target(o, p)),
                 **_referral_fields(o, p),
+                "items": ":".join(_evidence(p)),
             },
             allowed_status=frozenset({400}),
             echo=p,

@@ -105,6 +105,11 @@ class PersonOut(BaseModel):
         description="Indicators and flags not named: none of their evidence comes from records you may open"
     )
     further_information: str | None = Field(description="Whom to ask when something is withheld")
+    shared_only: bool = Field(
+        default=False,
+        description="You see this person only through the records a referral shared with your organisation for "
+        "this purpose; the rest of their record is not shared with you",
+    )
     household: list[HouseholdPeriodOut]
     household_note: str | None = Field(description="Living together is inferred from shared addresses")
 
