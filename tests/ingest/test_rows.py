@@ -219,14 +219,17 @@ def test_duplicates_within_a_file_and_across_batches(area: Area) -> None:
         (4, "record_id", "repeats the value on row 2 of this file"),
         (5, "incident_id", "repeats the value on row 3 of this file"),
     ]
-    # A later batch repeating a loaded value: quarantined too; a new value loads.
+    # A later batch: a loaded record sent again as it was is unchanged (#16: the same record_id is a version of the
+    # record, not a repeat); another record taking a loaded incident_id is quarantined; a new record loads.
     (area.source / "police_incidents.csv").unlink()
-    again = [good_row(feed, 1), good_row(feed, 9)]
+    taken = good_row(feed, 8)
+    taken[cols.index("incident_id")] = rows[1][cols.index("incident_id")]
+    again = [good_row(feed, 1), taken, good_row(feed, 9)]
     area.write("police_incidents.csv", csv_text(cols, again))
     second = file_result(area.ingest(), "police_incidents.csv")
-    assert (second.rows_accepted, second.rows_quarantined) == (1, 1)
-    reasons = {r for (r,) in area.query("SELECT reason FROM quarantine WHERE row_number = 2")}
-    assert all(r.startswith("repeats a value already loaded (batch ") for r in reasons)
+    assert (second.rows_accepted, second.rows_quarantined, second.rows_unchanged) == (2, 1, 1)
+    reasons = {r for (r,) in area.query("SELECT reason FROM quarantine WHERE row_number = 3")}
+    assert reasons and all(r.startswith("repeats a value already loaded (batch ") for r in reasons)
     assert area.query("SELECT count(*) FROM feed_police_incidents") == [(3,)]
 
 

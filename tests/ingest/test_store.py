@@ -172,6 +172,9 @@ def test_json_document_shape(area: Area) -> None:
         "rows_quarantined",
         "rows_with_warnings",
         "warnings",
+        "rows_new_versions",
+        "rows_unchanged",
+        "rows_retracted",
     }
     assert set(by_file["notes.txt"]) == {
         "file",
@@ -182,6 +185,9 @@ def test_json_document_shape(area: Area) -> None:
         "rows_quarantined",
         "rows_with_warnings",
         "warnings",
+        "rows_new_versions",
+        "rows_unchanged",
+        "rows_retracted",
         "error",
     }
     assert by_file["notes.txt"]["feed"] is None and by_file["notes.txt"]["status"] == "refused"

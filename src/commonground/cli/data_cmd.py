@@ -81,6 +81,8 @@ def ingest(
 
 
 def print_ingest_summary(document: dict[str, Any], *, data_dir: Path) -> None:
+    from commonground.ingest.report import versions_note
+
     table = Table(title="Ingest")
     table.add_column("file", no_wrap=True)
     table.add_column("status")
@@ -94,6 +96,8 @@ def print_ingest_summary(document: dict[str, Any], *, data_dir: Path) -> None:
     for f in document["files"]:
         if f["status"] == "refused":
             out.print(f"[red]Refused[/] {f['file']}: {f['error']}", highlight=False)
+        elif note := versions_note(f):
+            out.print(f"{f['file']}: {note}.", highlight=False)
     out.print(f"Store: {data_dir / 'analytical'}.", soft_wrap=True)
     out.print("See why rows were held back with `commonground quarantine`.")
     if any(f.get("warnings", 0) for f in document["files"]):

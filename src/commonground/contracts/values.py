@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 
 from commonground.contracts.spec import Column, ColumnType
 from commonground.spreadsheet import looks_like_formula as looks_like_formula
@@ -24,6 +25,27 @@ FORMULA_WARNING = "begins like a spreadsheet formula; kept as text (neutralised 
 """The warning ingest records for a text cell that :func:`looks_like_formula` (#18): the value is kept as sent."""
 
 Value = str | date | datetime | bool | int | list[str]
+
+_clock_ahead = timedelta(0)
+
+
+def latest_moment() -> datetime:
+    """The latest moment a record may hold (local wall-clock time, as the feeds write it): now, unless a
+    demonstration has moved its clock on (:func:`clock_moved_on`). A later date is "in the future"."""
+    return datetime.now() + _clock_ahead
+
+
+@contextmanager
+def clock_moved_on(by: timedelta) -> Iterator[None]:
+    """Check dates against a clock ``by`` ahead of the real one while the block runs: ``commonground demo
+    --advance`` delivers the records of days its clock has reached and the real one has not yet (the pages show
+    deadlines by the same moved clock). Nothing else moves the clock; it is back to the real one after the block."""
+    global _clock_ahead
+    before, _clock_ahead = _clock_ahead, by
+    try:
+        yield
+    finally:
+        _clock_ahead = before
 
 
 class ValueProblem(ValueError):
@@ -114,7 +136,7 @@ def _check_date(year: int, month: int, day: int) -> date:
         raise ValueProblem("not a real calendar date") from None
     if value.year < EARLIEST_YEAR:
         raise ValueProblem(f"before {EARLIEST_YEAR}")
-    if value > date.today():
+    if value > latest_moment().date():
         raise ValueProblem("in the future")
     return value
 
@@ -135,7 +157,7 @@ def _parse_datetime(text: str, column: Column) -> datetime:
     if hour > 23 or minute > 59 or second > 59:
         raise ValueProblem("not a real time of day")
     value = datetime(day.year, day.month, day.day, hour, minute, second)
-    if value > datetime.now():
+    if value > latest_moment():
         raise ValueProblem("in the future")
     return value
 

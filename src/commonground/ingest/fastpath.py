@@ -18,14 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from commonground.contracts.spec import Column, ColumnType
-from commonground.contracts.values import EARLIEST_YEAR, MAX_CELL_CHARS, name_key
+from commonground.contracts.values import EARLIEST_YEAR, MAX_CELL_CHARS, latest_moment, name_key
 
 T = ColumnType
 
@@ -133,12 +132,12 @@ def _fast_name(raw: pa.Array, column: Column) -> tuple[np.ndarray, pa.Array]:
 def _fast_date(raw: pa.Array, column: Column) -> tuple[np.ndarray, pa.Array]:
     shaped = _matches(raw, _RE_DATE)
     real, days = _days(_filled(raw, shaped, "1970-01-01"))
-    ok = shaped & real & (days <= np.datetime64(date.today(), "D"))
+    ok = shaped & real & (days <= np.datetime64(latest_moment().date(), "D"))
     return ok, pa.array(days, pa.date32())
 
 
 def _fast_datetime(raw: pa.Array, column: Column) -> tuple[np.ndarray, pa.Array]:
-    now = np.datetime64(datetime.now(), "us")  # taken before parse_cell could ever look
+    now = np.datetime64(latest_moment(), "us")  # taken before parse_cell could ever look
     shaped = _matches(raw, _RE_DATETIME)
     text = _filled(raw, shaped, "1970-01-01T00:00:00")
     real, days = _days(text)

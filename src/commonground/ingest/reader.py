@@ -4,7 +4,8 @@ CSV is read with Python's ``csv`` module (strict quoting), decoding UTF-8 with
 ``errors='surrogateescape'``: bytes that are not UTF-8 survive as lone surrogates in the cells
 that hold them, and ``parse_cell`` rejects exactly those cells. A UTF-8 byte-order mark is
 dropped. Where :mod:`commonground.ingest.fastcsv` can show that pyarrow's much faster reader gives
-exactly the same rows and row numbers, that is used instead.
+exactly the same rows and row numbers for a chunk, that is used for the chunk instead. Either way a
+CSV file is read a chunk at a time (:mod:`commonground.ingest.window`), never held whole.
 
 Rows are numbered by the line of the file they start on, the header being line 1, as a text
 editor counts them. Parquet columns are turned into text (dates in ISO form) so that both kinds of
@@ -17,12 +18,13 @@ Nothing here ever puts a cell's value into a message.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -30,7 +32,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from commonground.ingest.cells import strings_to_arrow, utf8_ok
-from commonground.ingest.fastcsv import read_fast
+from commonground.ingest.fastcsv import read_rows
+from commonground.ingest.window import LineWindow
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 CHUNK_ROWS = 100_000
 """Rows validated and written at a time."""
@@ -38,8 +44,9 @@ CHUNK_ROWS = 100_000
 FAST_CSV = True
 """Read CSV with pyarrow where :mod:`commonground.ingest.fastcsv` can show the result is the same."""
 
-FAST_CSV_MAX_BYTES = 2**30
-"""The fast path holds a whole file's cells in memory; bigger files stream through the robust reader."""
+FAST_CHUNK_BYTES = 128 * 2**20
+"""The most bytes a chunk's rows may take for the fast path to read them; a chunk of longer rows is read by the
+robust reader, a line at a time."""
 
 FIELD_LIMIT = 64 * 2**20
 """The longest cell, in characters, the CSV reader holds in memory. A longer one (a quote that
@@ -226,38 +233,64 @@ class CsvFeedFile(FeedFile):
         return [normalise_header(c) for c in cells]
 
     def chunks(self) -> Iterator[RawChunk]:
-        small = self._path.stat().st_size <= FAST_CSV_MAX_BYTES
-        if FAST_CSV and small and self._last_line == 1:  # the header is line 1, one line (condition 1)
-            fast = read_fast(self._path, len(self.header), field_limit=FIELD_LIMIT)
-            if fast is not None:
-                yield from self._fast_chunks(*fast)
-                return
-        yield from self._robust_chunks()
+        if FAST_CSV and self._last_line == 1:  # the header is line 1, one line: line 2 starts a row (condition 1)
+            yield from self._mixed_chunks()
+        else:
+            yield from self._robust_chunks()
 
-    def _fast_chunks(self, table: pa.Table, numbers: np.ndarray) -> Iterator[RawChunk]:
-        for start in range(0, table.num_rows, self._chunk_rows):
-            part = table.slice(start, self._chunk_rows)
-            columns = {name: part.column(i).combine_chunks() for i, name in enumerate(self.header)}
-            yield RawChunk(numbers[start : start + self._chunk_rows], columns)
+    def _mixed_chunks(self) -> Iterator[RawChunk]:
+        """Each chunk by the fast path where it can show the rows are the robust reader's, else by the robust
+        reader. Either way a chunk is the next ``chunk_rows`` rows (broken ones included) and ends where a row
+        does, so the chunks are those the robust reader alone would give, and the next starts on a row."""
+        with self._path.open("rb") as handle:
+            window = LineWindow(handle, offset=0, line=1)
+            window.skip_lines(1)  # the header
+            while not window.exhausted:
+                stretch = window.peek_rows(self._chunk_rows, limit=FAST_CHUNK_BYTES)
+                table = None if stretch is None else read_rows(*stretch, len(self.header), field_limit=FIELD_LIMIT)
+                if stretch is not None and table is not None:
+                    data, lines = stretch
+                    numbers = window.line + np.flatnonzero(~lines.blank).astype(np.int64)
+                    window.advance(len(data), len(lines.starts))
+                    columns = {name: table.column(i).combine_chunks() for i, name in enumerate(self.header)}
+                    yield RawChunk(numbers, columns)
+                    continue
+                chunk, lines_read = self._robust_chunk_at(window.offset, window.line)
+                window.skip_lines(lines_read)
+                if chunk is not None:
+                    yield chunk
+
+    def _robust_chunk_at(self, offset: int, line: int) -> tuple[RawChunk | None, int]:
+        """The robust reader's next chunk from ``offset``, where line ``line`` starts a row, and how many lines it
+        read. Decoding starts afresh there, as it may: a line starts after a \n or \r, where no UTF-8 sequence
+        can be left open."""
+        with self._path.open("rb") as raw:
+            raw.seek(offset)
+            with io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape", newline="") as text:
+                reader = csv.reader(text, strict=True)
+                return self._robust_chunk(reader, line - 1), reader.line_num
 
     def _robust_chunks(self) -> Iterator[RawChunk]:
+        while (chunk := self._robust_chunk(self._reader, 0)) is not None:
+            yield chunk
+
+    def _robust_chunk(self, reader: Reader, before: int) -> RawChunk | None:
+        """The next ``chunk_rows`` rows (broken ones included) from ``reader``, whose line n is line ``before`` + n
+        of the file; None when it has no more."""
         width = len(self.header)
         rows: list[list[str]] = []
         numbers: list[int] = []
         broken: list[BrokenRow] = []
-        reader = self._reader
-        while True:
-            start = self._last_line + 1
+        while len(rows) + len(broken) < self._chunk_rows:
+            start = before + reader.line_num + 1
             try:
                 cells = next(reader)
             except StopIteration:
                 break
             except csv.Error as error:
-                self._last_line = reader.line_num
-                text = self._fetcher.text(start, self._last_line)
+                text = self._fetcher.text(start, before + reader.line_num)
                 broken.append(BrokenRow(start, _csv_reason(error), json.dumps({"text": text}, ensure_ascii=True)))
                 continue
-            self._last_line = reader.line_num
             if not cells:
                 continue  # a blank line: not a row
             if len(cells) != width:
@@ -266,11 +299,7 @@ class CsvFeedFile(FeedFile):
             else:
                 rows.append(cells)
                 numbers.append(start)
-            if len(rows) + len(broken) >= self._chunk_rows:
-                yield self._chunk(rows, numbers, broken)
-                rows, numbers, broken = [], [], []
-        if rows or broken:
-            yield self._chunk(rows, numbers, broken)
+        return self._chunk(rows, numbers, broken) if rows or broken else None
 
     def _chunk(self, rows: list[list[str]], numbers: list[int], broken: list[BrokenRow]) -> RawChunk:
         columns: dict[str, pa.Array] = {}

@@ -25,9 +25,20 @@ class FileResult:
     rows_quarantined: int = 0
     rows_with_warnings: int = 0
     warnings: int = 0
+    rows_new_versions: int = 0
+    """Accepted rows that are a new version of an earlier record (the same ``record_id``, other values)."""
+    rows_unchanged: int = 0
+    """Accepted rows identical to the current version of their record (nothing new written); in a retraction list,
+    records already retracted."""
+    rows_retracted: int = 0
+    """A retraction list's records retracted by this file."""
     batch_id: str | None = None
     error: str | None = None
     """Why a refused file was refused: names the file's problem, never a value."""
+
+    def note(self) -> str:
+        """The counts that need words: new versions, retractions, unchanged rows (the table's last column)."""
+        return versions_note(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """The file's entry in ``commonground ingest --json``."""
@@ -40,6 +51,9 @@ class FileResult:
             "rows_quarantined": self.rows_quarantined,
             "rows_with_warnings": self.rows_with_warnings,
             "warnings": self.warnings,
+            "rows_new_versions": self.rows_new_versions,
+            "rows_unchanged": self.rows_unchanged,
+            "rows_retracted": self.rows_retracted,
         }
         if self.status == "refused":
             entry["error"] = self.error
@@ -72,6 +86,9 @@ class IngestResult:
             "rows_quarantined": sum(f.rows_quarantined for f in self.files),
             "rows_with_warnings": sum(f.rows_with_warnings for f in self.files),
             "warnings": sum(f.warnings for f in self.files),
+            "rows_new_versions": sum(f.rows_new_versions for f in self.files),
+            "rows_unchanged": sum(f.rows_unchanged for f in self.files),
+            "rows_retracted": sum(f.rows_retracted for f in self.files),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,11 +119,24 @@ class IngestResult:
                 f"{f.rows_accepted:,}",
                 f"{f.rows_quarantined:,}",
                 f"{f.warnings:,}",
-                f.error or "",
+                f.error or f.note(),
             )
             for f in self.files
         ]
         return headings, rows
+
+
+def versions_note(entry: dict[str, Any]) -> str:
+    """A loaded file's rows that were not simply new records, in words (#16): "3 new versions of an earlier record;
+    2 unchanged", from a file's entry of the ``--json`` document; empty when there are none."""
+    parts = []
+    if n := entry.get("rows_new_versions", 0):
+        parts.append(f"{n:,} new version{'' if n == 1 else 's'} of an earlier record")
+    if n := entry.get("rows_retracted", 0):
+        parts.append(f"{n:,} record{'' if n == 1 else 's'} retracted")
+    if n := entry.get("rows_unchanged", 0):
+        parts.append(f"{n:,} unchanged")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -123,6 +153,9 @@ class BatchReport:
     rows_quarantined: int
     rows_with_warnings: int
     warnings: int
+    rows_new_versions: int = 0
+    rows_unchanged: int = 0
+    rows_retracted: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "loaded_at": self.loaded_at.isoformat(timespec="seconds")}
@@ -165,10 +198,19 @@ def ingest_report(*, data_dir: Path) -> list[BatchReport]:
     if con is None:
         return []
     try:
+        have = {
+            str(c)
+            for (c,) in run_sql(
+                con, "SELECT column_name FROM duckdb_columns() WHERE table_name = ?", ["ingest_batches"]
+            )
+        }
+        counts = ", ".join(  # a store last written before #16 has none of these yet: 0 each
+            f"coalesce({c}, 0)" if c in have else "0" for c in ("rows_new_versions", "rows_unchanged", "rows_retracted")
+        )
         rows = run_sql(
             con,
             "SELECT batch_id, feed, file_name, run_id, loaded_at, rows_read, rows_accepted, rows_quarantined, "
-            "rows_with_warnings, warnings FROM ingest_batches ORDER BY loaded_at, file_name",
+            f"rows_with_warnings, warnings, {counts} FROM ingest_batches ORDER BY loaded_at, file_name",
         )
     finally:
         con.close()

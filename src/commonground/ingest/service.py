@@ -19,9 +19,11 @@ import pyarrow as pa
 
 from commonground.contracts import FeedContract, feed_for_filename
 from commonground.contracts.feeds import FEEDS
+from commonground.contracts.retractions import retraction_feed
 from commonground.errors import UserError
 from commonground.ingest.reader import FeedFile, FileRefused, looks_like_column, open_feed_file
 from commonground.ingest.report import FileResult, IngestResult
+from commonground.ingest.retractions import load_retractions
 from commonground.ingest.store import StoreWriter, open_writer
 from commonground.ingest.validate import ChunkOutcome, ChunkValidator
 
@@ -162,9 +164,13 @@ class _ChunkWriter:
             self._writer.write_chunk, feed=self._feed, batch_id=self._batch_id, outcome=outcome
         )
 
-    def lookup(self, column: str, values: pa.Array) -> dict[str, tuple[str, int]]:
+    def lookup(self, column: str, values: pa.Array) -> dict[str, tuple[str, int, str]]:
         self.wait()
         return self._writer.lookup(self._feed, column, values)
+
+    def unchanged(self, rows: pa.Table) -> set[str]:
+        self.wait()
+        return self._writer.unchanged(self._feed, rows)
 
     def close(self) -> None:
         try:
@@ -181,9 +187,10 @@ class _Run:
         self.seen_batches: set[str] = set()
 
     def ingest_file(self, path: Path) -> FileResult:
-        feed = feed_for_filename(path)
+        retracting = retraction_feed(path)
+        feed = retracting or feed_for_filename(path)
         if feed is None:
-            names = "<feed>.csv or <feed>.parquet"
+            names = "<feed>.csv, <feed>.parquet or <feed>.retractions.csv"
             return FileResult(
                 file=path.name,
                 feed=None,
@@ -204,7 +211,10 @@ class _Run:
         if batch_id in self.seen_batches or self.writer.batch_loaded(batch_id):
             return FileResult(file=path.name, feed=feed.name, status="already_loaded", batch_id=batch_id)
         try:
-            result = self._load(path, feed, batch_id, fingerprint.lines)
+            if retracting is not None:
+                result = self._retract(path, feed, batch_id)
+            else:
+                result = self._load(path, feed, batch_id, fingerprint.lines)
         except FileRefused as refusal:
             self.writer.forget_batch(feed=feed, batch_id=batch_id)
             return FileResult(
@@ -215,6 +225,41 @@ class _Run:
             )
         self.seen_batches.add(batch_id)
         return result
+
+    def _retract(self, path: Path, feed: FeedContract, batch_id: str) -> FileResult:
+        """A partner's retraction list (``<feed>.retractions.csv``): kept as a batch of its own."""
+        try:
+            counts = load_retractions(self.writer, path=path, feed=feed, batch_id=batch_id)
+        except OSError as error:
+            raise FileRefused(f"the file cannot be read ({type(error).__name__})") from error
+        self.writer.record_batch(
+            batch_id=batch_id,
+            feed=feed.name,
+            file_name=path.name,
+            run_id=self.run_id,
+            loaded_at=datetime.now(),
+            file_format="retractions",
+            header=json.dumps(["record_id", "retracted_on", "reason"]),
+            rows_read=counts.rows_read,
+            rows_accepted=counts.accepted,
+            rows_quarantined=counts.quarantined,
+            rows_with_warnings=0,
+            warnings=0,
+            rows_new_versions=0,
+            rows_unchanged=counts.already_retracted,
+            rows_retracted=counts.retracted,
+        )
+        return FileResult(
+            file=path.name,
+            feed=feed.name,
+            status="loaded",
+            rows_read=counts.rows_read,
+            rows_accepted=counts.accepted,
+            rows_quarantined=counts.quarantined,
+            rows_unchanged=counts.already_retracted,
+            rows_retracted=counts.retracted,
+            batch_id=batch_id,
+        )
 
     def _load(self, path: Path, feed: FeedContract, batch_id: str, lines: int) -> FileResult:
         try:
@@ -230,7 +275,7 @@ class _Run:
             raise FileRefused(f"reading stopped part-way ({type(error).__name__})") from error
         finally:
             source.close()
-        rows_read, accepted, quarantined, with_warnings, warnings = counts
+        rows_read, accepted, quarantined, with_warnings, warnings, new_versions, unchanged = counts
         self.writer.record_batch(
             batch_id=batch_id,
             feed=feed.name,
@@ -244,6 +289,9 @@ class _Run:
             rows_quarantined=quarantined,
             rows_with_warnings=with_warnings,
             warnings=warnings,
+            rows_new_versions=new_versions,
+            rows_unchanged=unchanged,
+            rows_retracted=0,
         )
         return FileResult(
             file=path.name,
@@ -254,15 +302,23 @@ class _Run:
             rows_quarantined=quarantined,
             rows_with_warnings=with_warnings,
             warnings=warnings,
+            rows_new_versions=new_versions,
+            rows_unchanged=unchanged,
             batch_id=batch_id,
         )
 
     def _load_rows(
         self, source: FeedFile, path: Path, feed: FeedContract, batch_id: str
-    ) -> tuple[int, int, int, int, int]:
+    ) -> tuple[int, int, int, int, int, int, int]:
         chunk_writer = _ChunkWriter(self.writer, feed, batch_id)
-        validator = ChunkValidator(feed=feed, header=source.header, batch_id=batch_id, lookup=chunk_writer.lookup)
-        read = accepted = quarantined = with_warnings = warnings = 0
+        validator = ChunkValidator(
+            feed=feed,
+            header=source.header,
+            batch_id=batch_id,
+            lookup=chunk_writer.lookup,
+            unchanged=chunk_writer.unchanged,
+        )
+        read = accepted = quarantined = with_warnings = warnings = new_versions = unchanged = 0
         self._progress(path.name, 0, source.expected_rows)
         try:
             for chunk in source.chunks():
@@ -273,11 +329,13 @@ class _Run:
                 quarantined += outcome.rows_quarantined
                 with_warnings += outcome.rows_with_warnings
                 warnings += len(outcome.warnings)
+                new_versions += outcome.rows_new_versions
+                unchanged += outcome.rows_unchanged
                 self._progress(path.name, read, source.expected_rows)
         finally:
             chunk_writer.close()
         self._progress(path.name, read, read)
-        return read, accepted, quarantined, with_warnings, warnings
+        return read, accepted, quarantined, with_warnings, warnings, new_versions, unchanged
 
     def _progress(self, label: str, done: int, total: int | None) -> None:
         if self.on_progress is not None:

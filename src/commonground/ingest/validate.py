@@ -12,8 +12,11 @@ of go through ``parse_cell``, the authority. Then:
 - cross-field checks (an end before its start) blank the field that may be blank (the end, or an optional
   start such as an emergency attendance's ``assault_at``) with a warning naming it, and keep the row: a wrong
   optional value never loses the event (a pair of required fields would quarantine the row; no feed has one);
-- a value of one of the feed's ``unique`` columns already seen (earlier in the file, or in a batch
-  already loaded) quarantines the row; the first row holding a value keeps it.
+- a ``record_id`` already held from an earlier batch is a partner's correction (#16): a row that differs from the
+  current version of that record is accepted as its **new version** (the store keeps the earlier one in its history),
+  and a row identical to it is **unchanged** (counted as accepted, nothing written). A ``record_id`` repeated within
+  one file quarantines the later row, as does a value of another ``unique`` column held by a different record; the
+  first row holding a value keeps it.
 
 Reasons never repeat a cell's value.
 """
@@ -50,8 +53,17 @@ ORDERED_PAIRS: dict[str, tuple[tuple[str, str, str], ...]] = {  # the blanked fi
 
 NAME_KEYS = (("given_name", "given_name_key"), ("family_name", "family_name_key"))
 
-Lookup = Callable[[str, pa.Array], dict[str, tuple[str, int]]]
-"""(column, distinct values) -> {value: (batch_id, row_number)} for values already in the store."""
+RECORD_KEY = "record_id"
+"""The column a record is known by across batches: a row with a held ``record_id`` is a new version of it."""
+
+Held = tuple[str, int, str]
+"""Where a value is held in the store: (batch_id, row_number, record_id of the row holding it)."""
+
+Lookup = Callable[[str, pa.Array], dict[str, Held]]
+"""(column, distinct values) -> {value: held} for values already in the store."""
+
+Unchanged = Callable[[pa.Table], set[str]]
+"""Rows that would be new versions (the contract's columns) -> the record_ids whose current version is identical."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +89,21 @@ class ChunkOutcome:
     rows_read: int = 0
     rows_quarantined: int = 0
     rows_with_warnings: int = 0
+    replaced: list[str] = field(default_factory=list)
+    """record_ids of ``accepted`` rows that are new versions of records already held: the store moves the current
+    version of each to its history before the new one is written."""
+    rows_unchanged: int = 0
+    """Rows identical to the current version of their record: accepted, but nothing is written."""
 
     @property
     def rows_accepted(self) -> int:
-        return int(self.accepted.num_rows)
+        """Rows that passed: written (new records and new versions) or unchanged, so that rows read = accepted +
+        quarantined."""
+        return int(self.accepted.num_rows) + self.rows_unchanged
+
+    @property
+    def rows_new_versions(self) -> int:
+        return len(self.replaced)
 
 
 def store_columns(feed: FeedContract) -> list[tuple[str, pa.DataType]]:
@@ -165,12 +188,17 @@ def _merge(values: pa.Array, at: list[int], fixed: list[object], column: Column)
 class ChunkValidator:
     """Validates the chunks of one file in order; remembers the unique values it has seen."""
 
-    def __init__(self, *, feed: FeedContract, header: list[str], batch_id: str, lookup: Lookup) -> None:
+    def __init__(
+        self, *, feed: FeedContract, header: list[str], batch_id: str, lookup: Lookup, unchanged: Unchanged
+    ) -> None:
         self.feed = feed
         self.header = header
         self.batch_id = batch_id
         self._lookup = lookup
+        self._unchanged = unchanged
         self._store_columns = store_columns(feed)
+        self._unchanged_rows: dict[str, int] = {}
+        """record_id -> row of this file found unchanged: never written, so the store cannot say it was seen."""
 
     def validate(self, chunk: RawChunk) -> ChunkOutcome:
         n = chunk.size
@@ -186,8 +214,12 @@ class ChunkValidator:
             for i, reason in outcome.warnings:
                 warn.setdefault(i, []).append((column.name, reason))
         self._check_order(values, quarantine, warn)
-        self._check_unique(chunk, values, quarantine)
-        return self._outcome(chunk, n, values, quarantine, warn)
+        versions = self._check_unique(chunk, values, quarantine)
+        unchanged = self._check_versions(chunk, values, versions)
+        result = self._outcome(chunk, n, values, quarantine, warn, unchanged)
+        result.replaced = [r for i, r in sorted(versions.items()) if i not in unchanged]
+        result.rows_unchanged = len(unchanged)
+        return result
 
     def _check_order(
         self,
@@ -213,7 +245,11 @@ class ChunkValidator:
 
     def _check_unique(
         self, chunk: RawChunk, values: dict[str, pa.Array], quarantine: dict[int, list[tuple[str | None, str]]]
-    ) -> None:
+    ) -> dict[int, str]:
+        """Quarantine repeats; return the rows that are versions of records held from earlier batches
+        ({index in chunk: record_id})."""
+        versions: dict[int, str] = {}
+        record_ids = values[RECORD_KEY].to_pylist() if RECORD_KEY in values else [None] * chunk.size
         for name in self.feed.unique:
             column = values[name]
             if pa.types.is_list(column.type):  # no feed has a unique code list; keep it honest
@@ -224,26 +260,54 @@ class ChunkValidator:
             keys = pc.take(column, pa.array(candidates, pa.int64()))
             distinct = pc.unique(pc.drop_null(keys))
             stored = self._lookup(name, distinct)
-            if not stored and len(distinct) == len(keys) - keys.null_count:
+            earlier = self._unchanged_rows if name == RECORD_KEY else {}
+            if not stored and not earlier and len(distinct) == len(keys) - keys.null_count:
                 continue  # the usual case: no repeats, nothing to look at row by row
-            seen: dict[str, int] = {}
+            seen: dict[str, int] = {**earlier}
             for i, key in zip(candidates.tolist(), keys.to_pylist(), strict=True):
                 if key is None:
                     continue
                 key = str(key)
-                if key in seen:
-                    reason = f"repeats the value on row {seen[key]} of this file"
-                elif key in stored:
-                    batch, first_row = stored[key]
-                    reason = (
-                        f"repeats the value on row {first_row} of this file"
-                        if batch == self.batch_id
-                        else f"repeats a value already loaded (batch {batch[:12]}, row {first_row})"
-                    )
-                else:
-                    seen[key] = int(chunk.row_numbers[i])
+                reason = self._repeat(
+                    key, seen, stored.get(key), own_record=record_ids[i], versioned=name == RECORD_KEY
+                )
+                if reason is not None:
+                    quarantine.setdefault(i, []).append((name, reason))
                     continue
-                quarantine.setdefault(i, []).append((name, reason))
+                seen[key] = int(chunk.row_numbers[i])
+                if name == RECORD_KEY and key in stored:
+                    versions[i] = key
+        return {i: r for i, r in versions.items() if i not in quarantine}
+
+    def _repeat(
+        self, key: str, seen: dict[str, int], held: Held | None, *, own_record: object, versioned: bool
+    ) -> str | None:
+        """Why a row's unique value is a repeat, or None: a value seen earlier in this file is; a ``record_id`` held
+        from an earlier batch is not (the row is a version of that record); another column's value held by a
+        different record is."""
+        if key in seen:
+            return f"repeats the value on row {seen[key]} of this file"
+        if held is None:
+            return None
+        batch, row, holder = held
+        if batch == self.batch_id:
+            return f"repeats the value on row {row} of this file"
+        if versioned or holder == own_record:  # a new version, or the earlier version of this same record
+            return None
+        return f"repeats a value already loaded (batch {batch[:12]}, row {row})"
+
+    def _check_versions(self, chunk: RawChunk, values: dict[str, pa.Array], versions: dict[int, str]) -> set[int]:
+        """Of the rows that are versions of held records, those identical to the current version (unchanged);
+        the others stay as new versions."""
+        if not versions:
+            return set()
+        at = pa.array(sorted(versions), pa.int64())
+        rows = pa.table({c.name: pc.take(values[c.name], at) for c in self.feed.columns})
+        same = self._unchanged(rows)
+        unchanged = {i for i, record_id in versions.items() if record_id in same}
+        for i in unchanged:
+            self._unchanged_rows[versions[i]] = int(chunk.row_numbers[i])
+        return unchanged
 
     def _outcome(
         self,
@@ -252,9 +316,12 @@ class ChunkValidator:
         values: dict[str, pa.Array],
         quarantine: dict[int, list[tuple[str | None, str]]],
         warn: dict[int, list[tuple[str, str]]],
+        unchanged: set[int],
     ) -> ChunkOutcome:
         keep = np.ones(n, dtype=bool)
         keep[list(quarantine)] = False
+        written = keep.copy()
+        written[list(unchanged)] = False  # an unchanged row is accepted (and its warnings kept), not written again
         if self.feed.person_level:
             for source, key in NAME_KEYS:
                 values[key] = name_keys(values[source])
@@ -273,7 +340,7 @@ class ChunkValidator:
             for name, reason in warn[i]
         ]
         return ChunkOutcome(
-            accepted=table.filter(pa.array(keep)),
+            accepted=table.filter(pa.array(written)),
             quarantined=entries,
             warnings=warnings,
             rows_read=n + len(chunk.broken),
