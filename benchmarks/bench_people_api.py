@@ -65,7 +65,7 @@ def _timed(label: str, timings: dict[str, float], fn: Any, *args: Any, **kwargs:
 def prepare(people: int, work: Path, database_url: str) -> tuple[Path, dict[str, float]]:
     from commonground.cases.demo import demo_password, seed_partnership
     from commonground.cases.sync import sync_current_build
-    from commonground.cli.demo_cmd import rules_moments
+    from commonground.cli.demo_cmd import area_last_day, demo_clock
     from commonground.ingest import ingest_directory
     from commonground.linkage.builds import current_build_id, require_current_build
     from commonground.linkage.pipeline import build_from_store
@@ -82,7 +82,7 @@ def prepare(people: int, work: Path, database_url: str) -> tuple[Path, dict[str,
         _timed("ingest", timings, ingest_directory, source=area, data_dir=data_dir)
         _timed("link", timings, build_from_store, data_dir=data_dir)
     build = require_current_build(data_dir)
-    _timed("rules", timings, run_rules, build_dir=build.path, as_of=rules_moments(area)[-1])
+    _timed("rules", timings, run_rules, build_dir=build.path, as_of=demo_clock(area_last_day(area)))
     upgrade(database_url)
     engine = make_engine(database_url)
     sessions = session_factory(engine)

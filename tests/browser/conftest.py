@@ -94,6 +94,30 @@ def _pupils_at_domestic_incidents(build: Path) -> dict[str, Pupil]:
     return found
 
 
+def _another_pupil_of(build: Path, pupil: Pupil, *, avoid: set[str]) -> tuple[str, str]:
+    """Another pupil on the roll of ``pupil``'s school, and the police incident row ``pupil`` is named on (the area
+    is too small to be sure of siblings at one school: the second pupil is linked to the incident by its row)."""
+    con = duckdb.connect(str(build / "build.duckdb"), read_only=True)
+    try:
+        row = con.execute(
+            "SELECT i.record_id FROM feed_police_incidents i JOIN feed_police_incident_persons pi "
+            "ON pi.incident_id = i.incident_id WHERE pi.record_id = ?",
+            [pupil.incident_record],
+        ).fetchone()
+        others = con.execute(
+            "SELECT DISTINCT roll.person_id FROM feed_school_roll s "
+            "JOIN person_records roll ON roll.feed = 'school_roll' AND roll.record_id = s.record_id "
+            "WHERE CAST(s.school_urn AS VARCHAR) = ? AND s.left_on IS NULL ORDER BY roll.person_id",
+            [pupil.urn],
+        ).fetchall()
+    finally:
+        con.close()
+    assert row is not None
+    choices = [str(p) for (p,) in others if str(p) != pupil.person_id and str(p) not in avoid]
+    assert choices, f"school {pupil.urn} has one pupil only: make the area larger"
+    return choices[0], str(row[0])
+
+
 def _flagged_child(build: Path, pupils: set[str]) -> tuple[str, list[str]]:
     """A child with the domestic-abuse indicator and its evidence records (``feed:record_id``), not one of the
     pupils whose school gets a notice (so that the tests do not share a person)."""
@@ -121,7 +145,7 @@ def _add_work(data_dir: Path) -> tuple[int, str, dict[str, int]]:
     from commonground.access.audit import RULES_STAGE
     from commonground.access.purposes import Purpose
     from commonground.access.roles import Role
-    from commonground.cases.notices import NOTICE_RULE, Notice, notices_from_work_items
+    from commonground.cases.notices import NOTICE_RULE, NoticeChild, notices_from_work_items
     from commonground.cases.work_items import FlagRecord, RouteTo, WorkItem, upsert_work_items
     from commonground.linkage.builds import require_current_build
     from commonground.store.db import make_engine, session_factory
@@ -158,6 +182,20 @@ def _add_work(data_dir: Path) -> tuple[int, str, dict[str, int]]:
         )
         for urn, p in sorted(pupils.items())
     ]
+    first = pupils[min(pupils)]
+    sibling, incident_row = _another_pupil_of(build, first, avoid={child})
+    flags.append(  # a second pupil of the first school linked to the same incident: one notice names both (#17)
+        FlagRecord(
+            person_id=sibling,
+            rule_id=NOTICE_RULE,
+            rule_version="2",
+            route_to=RouteTo(organisation_type=OT.SCHOOL, role=Role.SCHOOL_SAFEGUARDING_LEAD, organisation=first.urn),
+            due_by=now + dt.timedelta(hours=20),
+            evidence_ids=(f"police_incidents:{incident_row}",),
+            purpose=Purpose.OPERATION_ENCOMPASS,
+            episode=first.incident_at.isoformat(),
+        )
+    )
     engine = make_engine(hub_settings(data_dir=data_dir).resolved_database_url)
     views = PersonViews(data_dir)
     try:
@@ -172,7 +210,9 @@ def _add_work(data_dir: Path) -> tuple[int, str, dict[str, int]]:
             ).one()
             notices = {
                 urn: session.scalars(
-                    select(Notice.id).where(Notice.person_id == p.person_id).order_by(Notice.id.desc())
+                    select(NoticeChild.notice_id)
+                    .where(NoticeChild.person_id == p.person_id)
+                    .order_by(NoticeChild.notice_id.desc())
                 ).first()
                 for urn, p in pupils.items()
             }

@@ -43,10 +43,22 @@ def test_a_flag_is_read_referred_accepted_and_closed(browse: Browse, area: Area)
     expect(mash.main.get_by_text(area.mash_person_id).first).to_be_visible()
     assert mash.heading() != "Why are you opening this record?"
 
+    # the person's page offers a referral too (#17); this one is made from the flag
+    expect(mash.main.get_by_role("link", name="Refer to a partner")).to_have_attribute(
+        "href", f"/referrals/new?person={area.mash_person_id}"
+    )
+
     mash.goto(f"/queue/{area.mash_item_id}")
     mash.follow("Refer to a partner")
     assert mash.heading() == "Refer to a partner"
-    mash.main.get_by_label("Which organisation are you referring to?").select_option(label=PARTNER)
+    # only the partners and purposes that can work are offered (#17): first the partner and the purpose
+    mash.main.get_by_label(f"{PARTNER}: safeguarding children").check()
+    mash.press("Continue")
+    assert mash.heading() == f"Refer to {PARTNER}"
+    mash.press("Send the referral")  # nothing chosen to share: refused, in words, on the records
+    expect(mash.main.locator("#items-error")).to_contain_text("Choose at least one record to share")
+    # then the records, one by one: the first record behind the flag only (the minimum necessary)
+    mash.main.locator('input[name="items"]').first.check()
     mash.main.get_by_label("Why are you referring?").fill(
         "Domestic abuse at home, police called twice this year; please check the adults' history and advise."
     )
@@ -54,10 +66,14 @@ def test_a_flag_is_read_referred_accepted_and_closed(browse: Browse, area: Area)
     mash.press("Send the referral")
     assert "sent" in mash.done().lower()
     referral = re.sub(r"\?.*$", "", mash.page.url).rsplit("/", 1)[1]
+    expect(mash.main.locator("#shared-items li")).to_have_count(1)
 
     partner = browse(PARTNER_ACCOUNT)
     partner.nav("Referrals")
     partner.follow_href(f"/referrals/{referral}")
+    expect(partner.main.get_by_role("heading", name="What the referral shares")).to_be_visible()
+    expect(partner.main.locator("#shared-items li")).to_have_count(1)
+    expect(partner.main.get_by_text("Respond by")).to_be_visible()
     partner.press("Accept the referral")
     assert "accepted" in partner.done().lower()
     partner.main.get_by_label("Record an action").fill("Checked the adults' history; joint visit arranged.")
@@ -79,6 +95,13 @@ def test_a_school_acknowledges_its_notice_and_cannot_open_another_schools(browse
     lead.nav("Notices")
     lead.follow_href(f"/notices/{area.notices[mine]}")
     assert lead.heading() == "The police attended a domestic-abuse incident"
+    # siblings at one school are one notice, each pupil named, with how they are linked to the incident (#17)
+    pupils = re.compile(r"^Your \d+ pupils linked to this incident$")
+    expect(lead.main.get_by_role("heading", name=pupils)).to_be_visible()
+    assert lead.main.locator("#notice-pupils tbody tr").count() >= 2
+    expect(lead.main.get_by_text("Present: named on the incident as present, a victim or a witness")).to_be_visible()
+    expect(lead.main.get_by_text("Date and time of the incident")).to_be_visible()
+    expect(lead.main.get_by_text(re.compile(r"notice \d+", re.IGNORECASE))).to_have_count(0)  # no internal number
     lead.press("Acknowledge: I have read this notice")
     assert "acknowledged" in lead.done().lower()
     expect(lead.main.locator(".cg-tag").first).to_have_text("Acknowledged")

@@ -18,9 +18,17 @@ from sqlalchemy import select
 
 from commonground.access.models import User
 from commonground.cases.demo import DemoAccount
+from commonground.cases.demo_clock import HELD_BACK_DAYS, read_clock
 from commonground.cases.sync import ROUTES
 from commonground.cases.work_items import WorkItem, WorkItemStatus
-from commonground.cli.demo_cmd import area_last_day, feeds_of, moved_area, rules_moments, set_up_partnership
+from commonground.cli.demo_cmd import (
+    area_last_day,
+    delivered,
+    demo_present,
+    moved_area,
+    rules_moments,
+    set_up_partnership,
+)
 from commonground.linkage.builds import require_current_build
 from commonground.settings import Settings
 from commonground.store.db import make_engine, session_factory
@@ -33,7 +41,7 @@ pytestmark = pytest.mark.slow
 UK = ZoneInfo("Europe/London")
 PEOPLE = 3000
 SEED = 11
-TAG = re.compile(r'<strong class="cg-tag cg-tag--(overdue|red|amber|green)">')
+TAG = re.compile(r'data-rating="(red|amber|green|none)"')  # each row's rating tag (#17), one per row
 
 
 @dataclass(frozen=True)
@@ -54,10 +62,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     root = tmp_path_factory.mktemp("demo-time")
     data_dir = root / "data"
     generate(people=PEOPLE, seed=SEED, out=root / "area")
-    moved = moved_area(data_dir, area=root / "area", name="area")
-    ingest_directory(source=feeds_of(moved), data_dir=data_dir)
-    build_from_store(data_dir=data_dir)
     now = dt.datetime.now(dt.UTC)
+    moved = moved_area(data_dir, area=root / "area", name="area", now=now)
+    ingest_directory(source=delivered(data_dir, moved, now=now), data_dir=data_dir)
+    build_from_store(data_dir=data_dir)
     accounts, _ = set_up_partnership(Settings(data_dir=data_dir), moved, run_rules_again=True, now=now)
     return Demo(data_dir=data_dir, area=moved, accounts=[a for a in accounts if isinstance(a, DemoAccount)], now=now)
 
@@ -75,7 +83,7 @@ def _casework_accounts(demo: Demo) -> list[DemoAccount]:
 
 
 def _queues(demo: Demo) -> dict[str, list[str]]:
-    """Each casework account's open queue as its page shows it: the deadline tag of every row."""
+    """Each casework account's open queue as its page shows it: the rating tag of every row."""
     settings = hub_settings(Settings(data_dir=demo.data_dir), cookie_secure=True, login_rate_per_minute=1_000)
     engine = make_engine(settings.resolved_database_url)
     sessions = session_factory(engine)
@@ -105,8 +113,11 @@ def _open_items(demo: Demo) -> list[WorkItem]:
 
 
 def test_the_demo_area_ends_yesterday(demo: Demo) -> None:
+    """What the demo has delivered ends yesterday; the area's last days are held back for its clock (#17)."""
     yesterday = demo.now.astimezone(UK).date() - dt.timedelta(days=1)
-    assert area_last_day(demo.area) == yesterday
+    assert area_last_day(demo.area) == yesterday + dt.timedelta(days=HELD_BACK_DAYS)
+    clock = read_clock(demo.data_dir)
+    assert clock is not None and clock.released_through == yesterday and not clock.advanced
     con = duckdb.connect(str(require_current_build(demo.data_dir).path / "build.duckdb"), read_only=True)
     try:
         row = con.execute(
@@ -121,7 +132,8 @@ def test_the_demo_area_ends_yesterday(demo: Demo) -> None:
 def test_a_work_item_is_in_the_queue_from_the_run_that_raised_it(demo: Demo) -> None:
     items = _open_items(demo)
     assert items, "the demo made no work: make the area larger"
-    runs = {moment.replace(tzinfo=UK).astimezone(dt.UTC) for moment in rules_moments(demo.area, now=demo.now)}
+    present = demo_present(demo.data_dir, demo.area, now=demo.now)
+    runs = {moment.replace(tzinfo=UK).astimezone(dt.UTC) for moment in rules_moments(present)}
     for item in items:
         assert item.created_at.astimezone(dt.UTC) in runs, (item.rule_id, item.created_at)
     assert min(item.created_at for item in items) < demo.now - dt.timedelta(days=1)  # not all "under 1 day"

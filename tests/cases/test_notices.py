@@ -21,7 +21,7 @@ from commonground.access.accounts import create_user
 from commonground.access.models import AuditEvent
 from commonground.access.purposes import Purpose
 from commonground.access.roles import Role
-from commonground.cases.notices import NOTICE_RULE, Notice, notices_from_work_items
+from commonground.cases.notices import NOTICE_RULE, Notice, NoticeChild, notices_from_work_items
 from commonground.cases.outbox import OutboxMessage
 from commonground.cases.person_view import PersonView
 from commonground.cases.work_items import FlagRecord, RouteTo, WorkItem, WorkItemStatus, upsert_work_items
@@ -81,15 +81,17 @@ def test_notices_are_made_once_with_the_minimum_data_and_an_email_per_lead(
     assert (first.created, first.emails_queued, first.no_recipient, first.not_in_view) == (2, 3, 0, 0)
     assert (again.created, again.emails_queued) == (0, 0)
     with sessions() as db:
-        notices = {n.person_id: n for n in db.scalars(select(Notice))}
-        a = notices["P-SCHA-4"]
-        assert a.child_name == "Amberly Quilliam"
-        assert a.child_date_of_birth == dt.date(2015, 3, 9)
+        children = {c.person_id: c for c in db.scalars(select(NoticeChild))}
+        child = children["P-SCHA-4"]
+        a = child.notice
+        assert [c.person_id for c in a.children] == ["P-SCHA-4"]
+        assert child.child_name == "Amberly Quilliam"
+        assert child.child_date_of_birth == dt.date(2015, 3, 9)
         assert a.incident_at == dt.datetime(2026, 10, 1, 21, 30, tzinfo=UK).astimezone(dt.UTC)
-        assert a.child_present is True
+        assert child.child_present is True and child.involvement == "named"
         assert a.incident_reference == "INC-0004"
         assert a.police_contact == CHILDREN["P-SCHA-4"][4]
-        item = db.get_one(WorkItem, a.work_item_id)
+        item = db.get_one(WorkItem, child.work_item_id)
         assert a.due_by == item.due_by and a.organisation_id == item.organisation_id
         assert a.sent_at is None and a.acknowledged_at is None
         messages = list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -134,7 +136,8 @@ def test_a_school_sees_its_own_notices_and_never_another_schools(
         assert response.status_code == 404, response.request.url
         assert "Brennick" not in response.text and "Ostrander" not in response.text
     listed = client.get("/api/notices").json()
-    assert [n["person_id"] for n in listed["notices"]] == ["P-SCHA-4"] and listed["withheld"] == 0
+    assert [[c["person_id"] for c in n["children"]] for n in listed["notices"]] == [["P-SCHA-4"]]
+    assert listed["withheld"] == 0
     with app.state.sessions() as db:
         notice = db.get_one(Notice, other)
         assert notice.acknowledged_at is None
@@ -269,4 +272,6 @@ def test_the_notice_shows_the_incident_that_raised_it_with_its_reference_and_con
         assert notice.incident_at == dt.datetime(2026, 12, 6, 22, 40, tzinfo=UK).astimezone(dt.UTC)
         assert notice.incident_reference == "INC-0077"
         assert notice.police_contact == "PC 1203 Singh, Safeguarding Hub, 01632 960077"
-        assert notice.child_present is None  # not named on that incident: not recorded
+        [child] = notice.children
+        assert child.child_present is None  # not named on that incident: not recorded
+        assert child.involvement == "at_home"

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import pytest
 
+from commonground.rules import default_rules
+
 from .conftest import Outcome, run_scenario
 from .literal import Cases, Expect, check, fires, silent
 from .scenario import Scenario
@@ -49,7 +51,7 @@ def crises_three_in_a_month(s: Scenario) -> list[Expect]:
             ("mental_health_contacts", s136),
             first="2025-01-01T03:00:00",
             route_to=CRISIS_TEAM,
-            due_by=AMBER,
+            due_by=RED,  # usually amber: the latest record is within 7 days
         )
     ]
 
@@ -203,7 +205,7 @@ def repeat_missing(s: Scenario) -> list[Expect]:
             ("missing_episodes", b),
             ("missing_episodes", c),
             route_to=MASH,
-            due_by=AMBER,
+            due_by=RED,  # usually amber: the latest record is within 7 days
         )
     ]
 
@@ -289,8 +291,9 @@ def test_adult_case(adult_run: tuple[Outcome, dict[str, list[Expect]]], name: st
 def test_every_flag_records_its_rule_version_and_raise_time(adult_run: tuple[Outcome, dict[str, list[Expect]]]) -> None:
     outcome, _ = adult_run
     assert outcome.flags
+    versions = {rule.id: rule.version for rule in default_rules().rules}
     for flag in outcome.flags:
-        assert flag["rule_version"] == 1
+        assert flag["rule_version"] == versions[flag["rule_id"]]
         assert flag["raised_at"] == AS_OF
         assert flag["rag"] in ("red", "amber", "green")
 
@@ -301,5 +304,5 @@ def test_flag_explanation(adult_run: tuple[Outcome, dict[str, list[Expect]]]) ->
     assert "[flag] adult.repeat_mental_health_crisis v1: Repeated mental-health crises" in text
     assert "One crisis seen by the police, the triage nurse and the crisis team on the same day counts once" in text
     assert "2025-01-05 23:00  street_triage/" in text
-    assert "Routed to mental_health_trust/crisis_team (amber), due by 2025-01-15 16:00" in text
+    assert "Routed to mental_health_trust/crisis_team (red), due by 2025-01-15 12:00" in text
     assert "2024-10-01" not in text  # the crisis outside the qualifying window is not evidence

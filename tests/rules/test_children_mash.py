@@ -13,8 +13,8 @@ from .literal import Cases, Expect, check, fires, silent
 from .scenario import Scenario
 
 AS_OF = datetime(2025, 1, 15, 10, 0)  # a Wednesday
-AMBER = "2025-01-15T16:00:00"  # 6 hours
-GREEN = "2025-01-16T10:00:00"  # 24 hours
+RED = "2025-01-15T12:00:00"  # 2 hours: usually amber, raised one step (the latest record within 7 days)
+GREEN = "2025-01-16T10:00:00"  # 24 hours (usually amber, lowered one step when the latest record is weeks old)
 MASH = "local_authority/mash"
 TRIO = "child.co_occurring_adversity"
 CRISIS = "child.household_adult_in_crisis"
@@ -54,7 +54,7 @@ def trio_all_three_within_a_year(s: Scenario) -> list[Expect]:
             ("substance_treatment", tx),
             first="2024-03-01T22:00:00",
             route_to=MASH,
-            due_by=AMBER,
+            due_by=GREEN,  # the latest record (treatment from 1 December) is 45 days old: lowered one step
         ),
         silent(mum, TRIO, "a children's flag: the adult is not in its population"),
     ]
@@ -64,7 +64,7 @@ def trio_all_three_within_a_year(s: Scenario) -> list[Expect]:
 def trio_from_social_care_factors(s: Scenario) -> list[Expect]:
     _, kid = family(s, "csc")
     assessment = s.social_care(kid, on="2024-12-10", factors=["3b", "4b", "2b"])
-    return [fires(kid, TRIO, ("childrens_social_care", assessment), route_to=MASH, due_by=AMBER)]
+    return [fires(kid, TRIO, ("childrens_social_care", assessment), route_to=MASH, due_by=GREEN)]  # 36 days old
 
 
 @cases.add
@@ -117,7 +117,7 @@ def crisis_adult_at_home(s: Scenario) -> list[Expect]:
             ("mental_health_contacts", b),
             ("mental_health_contacts", c),
             route_to=MASH,
-            due_by=AMBER,
+            due_by=RED,  # the latest crisis was 5 days ago: raised one step
         ),
         fires(
             mum,
@@ -226,7 +226,7 @@ def test_the_flags_say_why_in_words(children_run: tuple[Outcome, dict[str, list[
     text = outcome.explain("trio_kid")
     assert f"[flag] {TRIO} v1: Domestic abuse, mental ill health and substance misuse together at home" in text
     assert "not a count of adverse experiences" in text
-    assert "Routed to local_authority/mash (amber), due by 2025-01-15 16:00" in text
+    assert "Routed to local_authority/mash (green), due by 2025-01-16 10:00" in text
     door = outcome.explain("door_kid")
     assert "[record of person door_mum]" in door
     assert "Routed to local_authority/mash (green), due by 2025-01-16 10:00" in door

@@ -12,9 +12,9 @@ from .literal import Cases, Expect, check, fires, silent
 from .scenario import Scenario
 
 AS_OF = datetime(2025, 1, 15, 10, 0)  # a Wednesday
-AMBER = "2025-01-15T16:00:00"  # 6 hours
+RED = "2025-01-15T12:00:00"  # 2 hours: usually amber, raised one step (the latest record within 7 days)
 MASH = "local_authority/mash"
-HUB = "vulnerability_hub/hub_practitioner"
+MARAC = "marac/coordinator"
 REPEAT_DA = "adult.repeat_domestic_abuse_victim"
 INFANT = "child.infant_injury"
 SELF_HARM = "child.self_harm"
@@ -43,8 +43,8 @@ def repeat_victim(s: Scenario) -> list[Expect]:
             ("police_incident_persons", s.named[(b, v)]),
             ("police_incident_persons", s.named[(c, v)]),
             first="2024-02-01T22:00:00",
-            route_to=HUB,
-            due_by=AMBER,
+            route_to=MARAC,
+            due_by=RED,
         )
     ]
 
@@ -95,7 +95,7 @@ def infant_injured(s: Scenario) -> list[Expect]:
     assaulted = s.person("infa", born="2024-06-01")
     hit = s.ed(assaulted, at="2025-01-12 03:00", injury_intent="assault")
     return [
-        fires(baby, INFANT, ("ed_attendances", ed), route_to=MASH, due_by=AMBER),
+        fires(baby, INFANT, ("ed_attendances", ed), route_to=MASH, due_by=RED),
         fires(assaulted, INFANT, ("ed_attendances", hit)),
     ]
 
@@ -133,7 +133,7 @@ def child_self_harm(s: Scenario) -> list[Expect]:
     factor = s.person("c15", born="2011-05-01")
     referral = s.social_care(factor, on="2025-01-02", factors=["15a"])
     return [
-        fires(kid, SELF_HARM, ("ed_attendances", ed), route_to=MASH, due_by=AMBER),
+        fires(kid, SELF_HARM, ("ed_attendances", ed), route_to=MASH, due_by=RED),
         fires(crisis, SELF_HARM, ("mental_health_contacts", camhs)),
         fires(factor, SELF_HARM, ("childrens_social_care", referral)),
     ]

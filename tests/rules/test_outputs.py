@@ -26,7 +26,8 @@ AS_OF = datetime(2025, 1, 15, 10, 0)
 
 
 def small_area() -> Scenario:
-    """One household that fires an indicator of each kind of evidence and a flag of each deadline kind."""
+    """One household that fires an indicator of each kind of evidence and a flag of each deadline kind, and flags
+    rated up (a recent record, another rule flagging the person) and down (nothing new for weeks)."""
     s = Scenario()
     mum = s.person("out_mum", born="1990-01-01")
     dad = s.person("out_dad", born="1988-01-01", sex="M")
@@ -55,6 +56,9 @@ def small_area() -> Scenario:
     for day in ("2025-01-01", "2025-01-04", "2025-01-08"):
         s.triage(mum, at=f"{day} 02:00", outcome="crisis_team_referral")
     s.postcode_area(postcode="AB1 2CD", decile=3)
+    quiet = s.person("out_quiet", born="1970-02-02")  # self-harm seen by two agencies, nothing new for 41 days
+    s.ed(quiet, at="2024-11-01 22:00", injury_intent="self_harm")
+    s.custody(quiet, at="2024-12-05 01:00", vulnerabilities=["self_harm"])
     return s
 
 
@@ -135,8 +139,8 @@ def test_output_tables_and_run_facts(area: Outcome) -> None:
         versions = con.execute("SELECT DISTINCT rule_id, rule_version FROM flags ORDER BY 1").fetchall()
     assert tables == {"indicators", "flags", "evidence", "rules", "rule_evidence_items", "rules_run", "age_unknown"}
     assert facts["as_of"] == "2025-01-15 10:00:00" and facts["engine"] == "duckdb"
-    assert facts["packs"] == '{"ace": 1, "adult": 2, "notices": 1}'
-    assert all(version == 1 for _, version in versions)
+    assert facts["packs"] == '{"ace": 1, "adult": 3, "notices": 1}'
+    assert {rule: version for rule, version in versions if version != 1} == {"child.exploitation_risk": 2}
 
 
 def test_a_rerun_replaces_the_output_atomically(area: Outcome, tmp_path: Path) -> None:
@@ -231,7 +235,10 @@ def test_duckdb_and_spark_give_the_same_output(spark: Any, tmp_path: Path) -> No
     assert on_spark.indicators == on_duckdb.indicators
     assert on_spark.flags == on_duckdb.flags
     assert on_spark.evidence == on_duckdb.evidence
-    assert len(on_duckdb.flags) == 7 and len(on_duckdb.indicators) == 13
+    assert len(on_duckdb.flags) == 8 and len(on_duckdb.indicators) == 13
+    reasons = " ".join(str(f["rag_reason"]) for f in on_duckdb.flags)  # the rating's every reason, on both engines
+    for words in ("from 3 days ago", "another rule flags the same person", "41 days old", "already the highest"):
+        assert words in reasons, words
 
 
 @pytest.mark.spark

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commonground.access.purposes import Purpose
 from commonground.access.roles import Role
-from commonground.cases.notices import NOTICE_RULE, Notice
+from commonground.cases.notices import NOTICE_RULE, Notice, NoticeChild
 from commonground.cases.work_items import FlagRecord, RouteTo, WorkItem, upsert_work_items
 from commonground.store.db import utcnow
 from commonground.store.organisation_types import OrganisationType
@@ -87,8 +87,9 @@ def add_notice_items(sessions: sessionmaker[Session], *, due_in: dt.timedelta = 
 
 
 def notice_ids(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """Each child's notice (the latest naming them)."""
     with sessions() as db:
-        return {n.person_id: n.id for n in db.scalars(select(Notice))}
+        return {c.person_id: c.notice_id for c in db.scalars(select(NoticeChild).order_by(NoticeChild.id))}
 
 
 def add_route_notices(
@@ -120,13 +121,18 @@ def add_route_notices(
                 notice = Notice(
                     work_item_id=item.id,
                     organisation_id=item.organisation_id,
-                    person_id=person,
-                    child_name=f"Testgiven {names[person]}",
-                    child_date_of_birth=dt.date(2012, 5, 1),
                     incident_at=utcnow() - dt.timedelta(hours=3),
-                    child_present=True,
                     police_contact="PC 1 Test, 01632 960000",
                     due_by=original.due_by,
+                )
+                notice.children.append(
+                    NoticeChild(
+                        work_item=item,
+                        person_id=person,
+                        child_name=f"Testgiven {names[person]}",
+                        child_date_of_birth=dt.date(2012, 5, 1),
+                        involvement="named",
+                    )
                 )
                 db.add(notice)
                 db.flush()

@@ -15,6 +15,7 @@ OT = OrganisationType
 
 class Role(StrEnum):
     HUB_PRACTITIONER = "hub_practitioner"
+    MARAC_COORDINATOR = "marac_coordinator"
     POLICE_OFFICER = "police_officer"
     CONTROL_ROOM_MH_PROFESSIONAL = "control_room_mh_professional"
     SCHOOL_SAFEGUARDING_LEAD = "school_safeguarding_lead"
@@ -30,6 +31,7 @@ class Role(StrEnum):
 
 ROLE_LABELS: dict[Role, str] = {
     Role.HUB_PRACTITIONER: "Hub practitioner",
+    Role.MARAC_COORDINATOR: "MARAC coordinator",
     Role.POLICE_OFFICER: "Police officer",
     Role.CONTROL_ROOM_MH_PROFESSIONAL: "Control-room mental-health professional",
     Role.SCHOOL_SAFEGUARDING_LEAD: "School designated safeguarding lead",
@@ -41,6 +43,8 @@ ROLE_LABELS: dict[Role, str] = {
 
 ROLE_ORGANISATION_TYPES: dict[Role, frozenset[OrganisationType]] = {
     Role.HUB_PRACTITIONER: frozenset({OT.LOCAL_AUTHORITY_CHILDRENS, OT.POLICE_FORCE, OT.NHS_TRUST}),
+    # a MARAC is usually coordinated by the police or the local authority (SafeLives, Marac guidance)
+    Role.MARAC_COORDINATOR: frozenset({OT.POLICE_FORCE, OT.LOCAL_AUTHORITY_CHILDRENS}),
     Role.POLICE_OFFICER: frozenset({OT.POLICE_FORCE}),
     Role.CONTROL_ROOM_MH_PROFESSIONAL: frozenset({OT.NHS_TRUST, OT.POLICE_FORCE}),
     Role.SCHOOL_SAFEGUARDING_LEAD: frozenset({OT.SCHOOL}),
@@ -69,6 +73,7 @@ _CASEWORK = frozenset(
 ROLE_GRANTS: dict[Role, frozenset[str]] = {
     Role.HUB_PRACTITIONER: _EVERYONE | _CASEWORK | {"break-glass", "review-links"},
     Role.POLICE_OFFICER: _EVERYONE | _CASEWORK | {"break-glass"},
+    Role.MARAC_COORDINATOR: _EVERYONE | _CASEWORK,
     Role.CONTROL_ROOM_MH_PROFESSIONAL: _EVERYONE | _CASEWORK | {"break-glass", "log-triage"},
     Role.SCHOOL_SAFEGUARDING_LEAD: _EVERYONE
     | {"view-work-items", "update-work-item", "view-person", "view-notices", "acknowledge-notice", "report-link"},
@@ -90,6 +95,7 @@ _WHAT_WORKS_GRANTS: dict[Role, frozenset[str]] = {
         {"submit-library-entry", "review-library-entry", "view-evaluations", "run-evaluation"}
     ),
     Role.POLICE_OFFICER: frozenset({"submit-library-entry"}),
+    Role.MARAC_COORDINATOR: frozenset({"submit-library-entry"}),
     Role.CONTROL_ROOM_MH_PROFESSIONAL: frozenset({"submit-library-entry"}),
     Role.SCHOOL_SAFEGUARDING_LEAD: frozenset({"submit-library-entry"}),
     Role.PARTNER_TEAM_MEMBER: frozenset({"submit-library-entry"}),

@@ -120,6 +120,7 @@ ACCOUNTS: tuple[tuple[str, str, Role, str], ...] = (
     ("QXLA", "Sam Okafor", Role.HUB_PRACTITIONER, "mash"),
     ("QXP", "PC Jordan Ellis", Role.POLICE_OFFICER, "officer"),
     ("QXP", "Priya Shah", Role.HUB_PRACTITIONER, "vulnerability-hub"),
+    ("QXP", "Hannah Quayle", Role.MARAC_COORDINATOR, "marac"),
     ("QXMH", "Alex Morgan", Role.CONTROL_ROOM_MH_PROFESSIONAL, "control-room"),
     ("QXMH", "Chris Byrne", Role.PARTNER_TEAM_MEMBER, "crisis-team"),
     ("QXLA", "Robin Hale", Role.PARTNER_TEAM_MEMBER, "early-help"),

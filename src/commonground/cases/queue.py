@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, select
 
 from commonground.access import audit
 from commonground.access.context import Context
@@ -22,7 +22,7 @@ from commonground.access.purposes import Purpose
 from commonground.access.resolver import Decision, Subject
 from commonground.cases.link_reviews import LinkReviewSource, raise_link_review
 from commonground.cases.reads import Shown, read_each
-from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus, subject_of, update_work_item
+from commonground.cases.work_items import Outcome, Rating, WorkItem, WorkItemStatus, subject_of, update_work_item
 from commonground.errors import NotFound, UserError
 
 NOT_A_COLLEAGUE = "a work item can be assigned only to an active colleague in the role it is routed to"
@@ -73,13 +73,15 @@ def read_work_item(
     return item
 
 
-def _mine(ctx: Context) -> Select[WorkItem]:
+def _mine(ctx: Context, *, by_rating: bool = False) -> Select[WorkItem]:
+    """The work routed to the person's organisation and role: soonest deadline first, or with ``by_rating`` red
+    first, then amber, then green, then items with no rating (a school's notice), each soonest deadline first."""
     me = ctx.me()
-    return (
-        select(WorkItem)
-        .where(WorkItem.organisation_id == me.organisation_id, WorkItem.role == me.role)
-        .order_by(WorkItem.due_by, WorkItem.id)
-    )
+    query = select(WorkItem).where(WorkItem.organisation_id == me.organisation_id, WorkItem.role == me.role)
+    if by_rating:
+        rank = case({r.value: r.rank for r in Rating}, value=WorkItem.rating, else_=len(Rating))
+        return query.order_by(rank, WorkItem.due_by, WorkItem.id)
+    return query.order_by(WorkItem.due_by, WorkItem.id)
 
 
 def list_work_items(
@@ -103,12 +105,17 @@ def list_work_items(
 @dataclass(frozen=True)
 class QueueFilter:
     """What the queue page filters on: ``status`` is ``active`` (not closed), a status, or anything else for all;
-    ``rule`` a rule id; ``person`` a person id; ``mine`` ``yes`` for the items assigned to the reader."""
+    ``rating`` a RAG rating (``red``, ``amber``, ``green``) or ``none`` for the unrated; ``due`` ``overdue`` for
+    the items past their deadline or ``not_overdue``; ``rule`` a rule id; ``person`` a person id; ``mine`` ``yes``
+    for the items assigned to the reader. ``sort`` is ``rating`` (red first) or ``due`` (soonest deadline first)."""
 
     status: str = "active"
+    rating: str = ""
+    due: str = ""
     rule: str = ""
     person: str = ""
     mine: str = ""
+    sort: str = "rating"
 
 
 def browse_queue(
@@ -116,7 +123,15 @@ def browse_queue(
 ) -> Shown[WorkItem]:
     """The queue page's items: each read for the purpose its rule serves, those ``keep`` keeps shown (at most
     :data:`PAGE_LIMIT`; reading stops there) and audited; the refused ones counted as withheld."""
-    query = _mine(ctx)
+    query = _mine(ctx, by_rating=filters.sort != "due")
+    if filters.rating in {r.value for r in Rating}:
+        query = query.where(WorkItem.rating == Rating(filters.rating))
+    elif filters.rating == "none":
+        query = query.where(WorkItem.rating.is_(None))
+    if filters.due == "overdue":
+        query = query.where(WorkItem.due_by < ctx.now)
+    elif filters.due == "not_overdue":
+        query = query.where(WorkItem.due_by >= ctx.now)
     if filters.status == "active":
         query = query.where(WorkItem.status != WorkItemStatus.CLOSED)
     elif filters.status in {s.value for s in WorkItemStatus}:

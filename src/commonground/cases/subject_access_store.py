@@ -139,10 +139,12 @@ def write_referrals(export: Export) -> None:
 
 
 def write_notices(export: Export) -> None:
-    from commonground.cases.notices import Notice
+    from commonground.cases.notices import NoticeChild
 
-    notices = list(
-        export.session.scalars(select(Notice).where(Notice.person_id == export.person_id).order_by(Notice.id))
+    named = list(
+        export.session.scalars(
+            select(NoticeChild).where(NoticeChild.person_id == export.person_id).order_by(NoticeChild.id)
+        )
     )
     export.write_csv(
         "notices.csv",
@@ -154,6 +156,7 @@ def write_notices(export: Export) -> None:
             "incident_reference",
             "incident_at",
             "child_present",
+            "how_linked",
             "police_contact",
             "due_by",
             "created_at",
@@ -162,25 +165,27 @@ def write_notices(export: Export) -> None:
         ],
         (
             (
-                n.id,
-                export.organisation(n.organisation_id),
-                n.child_name,
-                n.child_date_of_birth,
-                n.incident_reference,
-                n.incident_at,
-                n.child_present,
-                n.police_contact,
-                n.due_by,
-                n.created_at,
-                n.sent_at,
-                n.acknowledged_at,
+                c.notice.id,
+                export.organisation(c.notice.organisation_id),
+                c.child_name,
+                c.child_date_of_birth,
+                c.notice.incident_reference,
+                c.notice.incident_at,
+                c.child_present,
+                c.how.words,
+                c.notice.police_contact,
+                c.notice.due_by,
+                c.added_at,
+                c.notice.sent_at,
+                c.notice.acknowledged_at,
             )
-            for n in notices
+            for c in named
         ),
     )
     export.readme.append(
-        f"notices.csv        The {len(notices)} Operation Encompass notices telling a school of a domestic-abuse\n"
-        "                   incident the police attended: what the school was told, when, and when it read it."
+        f"notices.csv        The {len(named)} Operation Encompass notices telling a school of a domestic-abuse\n"
+        "                   incident the police attended: what the school was told of the person, when, and when\n"
+        "                   it read it (other pupils named on the same notice are not shown)."
     )
 
 

@@ -26,11 +26,14 @@ from commonground.access.purposes import Purpose
 from commonground.access.relationships import KIND_OF
 from commonground.access.resolver import StoreFacts
 from commonground.access.roles import Role
+from commonground.cases.link_reviews import offer_band_pairs
+from commonground.cases.notice_corrections import correct_withdrawn_notices
 from commonground.cases.notices import notices_from_work_items
 from commonground.cases.person_view import PersonView, write_person_view
 from commonground.cases.rule_packs import record_rule_packs
 from commonground.cases.statistics import make_statistics
-from commonground.cases.work_items import FlagRecord, RouteTo, UpsertResult, upsert_work_items
+from commonground.cases.withdrawals import time_limited_rules, withdraw_unheld
+from commonground.cases.work_items import FlagRecord, Rating, RouteTo, UpsertResult, upsert_work_items
 from commonground.linkage.builds import require_current_build
 from commonground.store.models import Organisation
 from commonground.store.organisation_types import OrganisationType as OT
@@ -44,6 +47,7 @@ ROUTES: dict[tuple[str, str], tuple[OT, Role]] = {
     ("mental_health_trust", "crisis_team"): (OT.NHS_TRUST, Role.PARTNER_TEAM_MEMBER),
     ("mental_health_trust", "liaison_psychiatry"): (OT.NHS_TRUST, Role.PARTNER_TEAM_MEMBER),
     ("vulnerability_hub", "hub_practitioner"): (OT.POLICE_FORCE, Role.HUB_PRACTITIONER),
+    ("marac", "coordinator"): (OT.POLICE_FORCE, Role.MARAC_COORDINATOR),
 }
 """Routing pack destination (organisation type, role) -> the hub's organisation type and role that does the work."""
 
@@ -67,6 +71,12 @@ class SyncResult:
     rule_packs_changed: tuple[str, ...] = ()
     before_live: int = 0
     """Occurrences of episodic rules from before the hub began (``live_from``), not made work."""
+    withdrawn: int = 0
+    """Work items withdrawn because their flag no longer holds (:mod:`commonground.cases.withdrawals`)."""
+    notice_corrections: int = 0
+    """Schools told that a notice is withdrawn."""
+    link_reviews_offered: int = 0
+    """Pairs of the build's review band newly offered on the link reviews page (issue #15)."""
 
 
 def sync_current_build(
@@ -76,6 +86,7 @@ def sync_current_build(
     by: Actor = RULES_STAGE,
     base_url: str = "http://127.0.0.1:8000",
     live_from: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> SyncResult:
     """Lay out the current build's person view and bring the operational store up to date with it, in the caller's
     transaction (the person view is written first; a failure after it leaves the store unchanged): pupils, work
@@ -92,13 +103,24 @@ def sync_current_build(
     if live_from is not None:
         kept = [f for f in flags if not _episode_before(f, live_from)]
         before_live, flags = len(flags) - len(kept), kept
-    result = upsert_work_items(session, flags, by=by)
+    result = upsert_work_items(session, flags, by=by, now=now)
+    limited = time_limited_rules(build.path, episodic=EPISODIC_RULES)
+    withdrawn = withdraw_unheld(
+        session,
+        flags=flags,
+        build_id=build.build_id,
+        data_dir=data_dir,
+        time_limited=limited,
+        rules_ran=(build.path / "rules.duckdb").exists(),
+    )
     packs = record_rule_packs(session, build_path=build.path, build_id=build.build_id, by=by)
+    band = offer_band_pairs(session, build_path=build.path, by=by)  # the review band, for people to decide
     reader = PersonView(view)
     try:
         notices = notices_from_work_items(session, reader, base_url=base_url)
     finally:
         reader.close()
+    corrections = correct_withdrawn_notices(session, base_url=base_url)  # after the notices: none is left out
     return SyncResult(
         build_id=build.build_id,
         person_view=view,
@@ -110,6 +132,9 @@ def sync_current_build(
         emails_queued=notices.emails_queued,
         rule_packs_changed=tuple(f"{p.pack} v{p.pack_version}" for p in packs),
         before_live=before_live,
+        withdrawn=len(withdrawn.withdrawn),
+        notice_corrections=corrections,
+        link_reviews_offered=band.offered,
     )
 
 
@@ -142,13 +167,13 @@ def flag_records(build_path: Path) -> tuple[list[FlagRecord], set[str]]:
             evidence[(person_id, rule_id)].append(f"{feed}:{record_id}")
         rows = con.execute(
             "SELECT person_id, rule_id, rule_version, organisation_type, organisation_id, role, due_by, "
-            "latest_evidence, raised_at FROM flags ORDER BY person_id, rule_id"
+            f"latest_evidence, raised_at, {_rating_columns(con)} FROM flags ORDER BY person_id, rule_id"
         ).fetchall()
     finally:
         con.close()
     records: list[FlagRecord] = []
     unmapped: set[str] = set()
-    for person_id, rule_id, version, org_type, org_id, role, due_by, latest, raised_at in rows:
+    for person_id, rule_id, version, org_type, org_id, role, due_by, latest, raised_at, rag, rag_reason in rows:
         destination = ROUTES.get((org_type, role))
         if destination is None:
             unmapped.add(f"{org_type}/{role}")
@@ -167,9 +192,19 @@ def flag_records(build_path: Path) -> tuple[list[FlagRecord], set[str]]:
                 purpose=Purpose(purposes.get(rule_id) or Purpose.SAFEGUARDING_CHILDREN.value),
                 episode=latest.isoformat() if rule_id in EPISODIC_RULES and latest is not None else "",
                 raised_at=_aware(raised_at) if raised_at is not None else None,
+                rating=Rating(rag) if rag else None,
+                rating_reason=rag_reason or None,
             )
         )
     return records, unmapped
+
+
+def _rating_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """The flag's rating and its reason in words, each blank in a rules output written before it existed (#17)."""
+    found = {
+        r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'flags'").fetchall()
+    }
+    return ", ".join(c if c in found else f"CAST(NULL AS VARCHAR) AS {c}" for c in ("rag", "rag_reason"))
 
 
 def record_pupils(session: Session, *, build_path: Path) -> tuple[int, int]:

@@ -43,6 +43,24 @@ class WorkItemStatus(StrEnum):
     CLOSED = "closed"
 
 
+class Rating(StrEnum):
+    """A work item's RAG rating: its priority, as the rules raised it (the routing pack's usual rating for the flag,
+    moved one step by the flag's own reasons). The timescale follows from it; the time left is a separate matter."""
+
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def rank(self) -> int:
+        """0 for red, 1 for amber, 2 for green: the queue's order."""
+        return list(Rating).index(self)
+
+
 class Outcome(StrEnum):
     """What came of a closed work item, coded so that closed work can teach the rules (issue #20): the share of a
     rule's judged flags that were a real concern is its positive predictive value in the world."""
@@ -108,6 +126,10 @@ class WorkItem(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role))
     purpose: Mapped[Purpose] = mapped_column(str_enum(Purpose))
     due_by: Mapped[dt.datetime]
+    rating: Mapped[Rating | None] = mapped_column(str_enum(Rating))
+    """The RAG rating the rules gave the flag (none for a school's notice, or an item made before ratings)."""
+    rating_reason: Mapped[str | None] = mapped_column(Text)
+    """Why it has that rating, in words ("Red: usually amber; raised one step because ...")."""
     evidence: Mapped[list[str]]
     status: Mapped[WorkItemStatus] = mapped_column(str_enum(WorkItemStatus), default=WorkItemStatus.OPEN)
     assigned_to_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -160,6 +182,10 @@ class FlagRecord(BaseModel):
     evidence_ids: tuple[str, ...] = Field(min_length=1, description="'feed:record_id' for each evidence record")
     purpose: Purpose
     episode: str = Field(default="", max_length=200)
+    rating: Rating | None = None
+    """The flag's RAG rating (none for a flag whose deadline is not rated, such as a school's notice)."""
+    rating_reason: str | None = Field(default=None, max_length=1_000)
+    """Why it has that rating, in words."""
     raised_at: AwareDatetime | None = None
     """When the rule raised the flag (the rules run's as-of moment): a new item is in the queue from then, not from
     the moment the hub happened to sync. Left out, the item is in the queue from now."""
@@ -188,13 +214,18 @@ def flag_key(flag: FlagRecord, *, organisation_id: int) -> str:
 
 
 def upsert_work_items(
-    session: Session, flags: Iterable[FlagRecord | Mapping[str, Any]], *, by: Actor = RULES_STAGE
+    session: Session,
+    flags: Iterable[FlagRecord | Mapping[str, Any]],
+    *,
+    by: Actor = RULES_STAGE,
+    now: dt.datetime | None = None,
 ) -> UpsertResult:
     """Turn flag records into work items, in the caller's transaction: new flags become open items (each audited,
     with a relationship "own case" between the person and the organisation); flags seen before only add new
     evidence. Flags whose destination cannot be found are returned as ``unroutable``, not guessed. A new item is
     in the queue from the moment its rule raised it (``raised_at``, never later than now); the audit log and
-    ``updated_at`` keep the real clock."""
+    ``updated_at`` keep the real clock. ``now``: the service's clock when it is not the real one (a demo moved on:
+    its items are raised at moments the real clock has not reached)."""
     records = [f if isinstance(f, FlagRecord) else FlagRecord.model_validate(f) for f in flags]
     keyed: dict[str, tuple[FlagRecord, int]] = {}
     unroutable: list[FlagRecord] = []
@@ -210,7 +241,7 @@ def upsert_work_items(
             continue
         keyed.setdefault(flag_key(record, organisation_id=organisation_id), (record, organisation_id))
     existing = _existing(session, list(keyed))
-    now = utcnow()
+    now = now or utcnow()
     created, added = [], 0
     for key, (record, organisation_id) in keyed.items():
         item = existing.get(key)
@@ -258,6 +289,8 @@ def _new_item(key: str, record: FlagRecord, *, organisation_id: int, now: dt.dat
         role=record.route_to.role,
         purpose=record.purpose,
         due_by=record.due_by,
+        rating=record.rating,
+        rating_reason=record.rating_reason,
         evidence=list(record.evidence_ids),
         status=WorkItemStatus.OPEN,
         created_at=min(record.raised_at, now) if record.raised_at is not None else now,
@@ -282,7 +315,12 @@ def _created_event(item: WorkItem, *, by: Actor) -> audit.Event:
         subject_id=str(item.id),
         person_id=item.person_id,
         purpose=item.purpose.value,
-        detail={"rule_id": item.rule_id, "rule_version": item.rule_version, "organisation_id": item.organisation_id},
+        detail={
+            "rule_id": item.rule_id,
+            "rule_version": item.rule_version,
+            "organisation_id": item.organisation_id,
+            "rating": item.rating.value if item.rating else None,
+        },
     )
 
 

@@ -245,6 +245,14 @@ def print_sync_summary(result: object) -> None:
         f"{result.notices:,} new school notices ({result.emails_queued:,} emails waiting in the outbox).",
         soft_wrap=True,
     )
+    if result.link_reviews_offered:
+        out.print(f"{result.link_reviews_offered:,} pairs of records offered for people to decide, on /link-reviews.")
+    if result.withdrawn or result.notice_corrections:
+        out.print(
+            f"{result.withdrawn:,} work items withdrawn: their flag no longer holds (the reason is on each item); "
+            f"{result.notice_corrections:,} notice corrections to schools.",
+            soft_wrap=True,
+        )
     if result.rule_packs_changed:
         out.print(f"Rule packs now in use (recorded with history): {', '.join(result.rule_packs_changed)}.")
     if result.unmapped_routes:

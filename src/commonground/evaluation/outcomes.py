@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from commonground.errors import UserError
-from commonground.rules.sources import SOURCES, ColumnKind
+from commonground.rules.sources import DERIVED_SOURCES, SOURCES, ColumnKind
 from commonground.rules.spec import Condition
 
 OUTCOMES_FILE = Path(__file__).with_name("outcomes.yaml")
@@ -44,8 +44,8 @@ class OutcomeEvent(_Spec):
     @model_validator(mode="after")
     def _check(self) -> Self:
         source = SOURCES.get(self.source)
-        if source is None or not source.person or source.name == "household_departures":
-            usable = sorted(n for n, s in SOURCES.items() if s.person and n != "household_departures")
+        if source is None or not source.person or source.name in DERIVED_SOURCES:
+            usable = sorted(n for n, s in SOURCES.items() if s.person and n not in DERIVED_SOURCES)
             raise ValueError(f"unknown source {self.source!r} (one of: {', '.join(usable)})")
         for condition in self.where:
             for column, kind, values in condition.columns():

@@ -23,11 +23,11 @@ from commonground.contracts import FEEDS
 from commonground.engine.base import Engine
 from commonground.evaluation.outcomes import OutcomeEvent, OutcomeSpec
 from commonground.rules.compile import condition_sql
-from commonground.rules.sources import SOURCES
+from commonground.rules.sources import DERIVED_SOURCES, SOURCES
 from commonground.rules.sql import Params, render
 from commonground.rules.staging import missing_tables, source_stage
 
-CONTACT_SOURCES = tuple(n for n, s in SOURCES.items() if s.person and n != "household_departures")
+CONTACT_SOURCES = tuple(n for n, s in SOURCES.items() if s.person and n not in DERIVED_SOURCES)
 AGENCIES = tuple(dict.fromkeys(SOURCES[n].agency for n in CONTACT_SOURCES))
 """Prior contacts are counted per kind of partner: police, mental-health trust, acute trust..."""
 LOOKBACK_DAYS = 365

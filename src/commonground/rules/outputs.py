@@ -3,7 +3,7 @@
 - ``indicators``: one row per person and indicator rule: ``person_id, rule_id, rule_version,
   first_evidence, latest_evidence, evidence_count``;
 - ``flags``: one row per person and flag rule, routed: the same columns and ``organisation_type,
-  organisation_id, role, route_to, rag, due_by, raised_at``;
+  organisation_id, role, route_to, rag_usual, rag, rag_reason, due_by, raised_at`` (``rag``: the flag's rating);
 - ``evidence``: one row per record behind an indicator or flag: ``person_id, rule_id, rule_version,
   kind, item, signal, feed, record_id, via_person_id, evidence_at``;
 - ``rules``: the rules in force (pack, version, kind, population, title, description, legal basis, purpose);

@@ -95,10 +95,12 @@ def load_routing(path: Path) -> RoutingPack:
 
 
 @functools.cache
-def default_rules() -> RuleSet:
-    """The packs kept in the repository (read once; specs are immutable)."""
+def default_rules(*, notices: str = "notices.yaml") -> RuleSet:
+    """The packs kept in the repository (read once; specs are immutable). ``notices`` names the notices pack: the
+    default, or ``notices_every_child.yaml``, held back (its header says why)."""
     folder = resources.files("commonground.rules") / "packs"
-    packs = tuple(parse_pack(folder.joinpath(f).read_text(encoding="utf-8"), name=f) for f in RULE_PACKS)
+    files = tuple(notices if f == "notices.yaml" else f for f in RULE_PACKS)
+    packs = tuple(parse_pack(folder.joinpath(f).read_text(encoding="utf-8"), name=f) for f in files)
     routing = parse_routing(folder.joinpath(ROUTING_PACK).read_text(encoding="utf-8"), name=ROUTING_PACK)
     return RuleSet(packs=packs, routing=routing)
 

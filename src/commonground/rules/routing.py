@@ -2,8 +2,11 @@
 
 Deadlines are of two kinds:
 
-- a MASH-style RAG rating: red, amber or green, each a number of hours from the moment the flag is
-  raised (the rules run). Areas set their own timescales (one area: red 2, amber 6, green 24).
+- a MASH-style RAG rating: red, amber or green, the flag's priority, each with a number of hours from the moment
+  the flag is raised (the rules run) in which to act on it. Areas set their own timescales (one area: red 2, amber
+  6, green 24). The route names the usual rating of its flags and, in ``rating``, the reasons that move one flag
+  one step up or down from it (:class:`Rating`); the rating, the reason in words and the rated deadline are
+  written with the flag.
 - ``before_next_school_day``: the Operation Encompass notice to a child's school, due before the
   start of the next school day after the incident (weekends, England's bank holidays and the
   area's school holidays are not school days).
@@ -29,9 +32,16 @@ class _Spec(BaseModel):
 
 
 class Rag(StrEnum):
+    """A flag's priority rating, most urgent first."""
+
     RED = "red"
     AMBER = "amber"
     GREEN = "green"
+
+    @property
+    def level(self) -> int:
+        """0 for red, 1 for amber, 2 for green: one step up is one less."""
+        return list(Rag).index(self)
 
 
 class OrganisationType(StrEnum):
@@ -45,6 +55,8 @@ class OrganisationType(StrEnum):
     SCHOOL = "school"
     PRISONS_PROBATION = "prisons_probation"
     VULNERABILITY_HUB = "vulnerability_hub"
+    MARAC = "marac"
+    """The multi-agency risk assessment conference for high-risk domestic abuse, through its coordinator."""
 
 
 class Recipient(_Spec):
@@ -69,6 +81,30 @@ class Deadline(_Spec):
         return f"before {starts_at:%H:%M} on the next school day after the latest evidence"
 
 
+class Rating(_Spec):
+    """Why one flag's rating moves one step from its route's usual rating, each reason a fact of that flag alone:
+
+    - ``recent_days``: up one step when the latest record behind the flag is at most this many days before the
+      run (something happened this week: act sooner);
+    - ``other_flags``: up one step when another rule flags the same person in the same run (more than one
+      concern about one person at once);
+    - ``quiet_days``: down one step when the latest record behind the flag is more than this many days before the
+      run (nothing new for weeks: the flag still stands, but less urgently than a fresh one).
+
+    Reasons up and down together cancel out (the rating stays, and its words say why); a rating never goes beyond
+    red or green."""
+
+    recent_days: int | None = Field(default=None, ge=0)
+    other_flags: bool = False
+    quiet_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.recent_days is not None and self.quiet_days is not None and self.quiet_days <= self.recent_days:
+            raise ValueError("rating: quiet_days must be more than recent_days")
+        return self
+
+
 class Route(_Spec):
     rule: str = Field(pattern=r"^[a-z]+\.[a-z][a-z0-9_]*$")
     to: Recipient
@@ -77,9 +113,26 @@ class Route(_Spec):
     otherwise: Recipient | None = None
     """Where the flag goes when ``resolve`` finds nobody (a child educated at home: the local authority)."""
     deadline: Deadline
+    rating: Rating = Rating()
+    """The reasons that move a flag's rating one step from the route's usual rating (``deadline.rag``)."""
+
+    def ratings(self) -> frozenset[Rag]:
+        """Every rating the route can give a flag: its usual one, and one step either way its reasons allow (none
+        for a route whose deadline is not rated). A route rated green with no reason down is never red."""
+        usual = self.deadline.rag
+        if usual is None:
+            return frozenset()
+        levels = {usual.level}
+        if self.rating.recent_days is not None or self.rating.other_flags:
+            levels.add(max(usual.level - 1, 0))
+        if self.rating.quiet_days is not None:
+            levels.add(min(usual.level + 1, len(Rag) - 1))
+        return frozenset(r for r in Rag if r.level in levels)
 
     @model_validator(mode="after")
     def _resolution(self) -> Self:
+        if self.rating != Rating() and self.deadline.rag is None:
+            raise ValueError("`rating` applies only to a route with a RAG deadline (`deadline: {rag: ...}`)")
         if self.resolve == "child_school":
             if self.to.organisation_type is not OrganisationType.SCHOOL:
                 raise ValueError("resolve: child_school routes to an organisation_type of school")
@@ -138,3 +191,36 @@ class RoutingPack(_Spec):
             if route.rule == rule_id:
                 return route
         return None
+
+
+def rating_reason(*, usual: Rag, rated: Rag, days_ago: int | None, recent: bool, others: int, quiet: bool) -> str:
+    """The rating of one flag and why, in a practitioner's words: "Red: usually amber; raised one step because the
+    latest record behind it is from 2 days ago." ``recent``, ``others`` (how many other rules flag the person, when
+    the route counts them) and ``quiet`` are the reasons that held; ``rated`` is what they made of ``usual``."""
+    ups = []
+    if recent:
+        ups.append(f"the latest record behind it is from {_days_ago(days_ago)}")
+    if others:
+        ups.append(
+            "another rule flags the same person" if others == 1 else f"{others} other rules flag the same person"
+        )
+    downs = [f"the latest record behind it is {days_ago} days old"] if quiet and days_ago is not None else []
+    name = rated.value.capitalize()
+    up, down = " and ".join(ups), " and ".join(downs)
+    if up and down:
+        return f"{name}: the usual rating for this flag; {up} (one step up), but {down} (one step down)."
+    if up:
+        if rated is usual:
+            return f"{name}: the usual rating for this flag, and already the highest; {up}."
+        return f"{name}: usually {usual.value}; raised one step because {up}."
+    if down:
+        if rated is usual:
+            return f"{name}: the usual rating for this flag, and already the lowest; {down}."
+        return f"{name}: usually {usual.value}; lowered one step because {down}."
+    return f"{name}: the usual rating for this flag."
+
+
+def _days_ago(days: int | None) -> str:
+    if days is None or days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"

@@ -30,6 +30,7 @@ from commonground.access.resolver import (
     resolve,
     terms_in_force,
 )
+from commonground.cases.demo_clock import service_offset
 from commonground.errors import NOT_FOUND, Refused
 from commonground.store.db import utcnow
 from commonground.store.settings import HubSettings
@@ -79,6 +80,23 @@ def signed_in_as(request: Request, db: Session, *, now: dt.datetime) -> SignedIn
     return signed_in(db, token=token, settings=settings, now=now)
 
 
+def service_now(settings: HubSettings, real: dt.datetime) -> dt.datetime:
+    """The service's clock: the real one, or a demo's moved on by its trainer (``commonground demo --advance``,
+    kept in the data directory; never read in production). Deadlines, ages and agreements are read by it."""
+    if settings.environment == "production":
+        return real
+    offset = service_offset(settings.data_dir)
+    return real if offset is None else real + offset
+
+
+def demo_clock_moved(settings: HubSettings) -> bool:
+    """Whether the service runs on a demo's clock moved on from the real one (the pages say so)."""
+    if settings.environment == "production":
+        return False
+    offset = service_offset(settings.data_dir)
+    return offset is not None and offset > dt.timedelta(0)
+
+
 def principal_from(who: SignedIn) -> Principal:
     return Principal(
         user_id=who.user_id,
@@ -103,12 +121,13 @@ def require(name: str) -> Callable[..., object]:
     act = action(name)
 
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> Access:
-        now = utcnow()
+        real = utcnow()  # sign-in sessions and idempotency keys keep the real clock
+        now = service_now(settings_of(request), real)
         facts = RequestFacts(StoreFacts(db))
         # Who is asking: one keyed read, which takes no lock, done here on the event loop (which waits for it,
         # but other requests' threads go on meanwhile): sending it to a worker thread and back cost a request
         # more CPU than the read itself. Anything that writes (and waits for the disk) goes to a thread.
-        who = None if act.public else signed_in_as(request, db, now=now)
+        who = None if act.public else signed_in_as(request, db, now=real)
         principal = principal_from(who) if who is not None else None
         if who is not None:
             facts.know_agreements(
@@ -125,7 +144,7 @@ def require(name: str) -> Callable[..., object]:
         if not await csrf_ok(request, settings=settings_of(request), secret=request.app.state.secret):
             raise HTTPException(403, "the form or request has no valid CSRF token; reload and try again")
         if principal is not None and request.method in UNSAFE_METHODS:
-            await idempotency.claim(request, db, user_id=principal.user_id, now=now)
+            await idempotency.claim(request, db, user_id=principal.user_id, now=real)
         return Access(db=db, request=request, principal=principal, decision=decision, now=now, facts=facts)
 
     setattr(dependency, ACTION_ATTRIBUTE, name)
@@ -133,4 +152,4 @@ def require(name: str) -> Callable[..., object]:
     return dependency
 
 
-__all__ = ["NOT_FOUND", "Access", "get_db", "require", "settings_of"]
+__all__ = ["NOT_FOUND", "Access", "demo_clock_moved", "get_db", "require", "service_now", "settings_of"]

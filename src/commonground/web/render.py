@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from commonground.access.actions import ACTIONS
 from commonground.access.purposes import Purpose
 from commonground.access.roles import ROLE_GRANTS
-from commonground.web.deps import Access
+from commonground.web.deps import Access, demo_clock_moved, settings_of
 from commonground.web.idempotency import new_key
 from commonground.web.nav import nav_for
 from commonground.web.security import csrf_basis, csrf_token
@@ -75,6 +75,7 @@ def _render(access: Access, template: str, *, title: str, token: str, **context:
         error=request.query_params.get("error"),
         granted=ROLE_GRANTS[user.role] if user else frozenset(),
         now=access.now,
+        demo_now=access.now if demo_clock_moved(settings_of(request)) else None,
         **context,
     )
     return body
@@ -107,8 +108,17 @@ def local_date(day: dt.date | dt.datetime | None) -> str:
     return day.strftime("%-d %b %Y")
 
 
+def due_words(due: dt.datetime, now: dt.datetime) -> tuple[bool, str]:
+    """Whether a deadline has passed, and the time left in words: ``(False, "due in 3 hours")``, ``(True, "overdue
+    by 2 days")``. Said apart from a work item's RAG rating, which is its priority, not the time left (#17)."""
+    seconds = (due - now).total_seconds()
+    words = _duration(abs(seconds))
+    return (True, f"overdue by {words}") if seconds < 0 else (False, f"due in {words}")
+
+
 def time_left(due: dt.datetime, now: dt.datetime) -> tuple[str, str]:
-    """The RAG status of a deadline and how long is left, in words: ('red', 'overdue by 3 hours')."""
+    """How urgent a deadline with no rating is (a school's notice), by the time left, and that time in words:
+    ('red', 'overdue by 3 hours'). A work item's colour is its rating instead (:func:`due_words` for its time)."""
     seconds = (due - now).total_seconds()
     words = _duration(abs(seconds))
     if seconds < 0:
@@ -180,6 +190,7 @@ def template_globals() -> dict[str, Any]:
         "local": local,
         "local_date": local_date,
         "time_left": time_left,
+        "due_words": due_words,
         "page_form_token": page_form_token,
         "form_idempotency_key": new_key,
         "purpose_label": purpose_label,

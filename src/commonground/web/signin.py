@@ -19,6 +19,7 @@ from commonground.access.accounts import (
     user_for_oidc,
 )
 from commonground.access.models import User
+from commonground.store.db import utcnow
 from commonground.store.settings import HubSettings
 from commonground.web.deps import Access, require, settings_of
 from commonground.web.security import (
@@ -79,7 +80,8 @@ def _sign_in_page(request: Request, *, error: str | None = None, status: int = 2
 
 def _signed_in(request: Request, access: Access, user: User, *, method: str) -> RedirectResponse:
     settings = settings_of(request)
-    token = start_session(access.db, user=user, method=method, settings=settings, now=access.now)
+    # sign-in keeps the real clock, never a demo's moved on (deps.service_now): a session lasts its real hours
+    token = start_session(access.db, user=user, method=method, settings=settings, now=utcnow())
     access.db.commit()
     response = RedirectResponse("/", status_code=303)
     set_cookie(
@@ -108,7 +110,7 @@ def sign_in(
     settings = settings_of(request)
     client = client_address(request, settings)
     result = sign_in_with_password(
-        access.db, email=email, password=password, client=client, settings=settings, now=access.now
+        access.db, email=email, password=password, client=client, settings=settings, now=utcnow()
     )
     access.db.commit()
     if result.outcome == "signed_in" and result.user is not None:
@@ -125,7 +127,7 @@ def sign_out(request: Request, access: Annotated[Access, Depends(require("sign-i
     settings = settings_of(request)
     token = request.cookies.get(session_cookie_name(settings))
     if token:
-        end_session(access.db, token=token, now=access.now)
+        end_session(access.db, token=token, now=utcnow())
         access.db.commit()
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(session_cookie_name(settings), path="/", secure=settings.cookie_secure)

@@ -22,7 +22,7 @@ def _notice_id(o: Oracle, person: str, use: str) -> int:
 
 def _notice_list(o: Oracle, email: str | None) -> Callable[[Any], None]:
     def check(body: Any) -> None:
-        shown = {n["person_id"] for n in body["notices"]}
+        shown = {c["person_id"] for n in body["notices"] for c in n["children"]}
         assert shown == {p for p in SCHOOL_PUPILS if o.item_visible(email, p)}, (email, shown)
 
     return check

@@ -9,7 +9,18 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from commonground.access import models as access_models
-from commonground.cases import link_reviews, notes, notices, outbox, referrals, rule_packs, triage, work_items
+from commonground.cases import (
+    link_reviews,
+    notes,
+    notice_corrections,
+    notices,
+    outbox,
+    referrals,
+    rule_packs,
+    triage,
+    withdrawals,
+    work_items,
+)
 from commonground.store import idempotency
 from commonground.store import models as store_models
 from commonground.store.db import Base
@@ -23,6 +34,8 @@ MODEL_MODULES = (
     link_reviews,
     notes,
     notices,
+    notice_corrections,
+    withdrawals,
     outbox,
     referrals,
     rule_packs,

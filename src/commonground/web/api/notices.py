@@ -1,8 +1,9 @@
 """``/api/notices``: the Operation Encompass notices sent to your school, and ``/api/outbox/send``.
 
-A school sees only its own notices: another school's notice is "not found". Reading a notice opens identifiable
-data (the child's name and date of birth): each read is checked against the school's agreements for the purpose
-of the notice's work item (Operation Encompass) and audited. Acknowledging is audited too. The operations are
+One notice per incident and school, naming each of the school's pupils linked to it (``children``). A school sees
+only its own notices: another school's notice is "not found". Reading a notice opens identifiable data (each child's
+name and date of birth): each child is checked against the school's agreements for the purpose of the child's work
+item (Operation Encompass) and each read is audited. Acknowledging is audited too. The operations are
 :mod:`commonground.cases.notice_work`'s.
 """
 
@@ -25,16 +26,26 @@ from commonground.web.params import IdPath
 router = APIRouter(prefix="/api", tags=["notices"], responses=ERRORS)
 
 
-class NoticeOut(Out):
-    id: int
+class NoticeChildOut(Out):
     person_id: str
     child_name: str
     child_date_of_birth: dt.date | None
-    incident_reference: str | None
-    incident_at: dt.datetime | None
+    involvement: str = Field(
+        description="How the child is linked to the incident: 'named' (present, victim or witness), 'at_home' (the "
+        "incident was at the child's home) or 'parent_elsewhere' (a parent was involved; the child was not there)."
+    )
     child_present: bool | None = Field(
         description="Named on the incident as present, victim or witness; null when not recorded."
     )
+
+
+class NoticeOut(Out):
+    """One incident told to your school, naming each of your pupils linked to it."""
+
+    id: int
+    children: list[NoticeChildOut]
+    incident_reference: str | None
+    incident_at: dt.datetime | None
     police_contact: str | None
     due_by: dt.datetime
     created_at: dt.datetime

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from commonground.access.agreements import AgreementSpec
 from commonground.access.purposes import Purpose
 from commonground.access.roles import Role
-from commonground.cases.work_items import Outcome, WorkItemStatus
+from commonground.cases.work_items import Outcome, Rating, WorkItemStatus
 from commonground.store.db import refuse_nul
 from commonground.store.organisation_types import OrganisationType
 from commonground.web.params import MAX_ID
@@ -173,6 +173,8 @@ class WorkItemOut(Out):
     role: Role
     purpose: Purpose
     due_by: dt.datetime
+    rating: Rating | None = Field(default=None, description="The RAG rating (priority) the rules gave the flag")
+    rating_reason: str | None = Field(default=None, description="Why it has that rating, in words")
     evidence: list[str]
     status: WorkItemStatus
     assigned_to_user_id: int | None

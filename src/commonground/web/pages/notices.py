@@ -1,17 +1,19 @@
 """School notifications (Operation Encompass): the school's notices, unacknowledged first with their deadlines,
-one notice with the minimum data, and the Acknowledge button. A school sees only its own notices: another
-school's notice is "not found", whatever its number. Every read and every acknowledgement is audited, by the
-operations of :mod:`commonground.cases.notice_work`."""
+one notice per incident naming each of the school's pupils linked to it, with the minimum data, and the Acknowledge
+button. A school sees only its own notices (and on them only its own pupils): another school's notice is "not
+found", whatever its number. Every read and every acknowledgement is audited, by the operations of
+:mod:`commonground.cases.notice_work`."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Form
 from fastapi.responses import HTMLResponse, Response
 
 from commonground.access.roles import ROLE_GRANTS
-from commonground.cases.notice_work import acknowledge_notice, read_notice, read_notices
+from commonground.cases.notice_corrections import corrections_of
+from commonground.cases.notice_work import acknowledge_notice, notice_history, read_notice, read_notices
 from commonground.cases.notices import Notice
 from commonground.errors import UserError
 from commonground.web.deps import Access, require
@@ -52,27 +54,51 @@ def notices_page(access: Annotated[Access, Depends(require("view-notices"))]) ->
 def notice_page(notice_id: IdPath, access: Annotated[Access, Depends(require("view-notices"))]) -> HTMLResponse:
     notice = read_notice(access, notice_id=notice_id)
     access.db.commit()
+    return _notice(access, notice)
+
+
+def _notice(access: Access, notice: Notice, *, error: str | None = None) -> HTMLResponse:
     rag, words = rag_of(notice, access)
     return page(
         access,
         "notice.html",
         title="Operation Encompass notice",
+        status=409 if error else 200,
         notice=notice,
         rag=rag,
         time_left=words,
         may_acknowledge="acknowledge-notice" in _granted(access),
+        earlier=notice_history(access, notice),
+        errors={"acknowledge": error} if error else {},
+        withdrawn=_withdrawn(access, notice),
     )
 
 
 @router.post("/notices/{notice_id}/acknowledge")
-def acknowledge_page(notice_id: IdPath, access: Annotated[Access, Depends(require("acknowledge-notice"))]) -> Response:
+def acknowledge_page(
+    notice_id: IdPath,
+    access: Annotated[Access, Depends(require("acknowledge-notice"))],
+    seen: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    """``seen``: the pupils named on the page the lead read (a pupil who joined the notice since has not been
+    read about: the notice is shown again, saying so)."""
     try:
-        acknowledge_notice(access, notice_id=notice_id)
-    except UserError:  # acknowledged already: back to the notice, which says when and by whom
+        acknowledge_notice(access, notice_id=notice_id, seen=frozenset(seen) if seen else None)
+    except UserError as error:
         access.db.rollback()
-        return redirect(f"/notices/{notice_id}")
+        notice = read_notice(access, notice_id=notice_id)
+        access.db.commit()
+        if notice.acknowledged_at is not None:  # acknowledged already: the notice says when and by whom
+            return redirect(f"/notices/{notice_id}")
+        return _notice(access, notice, error=str(error).capitalize() + ".")
     access.db.commit()
     return redirect(f"/notices/{notice_id}", done="acknowledged")
+
+
+def _withdrawn(access: Access, notice: Notice) -> list[tuple[str, str]]:
+    """(pupil's name, the reason in words) for each child of the notice whose part is withdrawn (#16)."""
+    names = {child.work_item_id: child.child_name for child in notice.children}
+    return [(names.get(c.work_item_id, "A pupil"), c.reason) for c in corrections_of(access.db, notice_id=notice.id)]
 
 
 def _granted(access: Access) -> frozenset[str]:

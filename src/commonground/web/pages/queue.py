@@ -1,4 +1,7 @@
-"""The queue: the flags routed to my organisation and role, soonest deadline first, with claim, assign and close.
+"""The queue: the flags routed to my organisation and role, red first, with claim, assign and close.
+
+Each item's colour is its RAG rating (its priority, given by the rules with the reason in words); the time left to
+its deadline is said apart, in words, with an "Overdue" tag of its own once it has passed (#17).
 
 Reading the queue opens identifiable records (who is flagged, for what): each item is checked by the resolver for
 the purpose its rule serves and audited as read; an item no agreement covers is withheld and counted. The
@@ -20,12 +23,13 @@ from commonground.access.models import User
 from commonground.cases import people
 from commonground.cases.person_view import Identity, RuleResult
 from commonground.cases.queue import Move, QueueFilter, browse_queue, colleagues, move_work_item, read_work_item
-from commonground.cases.work_items import Outcome, WorkItem, WorkItemStatus
+from commonground.cases.withdrawals import NOT_RAISED_NOW, withdrawal_of
+from commonground.cases.work_items import Outcome, Rating, WorkItem, WorkItemStatus
 from commonground.errors import UserError
 from commonground.web.deps import Access, require
 from commonground.web.params import IdPath
 from commonground.web.present import agency
-from commonground.web.render import page, redirect, time_left
+from commonground.web.render import due_words, page, redirect
 from commonground.web.rule_titles import item_title, rule_title
 
 router = APIRouter(include_in_schema=False)
@@ -48,21 +52,28 @@ STATUS_LABELS = {
 }
 
 
+RATING_FILTER = [("", "Any"), ("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not rated")]
+DUE_FILTER = [("", "Any"), ("overdue", "Overdue"), ("not_overdue", "Not yet due")]
+SORTS = [("rating", "Rating, red first"), ("due", "Deadline, soonest first")]
+
+
 @dataclass(frozen=True)
 class Row:
     item: WorkItem
     identity: Identity | None
-    rag: str
-    time_left: str
+    overdue: bool
+    """Open and past its deadline (a closed item is never overdue)."""
+    due: str
+    """The time left in words ("due in 3 hours", "overdue by 2 days"), or "closed"."""
     title: str
     assignee: str | None
 
 
-def _deadline(item: WorkItem, access: Access) -> tuple[str, str]:
-    """The item's deadline status (its RAG, or closed) and the time left in words."""
+def _deadline(item: WorkItem, access: Access) -> tuple[bool, str]:
+    """Whether the open item is past its deadline, and the time left in words."""
     if item.status is WorkItemStatus.CLOSED:
-        return "closed", "closed"
-    return time_left(item.due_by, access.now)
+        return False, "closed"
+    return due_words(item.due_by, access.now)
 
 
 def _identity(access: Access, person_id: str) -> Identity | None:
@@ -75,9 +86,11 @@ def queue_page(
     access: Annotated[Access, Depends(require("view-work-items"))],
     status: Annotated[str, Query(max_length=20)] = "active",
     rag: Annotated[str, Query(max_length=10)] = "",
+    due: Annotated[str, Query(max_length=12)] = "",
     rule: Annotated[str, Query(max_length=100)] = "",
     person: Annotated[str, Query(max_length=64)] = "",
     mine: Annotated[str, Query(max_length=3)] = "",
+    sort: Annotated[str, Query(max_length=10)] = "rating",
 ) -> HTMLResponse:
     me = access.me()
     names = {
@@ -85,8 +98,7 @@ def queue_page(
     }
     shown = browse_queue(
         access,
-        filters=QueueFilter(status=status, rule=rule, person=person, mine=mine),
-        keep=(lambda item: _deadline(item, access)[0] == rag) if rag else None,
+        filters=QueueFilter(status=status, rating=rag, due=due, rule=rule, person=person, mine=mine, sort=sort),
     )
     access.db.commit()
     rows = [
@@ -100,7 +112,13 @@ def queue_page(
         for item in shown.items
     ]
     rules = sorted({r.item.rule_id for r in rows} | ({rule} if rule else set()))
-    counts = {k: sum(1 for r in rows if r.rag == k) for k in ("overdue", "red", "amber", "green")}
+    open_rows = [r for r in rows if r.item.status is not WorkItemStatus.CLOSED]
+    ratings = [(rating.label, sum(1 for r in open_rows if r.item.rating is rating), rating.value) for rating in Rating]
+    unrated = sum(1 for r in open_rows if r.item.rating is None)
+    if unrated:
+        ratings.append(("Not rated", unrated, "grey"))
+    overdue = sum(1 for r in open_rows if r.overdue)
+    timing = [("Overdue", overdue, "overdue"), ("Not yet due", len(open_rows) - overdue, "grey")]
     ages = _age_buckets(rows, access)
     return page(
         access,
@@ -110,11 +128,17 @@ def queue_page(
         withheld=shown.withheld,
         status_filter=status,
         rag=rag,
+        due=due,
+        sort=sort if sort in {s for s, _ in SORTS} else "rating",
+        rating_filter=RATING_FILTER,
+        due_filter=DUE_FILTER,
+        sorts=SORTS,
         rule=rule,
         person=person,
         mine=mine,
         rules=[(r, rule_title(access, r)) for r in rules],
-        counts=counts,
+        ratings=ratings,
+        timing=timing,
         ages=ages,
         status_labels=STATUS_LABELS,
     )
@@ -213,7 +237,7 @@ def _work_item_view(
         results = [r for r in view.rule_results(item.person_id, feeds=item.evidence_feeds) if r.rule_id == item.rule_id]
         result = _through_others_opened(access, item, results[0]) if results else None
     team = colleagues(access, item)
-    state, words = time_left(item.due_by, access.now)
+    overdue, words = _deadline(item, access)
     return page(
         access,
         "work_item.html",
@@ -222,12 +246,14 @@ def _work_item_view(
         identity=identity,
         result=result,
         colleagues=team,
-        rag=state if item.status is not WorkItemStatus.CLOSED else "closed",
-        time_left=words,
+        overdue=overdue,
+        due=words,
         status_labels=STATUS_LABELS,
         agency=agency,
         assignee=next((c.display_name for c in team if c.id == item.assigned_to_user_id), None),
         evidence=evidence_in_short(result, person_id=item.person_id) if result else None,
+        withdrawal=withdrawal_of(access.db, work_item_id=item.id),
+        not_raised_now=NOT_RAISED_NOW,
         outcomes=[(o.value, o.label, o.hint) for o in Outcome],
         outcome_label=item.outcome_code.label if item.outcome_code else None,
         errors=errors or {},
