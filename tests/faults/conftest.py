@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,5 +23,7 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def fault_area(tmp_path_factory: pytest.TempPathFactory) -> faults.Area:
-    return faults.prepare_area(tmp_path_factory.mktemp("faults"), people=2000)
+def fault_area(tmp_path_factory: pytest.TempPathFactory) -> Iterator[faults.Area]:
+    area = faults.prepare_area(tmp_path_factory.mktemp("faults"), people=2000)
+    yield area
+    area.close()  # the PostgreSQL databases of the hub sync trials

@@ -3,8 +3,9 @@
 A build is written under ``builds/.tmp-<build_id>/``, renamed to ``builds/<build_id>/`` when
 complete, and published by writing ``CURRENT.tmp`` and ``os.replace``-ing it over ``CURRENT``. A
 crash at any point leaves ``CURRENT`` naming the previous, complete build; a half-written folder
-keeps its ``.tmp-`` name and is never read (the next build removes it). One build runs at a time
-per data directory (:func:`build_lock`).
+keeps its ``.tmp-`` name, and a complete build renamed into place just before the crash is never named
+by ``CURRENT``: neither is read, and the next build removes both (:func:`start_folder`). One build runs
+at a time per data directory (:func:`build_lock`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -29,6 +31,7 @@ BUILDS = Path("analytical") / "builds"
 MODELS = Path("analytical") / "models"
 CURRENT = "CURRENT"
 TMP_PREFIX = ".tmp-"
+BUILD_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 
 
 def builds_dir(data_dir: Path) -> Path:
@@ -106,14 +109,30 @@ def build_lock(data_dir: Path) -> Iterator[None]:
 
 
 def start_folder(data_dir: Path, build_id: str) -> Path:
-    """A fresh temporary folder for a build; leftovers of crashed builds are removed first."""
+    """A fresh temporary folder for a build. What crashed builds left is removed first: half-written ``.tmp-``
+    folders, a ``CURRENT.tmp`` never moved over ``CURRENT``, and complete builds never published
+    (:func:`unpublished`). Called under :func:`build_lock`: no other build is writing any of them."""
     root = builds_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
-    for leftover in root.glob(f"{TMP_PREFIX}*"):
+    for leftover in [*root.glob(f"{TMP_PREFIX}*"), *unpublished(data_dir)]:
         shutil.rmtree(leftover, ignore_errors=True)
+    (root / f"{CURRENT}.tmp").unlink(missing_ok=True)
     folder = root / f"{TMP_PREFIX}{build_id}"
     folder.mkdir()
     return folder
+
+
+def unpublished(data_dir: Path) -> list[Path]:
+    """Complete builds that were never published: renamed into place by a build that was killed before it
+    replaced ``CURRENT``. Builds are made one at a time and published in the order of their ids (which begin with
+    the moment each started), so such a build is one whose id sorts after the current build's. With no
+    ``CURRENT`` at all, none is taken for unpublished: whether one ever was cannot be told, and a build is kept
+    rather than lost."""
+    current = current_build_id(data_dir)
+    root = builds_dir(data_dir)
+    if current is None or not root.exists():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and BUILD_ID.fullmatch(p.name) and p.name > current)
 
 
 def write_info(folder: Path, info: dict[str, Any]) -> None:
@@ -153,3 +172,31 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def published_builds(data_dir: Path) -> list[str]:
+    """Every complete build's id, oldest first (ids sort by time)."""
+    root = builds_dir(data_dir)
+    if not root.exists():
+        return []
+    return sorted(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / "build.json").exists()
+    )
+
+
+def builds_beyond(data_dir: Path, keep: int) -> list[str]:
+    """The builds retention removes: all but the newest ``keep``, and never the current one."""
+    current = current_build_id(data_dir)
+    ids = published_builds(data_dir)
+    newest = set(ids[-keep:]) if keep > 0 else set()
+    return [b for b in ids if b not in newest and b != current]
+
+
+def prune_builds(data_dir: Path, keep: int) -> list[str]:
+    """Remove the builds beyond the newest ``keep`` (with their person views and rules output), under the build lock
+    so that no build is published meanwhile; returns their ids."""
+    with build_lock(data_dir):
+        gone = builds_beyond(data_dir, keep)
+        for build_id in gone:
+            shutil.rmtree(builds_dir(data_dir) / build_id)
+    return gone

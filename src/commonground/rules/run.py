@@ -3,12 +3,16 @@
 The run reads a published build (read-only), stages it (:mod:`staging`), runs each rule's query
 (:mod:`compile`), aggregates indicators and flags, routes the flags (:mod:`routing_sql`), and
 writes everything to ``<build_dir>/rules.duckdb``: first to a temporary file in the same folder,
-then renamed over the old one, so a reader sees the previous complete output or the new one.
+then renamed over the old one, so a reader sees the previous complete output or the new one. A run
+killed while writing (``kill -9`` skips its clean-up) leaves its temporary file, never read; the next
+run on the build removes it (:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time as clock
 import uuid
 from collections.abc import Mapping
@@ -108,6 +112,7 @@ def run_rules(
     moment = local_moment(as_of or datetime.now())
     rule_set = rules or default_rules()
     _check_build(build_dir)
+    remove_leftovers(build_dir, started_at=clock.time())
     with create_engine(engine, **dict(engine_options or {})) as db:
         schema = db.attach_build(build_dir)
         missing = [t for t in BUILD_TABLES if t not in schema]
@@ -296,8 +301,43 @@ def _evaluate(db: Engine, *, rule_set: RuleSet, as_of: datetime, available: froz
         db.stage(table, render(f"SELECT {columns} FROM rules_summary WHERE kind = {p(kind)}", p))
 
 
+def remove_leftovers(build_dir: Path, *, started_at: float) -> list[str]:
+    """Remove the temporary outputs of killed rules runs on this build (``.rules.duckdb.<pid>-<hex>.tmp``, its
+    ``.wal`` and DuckDB's spill folder beside it); returns their names. Only that kind of file, and only one that
+    was last written before ``started_at`` (this run's start, a wall-clock time) by a process that is no longer
+    running (the writer's process id is in the name): a run on the same build at the same time keeps its own.
+    A name without a process id (written before they carried one) goes on its age alone."""
+    removed = []
+    for path in sorted(build_dir.glob(f".{OUTPUT_FILE}.*.tmp*")):
+        writer = path.name.removeprefix(f".{OUTPUT_FILE}.").split(".", 1)[0]
+        pid = writer.split("-", 1)[0] if "-" in writer else ""
+        try:
+            stale = path.stat().st_mtime < started_at and not (pid.isdecimal() and _running(int(pid)))
+        except FileNotFoundError:  # its run has just removed it
+            continue
+        if not stale:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path.name)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id is running on this machine (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _write_atomically(path: Path, tables: Mapping[str, pa.Table]) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
     try:
         with duckdb.connect(str(temporary)) as con:
             for name, table in tables.items():
