@@ -257,3 +257,14 @@ def test_a_record_corrected_or_retracted_by_its_partner_is_named_as_the_cause(
     assert by_item[world.items["P-SCHA-4"]].words == (
         "Withdrawn on 7 Dec: the police record it rested on was retracted by the partner"
     )
+
+
+def test_an_item_whose_records_grew_old_is_not_said_to_be_wrong() -> None:
+    """A rule raised only while its evidence is recent stops raising the flag as days pass: the work item page says
+    that, not that a record was corrected or the rule changed (seen on the demo after `demo --advance`)."""
+    from commonground.cases.withdrawals import NOT_RAISED_NOW, not_raised_words
+
+    assert not_raised_words(None) == NOT_RAISED_NOW
+    words = not_raised_words(28)
+    assert "within the last 28 days" in words and "stays in the queue until it is closed" in words
+    assert "corrected or withdrawn" not in words

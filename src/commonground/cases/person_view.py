@@ -589,6 +589,13 @@ class PersonView:
             self._rules = (rules, labels)
         return self._rules
 
+    def raise_within_days(self, rule_id: str) -> int | None:
+        """How recent a rule's latest evidence must be for the rule to raise its flag (None: no limit, or the rule is
+        not in this build's rules)."""
+        rule = self._rule_texts()[0].get(rule_id)
+        days = rule.get("raise_within_days") if rule else None
+        return int(days) if days is not None else None
+
     def rule_titles(self) -> dict[str, str]:
         if self._titles is None:
             self._titles = {r["rule_id"]: r["title"] for r in self._rows("SELECT rule_id, title FROM rules")}

@@ -51,6 +51,19 @@ NOT_RAISED_NOW = (
 withdrawal: the flag may be raised again, or withdrawn at the next sync."""
 
 
+def not_raised_words(raise_within_days: int | None) -> str:
+    """:data:`NOT_RAISED_NOW`, or for a rule raised only while its evidence is recent (which is not withdrawn when
+    its records simply grow old), that the records are older than the rule looks at now: nothing is wrong with the
+    item, which stays open until someone closes it."""
+    if raise_within_days is None:
+        return NOT_RAISED_NOW
+    return (
+        f"The current build does not raise this flag again: its rule raises it only while the latest record behind it "
+        f"is within the last {raise_within_days} days, and these records are older now (or have changed since). The "
+        "item stays in the queue until it is closed."
+    )
+
+
 class WithdrawalCause(StrEnum):
     RETRACTED = "retracted"
     CORRECTED = "corrected"

@@ -23,7 +23,7 @@ from commonground.access.models import User
 from commonground.cases import people
 from commonground.cases.person_view import Identity, RuleResult
 from commonground.cases.queue import Move, QueueFilter, browse_queue, colleagues, move_work_item, read_work_item
-from commonground.cases.withdrawals import NOT_RAISED_NOW, withdrawal_of
+from commonground.cases.withdrawals import not_raised_words, withdrawal_of
 from commonground.cases.work_items import Outcome, Rating, WorkItem, WorkItemStatus
 from commonground.errors import UserError
 from commonground.web.deps import Access, require
@@ -253,7 +253,7 @@ def _work_item_view(
         assignee=next((c.display_name for c in team if c.id == item.assigned_to_user_id), None),
         evidence=evidence_in_short(result, person_id=item.person_id) if result else None,
         withdrawal=withdrawal_of(access.db, work_item_id=item.id),
-        not_raised_now=NOT_RAISED_NOW,
+        not_raised_now=not_raised_words(view.raise_within_days(item.rule_id) if view else None),
         outcomes=[(o.value, o.label, o.hint) for o in Outcome],
         outcome_label=item.outcome_code.label if item.outcome_code else None,
         errors=errors or {},
