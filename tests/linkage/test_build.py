@@ -30,7 +30,16 @@ BUILD_COLUMNS = {
         "first_seen",
         "last_seen",
     ],
-    "households": ["household_id", "person_id", "start_date", "end_date", "address_key"],
+    "households": [
+        "household_id",
+        "person_id",
+        "start_date",
+        "end_date",
+        "address_key",
+        "first_sighting",
+        "last_sighting",
+        "start_inferred_from",
+    ],
     "postcode_areas": ["postcode", "area_code", "deprivation_decile"],
 }
 

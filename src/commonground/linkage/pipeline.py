@@ -323,7 +323,9 @@ def _build(
     progress("persons and households", 0, 1)
     _write_links(con, predictions=quote(linked.predictions), threshold=threshold_used)
     _write_people(con, feeds=feeds)
-    create_households(con, target="build.main.households", events="record_events", people="record_person")
+    create_households(
+        con, target="build.main.households", events="record_events", people="record_person", births="build.main.persons"
+    )
     _write_postcode_areas(con, tables)
     counts = {
         t: _count(con, f"build.main.{quote(t)}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from commonground.contracts import FEEDS, ColumnType, FeedContract
+from commonground.linkage.standardise import address_sql
 
 IDENTITY_COLUMNS = (
     "given_name_key",
@@ -90,10 +91,12 @@ UPRN_KEY_SQL = (
 TEXT_KEY_SQL = (
     "CASE WHEN NULLIF(TRIM(r.postcode), '') IS NOT NULL "
     "AND NULLIF(TRIM(REGEXP_REPLACE(UPPER(r.address), '[^A-Z0-9]+', ' ', 'g')), '') IS NOT NULL "
-    "THEN UPPER(TRIM(r.postcode)) || ' | ' || TRIM(REGEXP_REPLACE(UPPER(r.address), '[^A-Z0-9]+', ' ', 'g')) END"
+    f"THEN UPPER(TRIM(r.postcode)) || ' | ' || {address_sql('r.address')} END"
 )
-"""The postcode with the first line of address upper-cased and stripped of punctuation; NULL when
-either is missing (no fixed abode). :mod:`.households` turns it into the UPRN seen with it, if any."""
+"""The postcode with the first line of address written one way (:func:`.standardise.address_sql`: upper case,
+no punctuation, ``RD`` as ``ROAD``, a flat as ``FLAT <n>`` at the end), so ``18 Trinity Gr`` and ``18 TRINITY
+GROVE`` are one home (#15); NULL when either is missing (no fixed abode). :mod:`.households` turns it into the UPRN
+seen with it, if any."""
 
 
 def events_sql(feeds: Iterable[FeedContract], *, catalog: str | None = None) -> str:

@@ -1,7 +1,8 @@
 """Why a person has each indicator and flag, and the CSV export of all of them.
 
 An explanation names only ids, codes, dates and the rules' own words: never a name or an
-address, so it can go into a case note, an audit log or a subject-access export as it is.
+address, so it can go into a case note, an audit log or a subject-access export as it is. Evidence that rests on a
+residence linkage inferred rather than saw says so (:mod:`commonground.rules.residence_words`, #15).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from commonground import spreadsheet
 from commonground.rules.outputs import open_output
+from commonground.rules.residence_words import HOUSEHOLD_FEEDS, InferredPeriod, inferred_periods, residence_note
 
 EXPORT_COLUMNS = ("person_id", "rule_id", "kind", "first_evidence", "latest_evidence", "route_to", "due_by")
 
@@ -42,6 +44,8 @@ class ExplainedItem:
     route_to: str | None = None
     rag: str | None = None
     due_by: datetime | None = None
+    notes: tuple[str, ...] = ()
+    """What the evidence rests on that was inferred rather than recorded (a residence before its first record)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class PersonExplanation:
         for item in self.items:
             lines = [f"[{item.kind}] {item.rule_id} v{item.rule_version}: {item.title}"]
             lines.append(f"  Why: {item.description}")
+            lines.extend(f"  Note: {note}" for note in item.notes)
             lines.append(
                 f"  Evidence from {_when(item.first_evidence)} to {_when(item.latest_evidence)} "
                 f"({len({(e.feed, e.record_id) for e in item.evidence})} record(s)):"
@@ -104,6 +109,22 @@ class PersonExplanation:
             lines.append(f"  Shared under: {item.legal_basis}")
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
+
+
+def _residence_notes(records: list[EvidenceRecord], periods: list[InferredPeriod], person_id: str) -> tuple[str, ...]:
+    """A note for each inferred period (the person's, or the other person's whose record it is) that a household
+    record of this item falls in: the record counts only because the residence was inferred."""
+    notes: list[str] = []
+    for record in records:
+        through_household = record.feed in HOUSEHOLD_FEEDS or (record.via_person_id not in (None, person_id))
+        if not through_household:
+            continue
+        for period in periods:
+            if period.person_id in (person_id, record.via_person_id) and period.covers(record.evidence_at):
+                note = residence_note(period, subject=person_id)
+                if note not in notes:
+                    notes.append(note)
+    return tuple(notes)
 
 
 def _when(moment: datetime) -> str:
@@ -154,6 +175,7 @@ def explain_person(*, build_dir: Path, person_id: str) -> PersonExplanation:
                 feed=feed, record_id=record_id, evidence_at=at, label=label, via_person_id=via, signal=signal
             )
         )
+    periods = inferred_periods(build_dir, {person_id} | {e[5] for e in evidence if e[5]})
     items = tuple(
         ExplainedItem(
             rule_id=r[0],
@@ -168,6 +190,7 @@ def explain_person(*, build_dir: Path, person_id: str) -> PersonExplanation:
             rag=r[9],
             due_by=r[10],
             evidence=tuple(by_rule.get(r[0], ())),
+            notes=_residence_notes(by_rule.get(r[0], []), periods, person_id),
         )
         for r in rows
     )

@@ -177,10 +177,50 @@ SOURCES: Mapping[str, Source] = MappingProxyType(
                 ),
                 tables=("households", "persons"),
             ),
+            Source(
+                name="parent_on_incident",
+                title="police incident naming an adult the child has lived with",
+                agency="police",
+                feed="police_incidents",
+                starts="occurred_at",
+                columns=MappingProxyType(
+                    {
+                        **_columns(F["police_incident_persons"], only=("role",)),
+                        **_columns(F["police_incidents"], table="i", only=("category", "qualifiers")),
+                        "age_gap_years": SourceColumn(
+                            name="age_gap_years",
+                            kind=ColumnKind.NUMBER,
+                            description="How many whole years older the adult named on the incident is than the child.",
+                        ),
+                        "child_lives_at_address": SourceColumn(
+                            name="child_lives_at_address",
+                            kind=ColumnKind.BOOL,
+                            description="The child lived at the incident's address when it happened.",
+                        ),
+                        "child_named": SourceColumn(
+                            name="child_named",
+                            kind=ColumnKind.BOOL,
+                            description="The child is named on the incident too (in any role).",
+                        ),
+                    }
+                ),
+                tables=(
+                    "feed_police_incident_persons",
+                    "feed_police_incidents",
+                    "person_records",
+                    "households",
+                    "persons",
+                ),
+            ),
         )
     }
 )
 """Every source a rule may draw evidence from, by name."""
+
+DERIVED_SOURCES = frozenset({"household_departures", "parent_on_incident"})
+"""Sources the rules' staging makes from households joined with records (an adult leaving a child's home; an
+incident naming an adult the child has lived with, about the child): not one feed's events about one person, so
+evaluations do not count them as contacts."""
 
 FORBIDDEN_WORDS = ("deprivation", "decile", "area_code", "postcode", "imd")
 """No rule may condition on deprivation or on where someone lives as such (see docs/rules.md)."""

@@ -8,7 +8,8 @@
                       their date of birth (a children's social care referral; being named as a child present on
                       a police incident)
 ``rules_households``  one person-period at an address, as timestamps: start_at, end_excl (the day
-                      after the last day; the run's as-of date while current), with the person's ages
+                      after the last day; the run's as-of date while current), with the person's ages,
+                      first_sighting, last_sighting and start_inferred_from (residence inferred, #15)
 ``src_<source>``      one row per evidence record of a source (see :mod:`commonground.rules.sources`):
                       feed, record_id, person_id, via_person_id, address_key, ev_start, ev_end and the
                       source's columns. Periods (treatment, prison) run to their end or to as-of.
@@ -188,23 +189,42 @@ def people_stage(schema: Schema) -> Stage:
     )
 
 
-def households_stage(as_of: datetime) -> Stage:
+def households_stage(as_of: datetime, schema: Schema) -> Stage:
+    """The build's household periods as timestamps, with what was seen of each (#15).
+
+    ``first_sighting``/``last_sighting`` (the person's first and last record at the address in the period) and
+    ``start_inferred_from`` (NULL when the start is a sighting) come from linkage. A households table without them
+    (the truth's, or a hand-made one) states its periods as known (``sighted`` false): seen from start to end, or
+    to as-of while current, and nothing inferred.
+    """
     p = Params()
     day = p(as_of.date())
+    start = "COALESCE(h.start_date, p.date_of_birth)"
+    if "last_sighting" in schema.get("households", {}):
+        sighted = (
+            "CAST(h.first_sighting AS DATE) AS first_sighting, CAST(h.last_sighting AS DATE) AS last_sighting, "
+            "CAST(h.start_inferred_from AS VARCHAR) AS start_inferred_from, TRUE AS sighted"
+        )
+    else:
+        sighted = (
+            f"{start} AS first_sighting, LEAST(COALESCE(h.end_date, {day}), {day}) AS last_sighting, "
+            "CAST(NULL AS VARCHAR) AS start_inferred_from, FALSE AS sighted"
+        )
     return Stage(
         "rules_households",
         render(
             f"""
             SELECT CAST(h.household_id AS VARCHAR) AS household_id, p.person_id,
                    CAST(h.address_key AS VARCHAR) AS address_key,
-                   COALESCE(h.start_date, p.date_of_birth) AS start_date, h.end_date,
-                   CAST(COALESCE(h.start_date, p.date_of_birth) AS TIMESTAMP) AS start_at,
-                   CAST(LEAST(COALESCE(h.end_date, {day}), {p(as_of.date())}) AS TIMESTAMP) + INTERVAL 1 DAY
+                   {start} AS start_date, h.end_date,
+                   CAST({start} AS TIMESTAMP) AS start_at,
+                   CAST(LEAST(COALESCE(h.end_date, {day}), {day}) AS TIMESTAMP) + INTERVAL 1 DAY
                        AS end_excl,
+                   {sighted},
                    p.date_of_birth, p.born_at, p.adult_at, p.last_seen
             FROM households AS h
             JOIN rules_people AS p ON p.person_id = CAST(h.person_id AS VARCHAR)
-            WHERE COALESCE(h.start_date, p.date_of_birth) <= {p(as_of.date())}
+            WHERE {start} <= {day}
             """,
             p,
         ),
@@ -214,6 +234,8 @@ def households_stage(as_of: datetime) -> Stage:
 def source_stage(source: Source, schema: Schema, as_of: datetime) -> Stage:
     if source.name == "household_departures":
         return _departures_stage(as_of)
+    if source.name == "parent_on_incident":
+        return parent_on_incident_stage(schema, as_of)
     p = Params()
     feed = f"feed_{source.feed}"
     columns = ", ".join(_column(source, name, schema) for name in source.columns)
@@ -247,11 +269,16 @@ def source_stage(source: Source, schema: Schema, as_of: datetime) -> Stage:
 
 
 def _departures_stage(as_of: datetime) -> Stage:
-    """An adult's period in a household ended while a child of the household stayed on.
+    """The adults of a child's household were seen apart: one left, another stayed on with the child (#15).
 
-    The record is the adult's household period, named ``household_id/person_id/start_date``.
-    The adult was 18 or over on their last day there and has no later period in that household;
-    the child had lived there before that day and was still there the day after.
+    The record is the leaving adult's household period, named ``household_id/person_id/start_date``.
+    The adult was 18 or over on their last day there (linkage ends a period when the person is recorded at
+    another address) after being recorded there on two days or more, has no later period in that household, and
+    was recorded at one new address on two days or more (over time, not one record with an old or wrong address;
+    a stated period, not sighted, is taken as it is); the child had lived there before that day and was recorded
+    there after it; and another adult who had lived there before that day was *recorded there after it*
+    (``last_sighting``). One adult's records at a new address while the others go unseen is not evidence that the
+    household split: an adult seen only at crises may simply not have been recorded at home.
     """
     p = Params()
     template = f"""
@@ -270,8 +297,69 @@ def _departures_stage(as_of: datetime) -> Stage:
               SELECT 1 FROM rules_households AS b
               WHERE b.household_id = a.household_id AND b.person_id = a.person_id AND b.start_date > a.end_date
           )
+          AND c.last_sighting > a.end_date AND a.last_sighting > a.first_sighting
+          AND (NOT a.sighted OR EXISTS (
+              SELECT 1 FROM rules_households AS n
+              WHERE n.person_id = a.person_id AND n.household_id <> a.household_id
+                AND n.start_date >= a.end_date AND n.last_sighting > n.first_sighting
+          ))
+          AND EXISTS (
+              SELECT 1 FROM rules_households AS s
+              WHERE s.household_id = a.household_id AND s.person_id <> a.person_id AND s.person_id <> c.person_id
+                AND s.start_date < a.end_date AND s.last_sighting > a.end_date
+                AND CAST(s.last_sighting AS TIMESTAMP) >= s.adult_at
+          )
     """
     return Stage("src_household_departures", render(template, p))
+
+
+def parent_on_incident_stage(schema: Schema, as_of: datetime) -> Stage:
+    """A police incident naming an adult the child has lived with, as a record about the child (Operation
+    Encompass reaches every child, #20): the children of the adults on an incident who live elsewhere.
+
+    The record is the incident row (``police_incidents``) about the child, through the adult (``via_person_id``).
+    The adult and the child shared a household (one ``household_id``, overlapping periods) that began before the
+    incident, while the child was under 18; they may live apart now (a separated parent) or still together (an
+    incident away from home). Columns for the rule to test: the adult's ``role`` on the incident, its ``category``
+    and ``qualifiers``, ``age_gap_years`` (how many whole years older the adult is than the child: a parent's age;
+    unknown when either date of birth is), ``child_lives_at_address`` (the child lived at the incident's address
+    then: the ``at_household`` evidence covers that child) and ``child_named`` (the child is on the incident too).
+    """
+    p = Params()
+    named = SOURCES["police_incident_persons"]
+    columns = ", ".join(_column(named, name, schema) for name in ("role", "category", "qualifiers"))
+    address, place = _address_key("i", schema)
+    person_feed = p("police_incident_persons")
+    template = f"""
+        SELECT DISTINCT 'police_incidents' AS feed, CAST(x.incident_record AS VARCHAR) AS record_id,
+               hc.person_id AS person_id, ha.person_id AS via_person_id, CAST(NULL AS VARCHAR) AS address_key,
+               x.ev_start, x.ev_start AS ev_end, x.role, x.category, x.qualifiers,
+               CAST(FLOOR(DATE_DIFF('day', ha.date_of_birth, hc.date_of_birth) / 365.25) AS DOUBLE) AS age_gap_years,
+               EXISTS (
+                   SELECT 1 FROM rules_households AS h
+                   WHERE h.person_id = hc.person_id AND h.address_key = x.address_key
+                     AND x.ev_start >= h.start_at AND x.ev_start < h.end_excl
+               ) AS child_lives_at_address,
+               EXISTS (
+                   SELECT 1 FROM feed_police_incident_persons AS o
+                   JOIN person_records AS po ON po.feed = {person_feed} AND po.record_id = o.record_id
+                   WHERE o.incident_id = x.incident_id AND CAST(po.person_id AS VARCHAR) = hc.person_id
+               ) AS child_named
+        FROM (
+            SELECT i.record_id AS incident_record, i.incident_id, CAST(pr.person_id AS VARCHAR) AS adult_id,
+                   CAST(i.occurred_at AS TIMESTAMP) AS ev_start, {address} AS address_key, {columns}
+            FROM feed_police_incident_persons AS f
+            JOIN feed_police_incidents AS i ON i.incident_id = f.incident_id {place}
+            JOIN person_records AS pr ON pr.feed = {person_feed} AND pr.record_id = f.record_id
+            WHERE CAST(i.occurred_at AS TIMESTAMP) <= {p(as_of)}
+        ) AS x
+        JOIN rules_households AS ha ON ha.person_id = x.adult_id
+        JOIN rules_households AS hc ON hc.household_id = ha.household_id AND hc.person_id <> ha.person_id
+        WHERE GREATEST(ha.start_at, hc.start_at) < LEAST(ha.end_excl, hc.end_excl)
+          AND GREATEST(ha.start_at, hc.start_at) <= x.ev_start
+          AND GREATEST(ha.start_at, hc.start_at) < hc.adult_at
+    """
+    return Stage("src_parent_on_incident", render(template, p))
 
 
 def stages(
@@ -279,7 +367,12 @@ def stages(
 ) -> tuple[list[Stage], dict[str, tuple[str, ...]]]:
     """The staging statements for the sources the rules use, and the sources the build cannot feed
     (each with the tables it lacks)."""
-    out = [child_said_stage(schema, as_of), people_stage(schema), households_stage(as_of), text_uprn_stage(schema)]
+    out = [
+        child_said_stage(schema, as_of),
+        people_stage(schema),
+        households_stage(as_of, schema),
+        text_uprn_stage(schema),
+    ]
     unavailable: dict[str, tuple[str, ...]] = {}
     for name in sources:
         source = SOURCES[name]
