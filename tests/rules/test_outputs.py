@@ -139,7 +139,7 @@ def test_output_tables_and_run_facts(area: Outcome) -> None:
         versions = con.execute("SELECT DISTINCT rule_id, rule_version FROM flags ORDER BY 1").fetchall()
     assert tables == {"indicators", "flags", "evidence", "rules", "rule_evidence_items", "rules_run", "age_unknown"}
     assert facts["as_of"] == "2025-01-15 10:00:00" and facts["engine"] == "duckdb"
-    assert facts["packs"] == '{"ace": 1, "adult": 3, "notices": 1}'
+    assert facts["packs"] == '{"ace": 2, "adult": 3, "notices": 1}'
     assert {rule: version for rule, version in versions if version != 1} == {"child.exploitation_risk": 2}
 
 
