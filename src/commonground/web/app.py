@@ -184,12 +184,41 @@ def _add_error_handlers(app: FastAPI) -> None:
     _add_http_handlers(app)
 
 
+BUSY_WORDS = (
+    "locked",  # SQLite: database is locked, database table is locked
+    "busy",
+    "lock timeout",  # PostgreSQL: canceling statement due to lock timeout
+    "could not obtain lock",
+    "could not connect",  # PostgreSQL stopped or restarting
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is",  # ... starting up / shutting down / in recovery mode
+)
+
+
+def store_busy(error: Exception) -> bool:
+    """Whether an error of the store means "busy, try again" (a lock or a connection not had in time, the database
+    restarting) rather than a fault (a missing column, a broken file)."""
+    if isinstance(error, PoolTimeout):
+        return True
+    words = str(getattr(error, "orig", None) or error).lower()
+    return any(w in words for w in BUSY_WORDS)
+
+
 def _add_store_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeout)
     async def busy(request: Request, error: Exception) -> Response:
-        """The store is busy (a lock not granted in time: SQLite's ``database is locked``; or no connection free in
-        time): 503 with ``Retry-After``, never 500. Nothing from the request is logged, only the kind of error."""
+        """The store is busy (a lock not granted in time: SQLite's ``database is locked``; no connection free in
+        time; PostgreSQL restarting): 503 with ``Retry-After``, never 500. Any other operational error (a schema the
+        code does not know, say) is a fault of the service, answered 500, not "busy". Nothing from the request is
+        logged, only the kind of error."""
+        if not store_busy(error):
+            log.error("store error: %s", type(getattr(error, "orig", None) or error).__name__)
+            if _wants_page(request):
+                return error_page(request, 500, "error")
+            return JSONResponse({"detail": "the service could not do that"}, status_code=500)
         log.warning("store busy: %s", type(getattr(error, "orig", None) or error).__name__)
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if _wants_page(request):
