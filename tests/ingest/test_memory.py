@@ -62,3 +62,29 @@ def test_the_fast_path_reads_files_larger_than_a_chunk(tmp_path: Path, monkeypat
     result = area.ingest()
     assert result.files[0].rows_read == 2_000
     assert taken == [100] * 20
+
+
+def test_long_rows_are_held_a_bounded_stretch_at_a_time(area: Area, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk is bounded by bytes as well as rows: a file of long rows (too long for the fast path) is read by the
+    robust reader a stretch of about ``FAST_CHUNK_BYTES`` at a time, not ``CHUNK_ROWS`` rows of any length (#18:
+    100,000 rows of 200 KB would have been 20 GB in one chunk)."""
+    made = make_rows(FEEDS["police_incidents"], 400, seed=5)
+    summary = made.header.index("summary") if "summary" in made.header else len(made.header) - 1
+    rows = [[*r[:summary], "x" * 5_000, *r[summary + 1 :]] for r in made.rows]  # about 5 KB a row
+    path = write_csv(area.source / "police_incidents.csv", made.header, rows)
+    limit = path.stat().st_size // 20
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 10_000)  # by rows alone, one chunk
+    monkeypatch.setattr(reader, "FAST_CHUNK_BYTES", limit)
+    sizes: list[int] = []
+    real = reader.CsvFeedFile._chunk
+
+    def counted(self: Any, rows: list[list[str]], numbers: list[int], broken: list[Any]) -> Any:
+        sizes.append(sum(len(c) for row in rows for c in row))
+        return real(self, rows, numbers, broken)
+
+    monkeypatch.setattr(reader.CsvFeedFile, "_chunk", counted)
+    result = area.ingest()
+    f = result.files[0]
+    assert f.rows_read == 400 and f.rows_read == f.rows_accepted + f.rows_quarantined
+    assert len(sizes) >= 15  # about twenty stretches, not one chunk of the whole file
+    assert max(sizes) < limit + 6_000  # each ends at the first row that reaches the limit

@@ -46,7 +46,9 @@ FAST_CSV = True
 
 FAST_CHUNK_BYTES = 128 * 2**20
 """The most bytes a chunk's rows may take for the fast path to read them; a chunk of longer rows is read by the
-robust reader, a line at a time."""
+robust reader, a line at a time, which ends a chunk once its cells hold this many characters (never more than the
+fast path's bytes for the same rows, so both readers cut a file into the same chunks), whatever the row count: a
+file of long rows is held a bounded stretch at a time (#18)."""
 
 FIELD_LIMIT = 64 * 2**20
 """The longest cell, in characters, the CSV reader holds in memory. A longer one (a quote that
@@ -281,7 +283,8 @@ class CsvFeedFile(FeedFile):
         rows: list[list[str]] = []
         numbers: list[int] = []
         broken: list[BrokenRow] = []
-        while len(rows) + len(broken) < self._chunk_rows:
+        held = 0  # characters of the cells taken: a chunk of long rows ends early, so memory is bounded by bytes too
+        while len(rows) + len(broken) < self._chunk_rows and held < FAST_CHUNK_BYTES:
             start = before + reader.line_num + 1
             try:
                 cells = next(reader)
@@ -299,6 +302,7 @@ class CsvFeedFile(FeedFile):
             else:
                 rows.append(cells)
                 numbers.append(start)
+            held += sum(map(len, cells))
         return self._chunk(rows, numbers, broken) if rows or broken else None
 
     def _chunk(self, rows: list[list[str]], numbers: list[int], broken: list[BrokenRow]) -> RawChunk:
