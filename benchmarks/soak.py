@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,7 +279,10 @@ def soak(data_dir: Path, url: str | None, password: str, *, clients: int, second
                         await c.http.aclose()
                 return record, memory
 
-            record, memory = asyncio.run(main())
+            # its own thread: the caller may already run an event loop (a test session with Playwright's sync API
+            # open does), and asyncio.run refuses to start one inside another
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                record, memory = pool.submit(asyncio.run, main()).result()
     finally:
         if backends is not None:
             backends.close()

@@ -76,7 +76,7 @@ def test_saved_as_versioned_json_and_reloaded(trained: TrainedModel, tmp_path: P
     assert latest_model(tmp_path) == trained
     with pytest.raises(FileExistsError):
         trained.save(tmp_path)
-    data["spec"]["threshold_match_probability"] = 0.5  # edited after training
+    data["spec"]["threshold_match_probability"] = 0.99999  # edited after training (still above the review band)
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="changed after training"):
         TrainedModel.load(path)
