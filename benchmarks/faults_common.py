@@ -29,6 +29,21 @@ DUE_COLUMNS = {"due_by", "rag", "raised_at"}
 comparison of two runs."""
 
 
+def wait_until_serving(base: str, server: subprocess.Popen[bytes], log: Path, *, seconds: float) -> None:
+    """Wait until ``commonground serve`` at ``base`` answers ``/health``; raise with the end of its log if it exits
+    or does not answer within ``seconds``."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise RuntimeError(f"the service did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
 def cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ENV_DROP}
     env.update(extra)

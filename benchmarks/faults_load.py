@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from faults_area import seed_partnership_into
-from faults_common import CLI, SECRET, cli_env, current_build, run_cli
+from faults_common import CLI, SECRET, cli_env, current_build, run_cli, wait_until_serving
 
 
 def free_port() -> int:
@@ -116,16 +116,7 @@ def served_hub(data_dir: Path, url: str) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"the hub did not start: {(data_dir / 'serve.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+        wait_until_serving(base, server, data_dir / "serve.log", seconds=60)
         yield base
     finally:
         server.send_signal(signal.SIGTERM)

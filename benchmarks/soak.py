@@ -39,11 +39,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from faults import CLI, SECRET, cli_env, current_build, free_port
+from faults_common import wait_until_serving
 from soak_chart import Window, draw_svg, write_csv
 from soak_clients import NOTE_PREFIX, Record, area_people, is_error, start_clients
 
@@ -113,14 +112,7 @@ def served(data_dir: Path, url: str | None) -> Iterator[Served]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 300  # a loaded machine may take minutes to import and start
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"the service did not start: {log_path.read_text()[-2000:]}")
-                time.sleep(0.2)
+            wait_until_serving(base, server, log_path, seconds=300)  # a loaded machine may take minutes to start
             yield Served(base, server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
